@@ -1,0 +1,31 @@
+package main
+
+import (
+	"context"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/app"
+
+	"github.com/m365connect/m365connect/assets"
+	"github.com/m365connect/m365connect/ui"
+)
+
+// appID is the app's reverse-DNS ID (also in FyneApp.toml): it names the preferences
+// and storage folders, so it must never change once released.
+const appID = "io.m365connect.app"
+
+// runGUI opens the wizard window and returns when it is closed.
+func runGUI(ctx context.Context) error {
+	a := app.NewWithID(appID)
+	a.SetIcon(assets.Icon())
+	w := a.NewWindow("M365 Connect")
+	ui.Create(a, w)
+	w.Resize(fyne.NewSize(960, 640))
+	w.CenterOnScreen()
+	go func() {
+		<-ctx.Done()
+		fyne.Do(a.Quit)
+	}()
+	w.ShowAndRun()
+	return nil
+}

@@ -1,0 +1,16 @@
+// Command m365connect connects Microsoft 365 mailboxes over Microsoft Graph: with no
+// arguments it opens the setup wizard; its subcommands run the same logic headless.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
