@@ -1,0 +1,543 @@
+package mailsync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+)
+
+// State is a mailbox's or folder's sync state as shown to users.
+type State string
+
+// States.
+const (
+	StateIdle            State = "idle"             // waiting for its turn or the next poll
+	StateSyncing         State = "syncing"          // requests in flight
+	StateThrottled       State = "throttled"        // waiting out Retry-After or a backoff
+	StateDone            State = "done"             // round finished (once mode: finished)
+	StateReconnectNeeded State = "reconnect needed" // 401 after a fresh token: consent or secret revoked
+	StateError           State = "error"            // stopped on an error shown in LastError
+	StateRemoved         State = "removed"          // removed from the options; stopped cleanly
+)
+
+// ErrReconnectNeeded marks a mailbox whose token was refused twice in a row (a fresh token
+// too): the admin must reconnect (consent, secret or certificate).
+var ErrReconnectNeeded = errors.New("reconnect needed: the access token was refused")
+
+// FolderStatus is the progress of one folder.
+type FolderStatus struct {
+	Folder    string    `json:"folder"`
+	Phase     Phase     `json:"phase"`
+	State     State     `json:"state"`
+	Messages  int64     `json:"messages"`        // stored now
+	Total     int64     `json:"total,omitempty"` // estimated (totalItemCount), 0 unknown
+	Fetched   int64     `json:"fetched"`         // messages and removals received this run
+	Rate      float64   `json:"rate"`            // Fetched per second over the current round
+	Pages     int64     `json:"pages"`           // pages committed this run
+	LastError string    `json:"lastError,omitempty"`
+	LastSync  time.Time `json:"lastSync,omitzero"` // end of the last finished round
+}
+
+// MailboxStatus is the state of one mailbox and its folders.
+type MailboxStatus struct {
+	ID        string         `json:"id"`
+	Address   string         `json:"address,omitempty"`
+	State     State          `json:"state"`
+	LastError string         `json:"lastError,omitempty"`
+	Requests  int64          `json:"requests"` // Graph requests made this run, retries included
+	Folders   []FolderStatus `json:"folders"`
+}
+
+// Status is a snapshot of the whole engine.
+type Status struct {
+	Mailboxes []MailboxStatus `json:"mailboxes"`
+}
+
+// Progress is one event: a folder of a mailbox changed. Callbacks run on engine
+// goroutines and must return quickly (a UI wraps them in fyne.Do).
+type Progress struct {
+	Mailbox      string
+	MailboxState State
+	FolderStatus
+}
+
+// Engine syncs several mailboxes of one tenant into a Store.
+type Engine struct {
+	store    Store
+	src      Source
+	opts     Options
+	progress func(Progress)
+	mbSem    chan struct{}
+
+	mu      sync.Mutex
+	status  map[string]*MailboxStatus
+	order   []string
+	runs    map[string]*mailboxRun
+	runCtx  context.Context
+	wg      sync.WaitGroup
+	errs    []error
+	running bool
+}
+
+type mailboxRun struct {
+	mb     Mailbox
+	cancel context.CancelFunc
+	sem    chan struct{} // at most MaxRequests requests in flight
+
+	mu        sync.Mutex
+	notBefore time.Time // set by a throttled answer: every folder waits
+}
+
+// NewEngine checks opts and builds an engine. progress may be nil.
+func NewEngine(store Store, src Source, opts Options, progress func(Progress)) (*Engine, error) {
+	o, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if progress == nil {
+		progress = func(Progress) {}
+	}
+	e := &Engine{store: store, src: src, opts: o, progress: progress,
+		mbSem: make(chan struct{}, o.MaxMailboxes), status: map[string]*MailboxStatus{}, runs: map[string]*mailboxRun{}}
+	for _, m := range o.Mailboxes {
+		e.addStatus(m)
+	}
+	return e, nil
+}
+
+func (e *Engine) addStatus(m Mailbox) {
+	ms := &MailboxStatus{ID: m.ID, Address: m.Address, State: StateIdle}
+	for _, f := range e.opts.Folders {
+		ms.Folders = append(ms.Folders, FolderStatus{Folder: f, Phase: PhaseBackfill, State: StateIdle})
+	}
+	if _, ok := e.status[m.ID]; !ok {
+		e.order = append(e.order, m.ID)
+	}
+	e.status[m.ID] = ms
+}
+
+// Run syncs until ctx ends (continuous) or every mailbox finished one round per folder
+// (Options.Once). In once mode the error joins every mailbox that failed; a continuous
+// run returns nil when ctx is cancelled.
+func (e *Engine) Run(ctx context.Context) error {
+	e.mu.Lock()
+	if e.running {
+		e.mu.Unlock()
+		return errors.New("engine is already running")
+	}
+	e.running = true
+	e.runCtx = ctx
+	for _, m := range e.opts.Mailboxes {
+		e.startLocked(m)
+	}
+	e.mu.Unlock()
+	e.wg.Wait()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.running = false
+	return errors.Join(e.errs...)
+}
+
+// SetMailboxes changes the mailbox list, also while running: new mailboxes start, removed
+// ones stop after their current page (state "removed"). Their stored mail is kept.
+func (e *Engine) SetMailboxes(mbs []Mailbox) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	want := map[string]Mailbox{}
+	for _, m := range mbs {
+		want[m.ID] = m
+	}
+	for id, r := range e.runs {
+		if _, ok := want[id]; !ok {
+			r.cancel()
+		}
+	}
+	for _, m := range e.opts.Mailboxes {
+		if _, ok := want[m.ID]; ok {
+			continue
+		}
+		if _, running := e.runs[m.ID]; running {
+			continue // its goroutine marks it removed when it has stopped
+		}
+		if ms := e.status[m.ID]; ms != nil {
+			ms.State = StateRemoved
+		}
+	}
+	for _, m := range mbs {
+		if _, ok := e.runs[m.ID]; ok {
+			continue
+		}
+		if ms, ok := e.status[m.ID]; !ok || ms.State == StateRemoved {
+			e.addStatus(m)
+		}
+		if e.running {
+			e.startLocked(m)
+		}
+	}
+	e.opts.Mailboxes = slices.Clone(mbs)
+}
+
+func (e *Engine) startLocked(m Mailbox) {
+	ctx, cancel := context.WithCancel(e.runCtx)
+	r := &mailboxRun{mb: m, cancel: cancel, sem: make(chan struct{}, e.opts.MaxRequests)}
+	e.runs[m.ID] = r
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		defer cancel()
+		err := e.runMailbox(ctx, r)
+		e.mu.Lock()
+		delete(e.runs, m.ID)
+		ms := e.status[m.ID]
+		removed := ms == nil || !slices.ContainsFunc(e.opts.Mailboxes, func(x Mailbox) bool { return x.ID == m.ID })
+		if removed {
+			if ms != nil {
+				ms.State = StateRemoved
+			}
+			err = nil
+		} else if err != nil && !errors.Is(err, context.Canceled) {
+			e.errs = append(e.errs, fmt.Errorf("mailbox %s: %w", m.ID, err))
+		}
+		e.mu.Unlock()
+	}()
+}
+
+// Status returns a snapshot.
+func (e *Engine) Status() Status {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var s Status
+	for _, id := range e.order {
+		ms := *e.status[id]
+		ms.Folders = slices.Clone(ms.Folders)
+		s.Mailboxes = append(s.Mailboxes, ms)
+	}
+	return s
+}
+
+// update changes a folder's status under the lock and emits a Progress event.
+func (e *Engine) update(mailbox, folder string, f func(ms *MailboxStatus, fs *FolderStatus)) {
+	e.mu.Lock()
+	ms := e.status[mailbox]
+	if ms == nil {
+		e.mu.Unlock()
+		return
+	}
+	var fs *FolderStatus
+	for i := range ms.Folders {
+		if ms.Folders[i].Folder == folder {
+			fs = &ms.Folders[i]
+		}
+	}
+	if fs == nil {
+		fs = &FolderStatus{}
+	}
+	f(ms, fs)
+	p := Progress{Mailbox: mailbox, MailboxState: ms.State, FolderStatus: *fs}
+	e.mu.Unlock()
+	if folder != "" {
+		e.progress(p)
+	}
+}
+
+func (e *Engine) setMailboxState(id string, st State, lastErr string) {
+	e.update(id, "", func(ms *MailboxStatus, _ *FolderStatus) {
+		if ms.State == StateRemoved {
+			return
+		}
+		ms.State = st
+		ms.LastError = lastErr
+	})
+	e.mu.Lock()
+	ms := e.status[id]
+	var evs []Progress
+	if ms != nil {
+		for _, f := range ms.Folders {
+			evs = append(evs, Progress{Mailbox: id, MailboxState: ms.State, FolderStatus: f})
+		}
+	}
+	e.mu.Unlock()
+	for _, p := range evs {
+		e.progress(p)
+	}
+}
+
+func (e *Engine) runMailbox(ctx context.Context, r *mailboxRun) error {
+	if err := e.store.EnsureMailbox(ctx, r.mb.ID, r.mb.Address); err != nil {
+		return err
+	}
+	for {
+		select {
+		case e.mbSem <- struct{}{}:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		err := e.mailboxRound(ctx, r)
+		<-e.mbSem
+		if err != nil {
+			kind, _ := Classify(err)
+			switch {
+			case errors.Is(err, context.Canceled):
+				return err
+			case errors.Is(err, ErrReconnectNeeded):
+				e.setMailboxState(r.mb.ID, StateReconnectNeeded, err.Error())
+				e.logf(r.mb.ID, "", "error", "reconnect-needed", err.Error())
+				return err
+			case kind == KindFatal || e.opts.Once:
+				e.setMailboxState(r.mb.ID, StateError, err.Error())
+				e.logf(r.mb.ID, "", "error", "mailbox-error", err.Error())
+				return err
+			}
+			// Continuous: show the error and try again next poll.
+			e.setMailboxState(r.mb.ID, StateError, err.Error())
+		} else if e.opts.Once {
+			e.setMailboxState(r.mb.ID, StateDone, "")
+			return nil
+		} else {
+			e.setMailboxState(r.mb.ID, StateIdle, "")
+		}
+		if err := e.opts.Sleep(ctx, e.opts.PollInterval); err != nil {
+			return err
+		}
+	}
+}
+
+// mailboxRound runs one round of every folder concurrently; the request semaphore keeps
+// the mailbox at MaxRequests in flight. A 401 or fatal error stops the other folders.
+func (e *Engine) mailboxRound(ctx context.Context, r *mailboxRun) error {
+	e.setMailboxState(r.mb.ID, StateSyncing, "")
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var wg sync.WaitGroup
+	errs := make([]error, len(e.opts.Folders))
+	for i, f := range e.opts.Folders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := e.folderRound(ctx, r, f)
+			if err != nil {
+				kind, _ := Classify(err)
+				if errors.Is(err, ErrReconnectNeeded) || kind == KindFatal {
+					cancel(err)
+				}
+			}
+			errs[i] = err
+		}()
+	}
+	wg.Wait()
+	if c := context.Cause(ctx); c != nil && !errors.Is(c, context.Canceled) {
+		return c
+	}
+	return errors.Join(errs...)
+}
+
+func (e *Engine) logf(mailbox, folder, level, event, detail string) {
+	// The log must survive a cancelled run; it never holds tokens or links.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = e.store.Log(ctx, mailbox, folder, level, event, detail)
+}
+
+// folderRound runs one delta round of a folder: from scratch (backfill) when it has no
+// links, else from the stored nextLink (a round cut short) or deltaLink (incremental).
+func (e *Engine) folderRound(ctx context.Context, r *mailboxRun, folder string) error {
+	mb := r.mb.ID
+	st, err := e.store.Folder(ctx, mb, folder)
+	if err != nil {
+		return err
+	}
+	count, err := e.store.CountMessages(ctx, mb, folder)
+	if err != nil {
+		return err
+	}
+	if e.opts.EstimateTotal {
+		if fc, ok := e.src.(FolderCounter); ok {
+			if err := e.acquire(ctx, r); err != nil {
+				return err
+			}
+			total, err := fc.FolderTotal(ctx, mb, folder)
+			e.release(r)
+			if err == nil {
+				st.Total = total
+				_ = e.store.SetTotal(ctx, mb, folder, total)
+			}
+		}
+	}
+	start := e.opts.Now()
+	var fetched int64
+	e.update(mb, folder, func(_ *MailboxStatus, fs *FolderStatus) {
+		fs.Phase, fs.State, fs.Messages, fs.Total, fs.LastError, fs.Rate = st.Phase, StateSyncing, count, st.Total, "", 0
+	})
+	if st.NextLink == "" && st.DeltaLink == "" {
+		if st, err = e.store.StartFullRound(ctx, mb, folder, e.windowStart()); err != nil {
+			return err
+		}
+		e.logf(mb, folder, "info", "round-start", "full round from "+st.WindowStart.Format(time.RFC3339))
+	}
+	resets := 0
+	for {
+		link := st.NextLink
+		if link == "" {
+			link = st.DeltaLink
+		}
+		req := PageRequest{Mailbox: mb, Folder: folder, Link: link, WindowStart: st.WindowStart, PageSize: e.opts.PageSize, Body: e.opts.Body}
+		page, err := e.fetch(ctx, r, folder, req)
+		if err != nil {
+			if kind, _ := Classify(err); kind == KindSyncReset && resets < 2 {
+				// The token expired: start again from the window; upserts by immutable id
+				// and the generation sweep at the end keep it free of duplicates.
+				resets++
+				e.logf(mb, folder, "warn", "resync", err.Error())
+				if st, err = e.store.StartFullRound(ctx, mb, folder, e.windowStart()); err != nil {
+					return err
+				}
+				e.update(mb, folder, func(_ *MailboxStatus, fs *FolderStatus) { fs.Phase = st.Phase })
+				continue
+			}
+			e.update(mb, folder, func(_ *MailboxStatus, fs *FolderStatus) {
+				if !errors.Is(err, context.Canceled) {
+					fs.State, fs.LastError = StateError, err.Error()
+				} else {
+					fs.State = StateIdle
+				}
+			})
+			return fmt.Errorf("folder %s: %w", folder, err)
+		}
+		next, res, err := e.store.ApplyPage(ctx, st, page)
+		if err != nil {
+			return fmt.Errorf("folder %s: %w", folder, err)
+		}
+		st = next
+		fetched += int64(len(page.Messages))
+		count += int64(res.Upserted) - int64(res.Removed) - int64(res.Swept)
+		if res.Upserted > 0 || res.Removed > 0 || res.Swept > 0 {
+			// Upserts may overwrite rows: recount exactly, cheaply, from the index.
+			if n, err := e.store.CountMessages(ctx, mb, folder); err == nil {
+				count = n
+			}
+		}
+		elapsed := e.opts.Now().Sub(start).Seconds()
+		e.update(mb, folder, func(_ *MailboxStatus, fs *FolderStatus) {
+			fs.Phase, fs.Messages, fs.Pages, fs.Fetched = st.Phase, count, fs.Pages+1, fs.Fetched+int64(len(page.Messages))
+			fs.State, fs.LastError = StateSyncing, ""
+			if elapsed > 0 {
+				fs.Rate = float64(fetched) / elapsed
+			}
+			if st.NextLink == "" {
+				fs.State, fs.LastSync = StateDone, e.opts.Now()
+			}
+		})
+		if st.NextLink == "" {
+			return nil
+		}
+	}
+}
+
+func (e *Engine) windowStart() time.Time {
+	return e.opts.Now().Add(-time.Duration(e.opts.BackfillDays) * 24 * time.Hour)
+}
+
+// acquire waits for a request slot and for any throttling pause of the mailbox.
+func (e *Engine) acquire(ctx context.Context, r *mailboxRun) error {
+	var slept time.Time
+	for {
+		r.mu.Lock()
+		nb := r.notBefore
+		r.mu.Unlock()
+		if wait := nb.Sub(e.opts.Now()); wait > 0 && !nb.Equal(slept) {
+			if err := e.opts.Sleep(ctx, wait); err != nil {
+				return err
+			}
+			slept = nb // a pause is waited once, even if the clock is a fake
+			continue
+		}
+		select {
+		case r.sem <- struct{}{}:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		e.mu.Lock()
+		if ms := e.status[r.mb.ID]; ms != nil {
+			ms.Requests++
+		}
+		e.mu.Unlock()
+		return nil
+	}
+}
+
+func (e *Engine) release(r *mailboxRun) { <-r.sem }
+
+// fetch gets one page, owning the retry policy: 429/503 wait Retry-After (the whole
+// mailbox pauses), transient errors back off, a 401 is retried once (the source fetches a
+// fresh token after a 401) and then means reconnect needed.
+func (e *Engine) fetch(ctx context.Context, r *mailboxRun, folder string, req PageRequest) (Page, error) {
+	authRetried := false
+	for attempt := 0; ; attempt++ {
+		if err := e.acquire(ctx, r); err != nil {
+			return Page{}, err
+		}
+		page, err := e.src.DeltaPage(ctx, req)
+		e.release(r)
+		if err == nil {
+			return page, nil
+		}
+		if ctx.Err() != nil {
+			return Page{}, ctx.Err()
+		}
+		kind, ra := Classify(err)
+		switch kind {
+		case KindCanceled, KindSyncReset, KindFatal:
+			return Page{}, err
+		case KindUnauthorized:
+			if authRetried {
+				return Page{}, fmt.Errorf("%w (%w)", ErrReconnectNeeded, err)
+			}
+			authRetried = true
+			attempt--
+			continue
+		}
+		if attempt+1 >= e.opts.MaxAttempts {
+			return Page{}, fmt.Errorf("giving up after %d attempts: %w", attempt+1, err)
+		}
+		d := backoff(attempt, ra, e.opts.Jitter())
+		e.logf(r.mb.ID, folder, "warn", "retry", fmt.Sprintf("waiting %s: %v", d.Round(time.Millisecond), err))
+		if kind == KindThrottled {
+			r.mu.Lock()
+			if nb := e.opts.Now().Add(d); nb.After(r.notBefore) {
+				r.notBefore = nb
+			}
+			r.mu.Unlock()
+			e.update(r.mb.ID, folder, func(_ *MailboxStatus, fs *FolderStatus) {
+				fs.State, fs.LastError = StateThrottled, err.Error()
+			})
+			continue // acquire waits until notBefore
+		}
+		e.update(r.mb.ID, folder, func(_ *MailboxStatus, fs *FolderStatus) {
+			fs.State, fs.LastError = StateThrottled, err.Error()
+		})
+		if err := e.opts.Sleep(ctx, d); err != nil {
+			return Page{}, err
+		}
+	}
+}
+
+// Run opens the store at opts.StorePath, syncs with src and closes the store: the entry
+// point of `m365connect sync`. progress may be nil.
+func Run(ctx context.Context, opts Options, src Source, progress func(Progress)) error {
+	if opts.StorePath == "" {
+		return errors.New("no store path")
+	}
+	st, err := OpenSQLite(ctx, opts.StorePath)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	e, err := NewEngine(st, src, opts, progress)
+	if err != nil {
+		return err
+	}
+	return e.Run(ctx)
+}

@@ -1,0 +1,148 @@
+package mailsync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"time"
+)
+
+// Body modes for Options.Body.
+const (
+	BodyPreview = "preview" // store bodyPreview only (default)
+	BodyText    = "text"    // also the full body as plain text
+	BodyHTML    = "html"    // also the full body as HTML
+)
+
+// Defaults applied by Options.withDefaults.
+const (
+	DefaultBackfillDays = 30
+	// DefaultPageSize is sent as Prefer: odata.maxpagesize. Microsoft documents no maximum
+	// for message delta; the benchmark measured this size (see BenchmarkSync) as the knee
+	// of the throughput curve with preview bodies.
+	DefaultPageSize     = 200
+	DefaultPollInterval = time.Minute
+	// MaxRequestsPerMailbox is Exchange's limit of 4 concurrent requests per app and
+	// mailbox (https://learn.microsoft.com/en-us/graph/throttling-limits#outlook-service-limits).
+	MaxRequestsPerMailbox = 4
+	DefaultMailboxes      = 4
+	DefaultMaxAttempts    = 8
+)
+
+// DefaultFolders are synced when Options.Folders is empty (Graph well-known names,
+// https://learn.microsoft.com/en-us/graph/api/resources/mailfolder).
+var DefaultFolders = [...]string{"inbox", "sentitems"}
+
+// Mailbox names one mailbox to sync.
+type Mailbox struct {
+	ID      string `json:"id"`                // user id or UPN, as Graph's /users/{id}
+	Address string `json:"address,omitempty"` // display address
+}
+
+// Options configure a sync. The zero value of each field means its default.
+type Options struct {
+	Mailboxes     []Mailbox     `json:"mailboxes"`
+	Folders       []string      `json:"folders,omitempty"`       // default inbox, sentitems
+	BackfillDays  int           `json:"backfillDays,omitempty"`  // default 30
+	Body          string        `json:"body,omitempty"`          // preview (default), text, html
+	PageSize      int           `json:"pageSize,omitempty"`      // default DefaultPageSize
+	StorePath     string        `json:"storePath,omitempty"`     // used by Run
+	Once          bool          `json:"once,omitempty"`          // one round per folder, then return
+	PollInterval  time.Duration `json:"pollInterval,omitempty"`  // between rounds when continuous
+	MaxMailboxes  int           `json:"maxMailboxes,omitempty"`  // mailboxes synced at once, default 4
+	MaxRequests   int           `json:"maxRequests,omitempty"`   // per mailbox, default and at most 4
+	MaxAttempts   int           `json:"maxAttempts,omitempty"`   // tries per page before the folder fails, default 8
+	EstimateTotal bool          `json:"estimateTotal,omitempty"` // ask the folder's totalItemCount for progress (one request per folder)
+
+	// Now, Sleep and Jitter are for tests: clock, sleeper (must return ctx.Err() when
+	// ctx ends) and a source of [0,1) for backoff jitter.
+	Now    func() time.Time                                 `json:"-"`
+	Sleep  func(ctx context.Context, d time.Duration) error `json:"-"`
+	Jitter func() float64                                   `json:"-"`
+}
+
+func (o Options) withDefaults() (Options, error) {
+	if len(o.Folders) == 0 {
+		o.Folders = DefaultFolders[:]
+	}
+	if o.BackfillDays == 0 {
+		o.BackfillDays = DefaultBackfillDays
+	}
+	if o.BackfillDays < 0 {
+		return o, fmt.Errorf("backfill days must be positive, got %d", o.BackfillDays)
+	}
+	switch strings.ToLower(o.Body) {
+	case "":
+		o.Body = BodyPreview
+	case BodyPreview, BodyText, BodyHTML:
+		o.Body = strings.ToLower(o.Body)
+	default:
+		return o, fmt.Errorf("body must be preview, text or html, got %q", o.Body)
+	}
+	if o.PageSize <= 0 {
+		o.PageSize = DefaultPageSize
+	}
+	if o.PollInterval <= 0 {
+		o.PollInterval = DefaultPollInterval
+	}
+	if o.MaxMailboxes <= 0 {
+		o.MaxMailboxes = DefaultMailboxes
+	}
+	if o.MaxRequests <= 0 || o.MaxRequests > MaxRequestsPerMailbox {
+		o.MaxRequests = MaxRequestsPerMailbox
+	}
+	if o.MaxAttempts <= 0 {
+		o.MaxAttempts = DefaultMaxAttempts
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Sleep == nil {
+		o.Sleep = sleepCtx
+	}
+	if o.Jitter == nil {
+		o.Jitter = rand.Float64
+	}
+	seen := map[string]bool{}
+	for _, m := range o.Mailboxes {
+		if m.ID == "" {
+			return o, errors.New("a mailbox has no id")
+		}
+		if seen[m.ID] {
+			return o, fmt.Errorf("mailbox %s is listed twice", m.ID)
+		}
+		seen[m.ID] = true
+	}
+	return o, nil
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// backoff is the wait before retry number attempt (0-based). With a server Retry-After
+// the wait is that long plus up to 10% jitter (never less: Microsoft asks clients to wait
+// at least Retry-After, https://learn.microsoft.com/en-us/graph/throttling#best-practices-to-handle-throttling);
+// without one it is exponential from 1 s, capped at 60 s, with equal jitter.
+func backoff(attempt int, retryAfter time.Duration, jitter float64) time.Duration {
+	if retryAfter > 0 {
+		return retryAfter + time.Duration(jitter*float64(retryAfter)/10)
+	}
+	base := time.Second << min(attempt, 6)
+	if base > time.Minute {
+		base = time.Minute
+	}
+	return base/2 + time.Duration(jitter*float64(base/2))
+}
