@@ -1,0 +1,184 @@
+package emulator
+
+import (
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha1"
+	"crypto/sha256"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Names of the apps registered in the practice tenant.
+const (
+	AppSecretName       = "Practice app (secret)"
+	AppCertificateName  = "Practice app (certificate)"
+	AppDelegatedName    = "Practice app (delegated)"
+	AppNotConsentedName = "Practice app (not consented)"
+)
+
+// Access kinds of an app, as in the info file.
+const (
+	AccessApplication = "application"
+	AccessDelegated   = "delegated"
+)
+
+// graphResource is the resource id (application ID URI) of Microsoft Graph; the token
+// audience stays this even though the emulator's Graph base URL differs.
+const graphResource = "https://graph.microsoft.com"
+
+// graphAppID is Microsoft Graph's well-known application id, also accepted as audience.
+const graphAppID = "00000003-0000-0000-c000-000000000000"
+
+// App is one app registration (with its service principal) in the practice tenant.
+type App struct {
+	Name         string
+	ClientID     string
+	Access       string   // AccessApplication or AccessDelegated
+	Roles        []string // application permissions (app roles on Graph)
+	Scopes       []string // delegated permissions on Graph (plus offline_access)
+	RedirectURIs []string
+	// Public is true for a public client (no credential; PKCE required).
+	Public bool
+
+	secret      string
+	cert        *x509.Certificate
+	certKey     *rsa.PrivateKey
+	certPEM     []byte // certificate + PKCS#8 private key
+	consented   bool   // admin consent granted tenant-wide
+	x5tSHA256   string
+	x5tSHA1     string
+	displayName string
+}
+
+// ClientSecret returns the app's client secret ("" if it has none).
+func (a *App) ClientSecret() string { return a.secret }
+
+// CertificatePEM returns the app's certificate and private key as PEM (nil if none).
+func (a *App) CertificatePEM() []byte { return a.certPEM }
+
+// directory is the practice tenant's static data.
+type directory struct {
+	tenantID   string
+	domain     string
+	tenantName string
+	apps       []*App
+}
+
+// seededGUID derives a stable GUID (version-4 layout) from the seed and a label.
+func seededGUID(seed int64, label string) string {
+	h := sha256.Sum256([]byte(fmt.Sprintf("m365connect-practice/%d/%s", seed, label)))
+	b := h[:16]
+	b[6] = (b[6] & 0x0f) | 0x40
+	b[8] = (b[8] & 0x3f) | 0x80
+	x := hex.EncodeToString(b)
+	return x[0:8] + "-" + x[8:12] + "-" + x[12:16] + "-" + x[16:20] + "-" + x[20:32]
+}
+
+// newGUID returns a random GUID.
+func newGUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = (b[6] & 0x0f) | 0x40
+	b[8] = (b[8] & 0x3f) | 0x80
+	x := hex.EncodeToString(b[:])
+	return x[0:8] + "-" + x[8:12] + "-" + x[12:16] + "-" + x[16:20] + "-" + x[20:32]
+}
+
+// newClientSecret returns a random 40-character secret in the shape Entra ID shows
+// ("xxx8Q~" followed by 34 characters).
+func newClientSecret() string {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-.~"
+	var b [37]byte
+	_, _ = rand.Read(b[:])
+	var s strings.Builder
+	for i, c := range b {
+		if i == 3 {
+			s.WriteString("8Q~")
+		}
+		s.WriteByte(alphabet[int(c)%len(alphabet)])
+	}
+	return s.String()[:40]
+}
+
+// randomToken returns an opaque random token (auth codes, refresh tokens).
+func randomToken(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// newDirectory builds the default tenant and its four apps.
+func newDirectory(seed int64, now time.Time) (*directory, error) {
+	d := &directory{
+		tenantID:   seededGUID(seed, "tenant"),
+		domain:     "contoso-practice.onmicrosoft.com",
+		tenantName: "Contoso (practice)",
+	}
+	appRoles := []string{"Mail.Read", "Mail.ReadWrite", "Mail.Send", "User.Read.All"}
+	delegated := []string{"Mail.Read", "Mail.ReadWrite", "Mail.Send", "Mail.Read.Shared", "Mail.Send.Shared", "User.Read", "offline_access"}
+	secretApp := &App{Name: AppSecretName, ClientID: seededGUID(seed, "app-secret"), Access: AccessApplication,
+		Roles: appRoles, secret: newClientSecret(), consented: true}
+	certApp := &App{Name: AppCertificateName, ClientID: seededGUID(seed, "app-certificate"), Access: AccessApplication,
+		Roles: appRoles, consented: true}
+	if err := certApp.makeCertificate(now); err != nil {
+		return nil, err
+	}
+	delegatedApp := &App{Name: AppDelegatedName, ClientID: seededGUID(seed, "app-delegated"), Access: AccessDelegated,
+		Scopes: delegated, RedirectURIs: []string{"http://localhost"}, Public: true, consented: true}
+	// The unconsented app can be used both ways: client credentials get a token without
+	// roles (Graph then answers 403), delegated sign-in needs consent first.
+	notConsented := &App{Name: AppNotConsentedName, ClientID: seededGUID(seed, "app-not-consented"), Access: AccessApplication,
+		Roles: []string{"Mail.Read"}, Scopes: delegated, RedirectURIs: []string{"http://localhost"}, secret: newClientSecret()}
+	d.apps = []*App{secretApp, certApp, delegatedApp, notConsented}
+	return d, nil
+}
+
+// makeCertificate gives the app a self-signed RSA certificate credential.
+func (a *App) makeCertificate(now time.Time) error {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return fmt.Errorf("generate app key: %w", err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: randSerial(),
+		Subject:      pkix.Name{CommonName: a.Name},
+		NotBefore:    now.Add(-time.Hour),
+		NotAfter:     now.Add(365 * 24 * time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return fmt.Errorf("create app certificate: %w", err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return fmt.Errorf("parse app certificate: %w", err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return fmt.Errorf("marshal app key: %w", err)
+	}
+	a.cert, a.certKey = cert, key
+	a.certPEM = append(pemBlock("CERTIFICATE", der), pemBlock("PRIVATE KEY", keyDER)...)
+	s256 := sha256.Sum256(der)
+	s1 := sha1.Sum(der)
+	a.x5tSHA256 = base64.StdEncoding.EncodeToString(s256[:])
+	a.x5tSHA1 = base64.StdEncoding.EncodeToString(s1[:])
+	return nil
+}
+
+// appByID finds an app by client id.
+func (d *directory) appByID(id string) *App {
+	for _, a := range d.apps {
+		if strings.EqualFold(a.ClientID, id) {
+			return a
+		}
+	}
+	return nil
+}
