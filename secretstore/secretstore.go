@@ -1,0 +1,292 @@
+// Package secretstore keeps m365connect's secrets — client secrets, certificate
+// passwords and delegated refresh tokens — out of every file the app writes. They go to
+// the OS keyring (Windows Credential Manager, macOS Keychain, the Secret Service on
+// Linux) through github.com/zalando/go-keyring. Where no keyring exists (a headless Linux
+// box without a Secret Service) the caller may opt in to a fallback file readable only by
+// the user (0600, written atomically).
+//
+// Every keyring call has a timeout: a Secret Service that never answers must not freeze
+// the wizard. Any keyring error other than "not found" is reported as ErrNoKeyring with
+// the reason, so the UI can say plainly "there is no keyring here" and offer the file.
+// Values never appear in an error.
+package secretstore
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/zalando/go-keyring"
+)
+
+// ErrNotFound is returned by Get when no secret is stored under the key.
+var ErrNotFound = errors.New("secret not found")
+
+// ErrNoKeyring is matched (errors.Is) by every keyring failure other than "not found":
+// no D-Bus session, no Secret Service, a locked or unresponsive keyring, a timeout.
+var ErrNoKeyring = errors.New("no keyring here")
+
+// DefaultTimeout bounds each keyring call.
+const DefaultTimeout = 5 * time.Second
+
+// keyringError wraps the reason a keyring call failed; it matches ErrNoKeyring.
+type keyringError struct{ reason error }
+
+func (e *keyringError) Error() string        { return "no keyring here: " + e.reason.Error() }
+func (e *keyringError) Is(target error) bool { return target == ErrNoKeyring }
+func (e *keyringError) Unwrap() error        { return e.reason }
+
+// Backend names where secrets live.
+type Backend string
+
+// Backends.
+const (
+	BackendKeyring Backend = "keyring"
+	BackendFile    Backend = "file"
+)
+
+// Store reads and writes secrets under one service name. The zero value is not usable;
+// build one with New.
+type Store struct {
+	service  string
+	timeout  time.Duration
+	fallback string // path of the user-only file; "" = no fallback
+	kr       osKeyring
+
+	mu sync.Mutex // serialises fallback-file read-modify-write
+}
+
+// New returns a store for service (e.g. "m365connect"). fallbackPath, when not empty,
+// is the user-only file used for keys the keyring cannot hold; pass "" to refuse the
+// fallback (Set then fails with ErrNoKeyring where no keyring exists).
+func New(service, fallbackPath string) *Store {
+	return &Store{service: service, timeout: DefaultTimeout, fallback: fallbackPath, kr: goKeyring{}}
+}
+
+// osKeyring is the slice of go-keyring the store uses; tests swap in a slow one.
+type osKeyring interface {
+	Set(service, user, password string) error
+	Get(service, user string) (string, error)
+	Delete(service, user string) error
+}
+
+// goKeyring calls github.com/zalando/go-keyring (keyring.MockInit applies to it).
+type goKeyring struct{}
+
+func (goKeyring) Set(service, user, password string) error {
+	return keyring.Set(service, user, password)
+}
+func (goKeyring) Get(service, user string) (string, error) { return keyring.Get(service, user) }
+func (goKeyring) Delete(service, user string) error        { return keyring.Delete(service, user) }
+
+// WithTimeout returns a copy of the store whose keyring calls time out after d.
+func (s *Store) WithTimeout(d time.Duration) *Store {
+	return &Store{service: s.service, timeout: d, fallback: s.fallback, kr: s.kr}
+}
+
+// FallbackPath is the fallback file's path ("" when there is none).
+func (s *Store) FallbackPath() string { return s.fallback }
+
+// Probe reports whether the OS keyring answers: nil, or an error matching ErrNoKeyring
+// that says why not. It reads a key that does not exist and stores nothing.
+func (s *Store) Probe() error {
+	_, err := s.keyringGet("m365connect-probe")
+	if err == nil || errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	return err
+}
+
+// Set stores value under key: in the keyring, or — only when the keyring is unavailable
+// and a fallback path was given — in the fallback file. It reports where it went.
+func (s *Store) Set(key, value string) (Backend, error) {
+	err := s.call(func() error { return s.kr.Set(s.service, key, value) })
+	if err == nil {
+		// A stale copy in the fallback file must not shadow the keyring.
+		_ = s.fileDelete(key)
+		return BackendKeyring, nil
+	}
+	if !errors.Is(err, ErrNoKeyring) || s.fallback == "" {
+		return "", err
+	}
+	if ferr := s.fileSet(key, value); ferr != nil {
+		return "", fmt.Errorf("%w; the fallback file failed too: %v", err, ferr)
+	}
+	return BackendFile, nil
+}
+
+// Get returns the secret under key from the keyring, else from the fallback file, else
+// ErrNotFound. A keyring failure with no fallback copy is returned as ErrNoKeyring.
+func (s *Store) Get(key string) (string, error) {
+	v, kerr := s.keyringGet(key)
+	if kerr == nil {
+		return v, nil
+	}
+	if s.fallback != "" {
+		v, ferr := s.fileGet(key)
+		if ferr == nil {
+			return v, nil
+		}
+		if !errors.Is(ferr, ErrNotFound) {
+			return "", ferr
+		}
+	}
+	return "", kerr
+}
+
+// Delete removes key from the keyring and the fallback file. Deleting a key that is not
+// stored is not an error.
+func (s *Store) Delete(key string) error {
+	kerr := s.call(func() error { return s.kr.Delete(s.service, key) })
+	if errors.Is(kerr, ErrNotFound) {
+		kerr = nil
+	}
+	ferr := s.fileDelete(key)
+	if kerr != nil && errors.Is(kerr, ErrNoKeyring) && s.fallback != "" {
+		kerr = nil // nothing can be in a keyring that does not exist
+	}
+	return errors.Join(kerr, ferr)
+}
+
+func (s *Store) keyringGet(key string) (string, error) {
+	var v string
+	err := s.call(func() error {
+		var e error
+		v, e = s.kr.Get(s.service, key)
+		return e
+	})
+	return v, err
+}
+
+// call runs one keyring operation with the timeout and maps its error.
+func (s *Store) call(op func() error) error {
+	done := make(chan error, 1)
+	go func() { done <- op() }()
+	select {
+	case err := <-done:
+		switch {
+		case err == nil:
+			return nil
+		case errors.Is(err, keyring.ErrNotFound):
+			return ErrNotFound
+		default:
+			return &keyringError{reason: err}
+		}
+	case <-time.After(s.timeout):
+		return &keyringError{reason: fmt.Errorf("the keyring did not answer within %s", s.timeout)}
+	}
+}
+
+// --- fallback file: a JSON object {key: value}, mode 0600, in a 0700 folder ---
+
+func (s *Store) fileRead() (map[string]string, error) {
+	b, err := os.ReadFile(s.fallback)
+	if errors.Is(err, fs.ErrNotExist) {
+		return map[string]string{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read secrets file: %w", err)
+	}
+	m := map[string]string{}
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("secrets file %s is damaged (not a JSON object)", s.fallback)
+	}
+	return m, nil
+}
+
+func (s *Store) fileGet(key string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m, err := s.fileRead()
+	if err != nil {
+		return "", err
+	}
+	v, ok := m[key]
+	if !ok {
+		return "", ErrNotFound
+	}
+	return v, nil
+}
+
+func (s *Store) fileSet(key, value string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m, err := s.fileRead()
+	if err != nil {
+		return err
+	}
+	m[key] = value
+	return s.fileWrite(m)
+}
+
+func (s *Store) fileDelete(key string) error {
+	if s.fallback == "" {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m, err := s.fileRead()
+	if err != nil {
+		return err
+	}
+	if _, ok := m[key]; !ok {
+		return nil
+	}
+	delete(m, key)
+	if len(m) == 0 {
+		if err := os.Remove(s.fallback); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("remove secrets file: %w", err)
+		}
+		return nil
+	}
+	return s.fileWrite(m)
+}
+
+// fileWrite replaces the file atomically: a 0600 temp file in the same folder, fsync,
+// rename, fsync of the folder.
+func (s *Store) fileWrite(m map[string]string) error {
+	b, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return err
+	}
+	dir := filepath.Dir(s.fallback)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("create secrets folder: %w", err)
+	}
+	f, err := os.CreateTemp(dir, ".secrets-*.tmp") // CreateTemp makes it 0600
+	if err != nil {
+		return fmt.Errorf("write secrets file: %w", err)
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp) // no-op after a successful rename
+	if err := f.Chmod(0o600); err != nil && !isWindows() {
+		f.Close()
+		return fmt.Errorf("write secrets file: %w", err)
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return fmt.Errorf("write secrets file: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("write secrets file: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write secrets file: %w", err)
+	}
+	if err := os.Rename(tmp, s.fallback); err != nil {
+		return fmt.Errorf("write secrets file: %w", err)
+	}
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+func isWindows() bool { return filepath.Separator == '\\' }
