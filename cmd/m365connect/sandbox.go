@@ -3,10 +3,73 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
+	"fmt"
 	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/m365connect/m365connect/emulator"
 )
 
-// runSandbox is the 'sandbox' subcommand. Not built yet: the owner of this file replaces it.
-func runSandbox(_ context.Context, _ []string, _, _ io.Writer) error {
-	return errors.New("not available in this build yet")
+// runSandbox is the 'sandbox' subcommand: it serves a practice tenant (emulated Entra ID
+// + Graph) on loopback until ctx is cancelled, and writes the info file that tells
+// clients the authority host, Graph base URL, CA file, tenant, apps and mailboxes.
+func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	listen := fs.String("listen", "127.0.0.1:0", "API (HTTPS) listen address, loopback only")
+	browserListen := fs.String("browser-listen", "127.0.0.1:0", "plain-HTTP listen address for browser sign-in pages, loopback only")
+	info := fs.String("info", "", "info file to write (default: m365connect-sandbox.json in the user config folder)")
+	users := fs.Int("users", 5, "number of user mailboxes")
+	shared := fs.Int("shared", 1, "number of shared mailboxes")
+	messages := fs.Int("messages", 200, "messages per mailbox")
+	seed := fs.Int64("seed", 1, "seed for tenant ids and mail data (same seed, same tenant)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+	}
+	if *users < 1 || *messages < 0 || *shared < 0 {
+		return fmt.Errorf("%w: --users must be at least 1, --messages and --shared not negative", errUsage)
+	}
+	path := *info
+	if path == "" {
+		dir, err := os.UserConfigDir()
+		if err != nil {
+			return fmt.Errorf("find a folder for the info file (use --info): %w", err)
+		}
+		dir = filepath.Join(dir, "m365connect")
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return fmt.Errorf("create %s: %w", dir, err)
+		}
+		path = filepath.Join(dir, "m365connect-sandbox.json")
+	}
+	srv, err := emulator.New(emulator.Options{
+		Users: *users, SharedMailboxes: *shared, MessagesPerMailbox: *messages, Seed: *seed,
+		Listen: *listen, BrowserListen: *browserListen,
+	})
+	if err != nil {
+		return fmt.Errorf("start practice tenant: %w", err)
+	}
+	defer srv.Close()
+	if err := srv.WriteInfo(path); err != nil {
+		return fmt.Errorf("write info file: %w", err)
+	}
+	abs, _ := filepath.Abs(path)
+	inf := srv.Info()
+	fmt.Fprintf(stdout, "Practice tenant %s (%s) is running.\n", inf.TenantDomain, inf.TenantID)
+	fmt.Fprintf(stdout, "Info file:       %s\n", abs)
+	fmt.Fprintf(stdout, "Authority host:  %s\n", inf.AuthorityHost)
+	fmt.Fprintf(stdout, "Browser sign-in: %s\n", inf.BrowserAuthorityHost)
+	fmt.Fprintf(stdout, "Graph base URL:  %s\n", inf.GraphBaseURL)
+	fmt.Fprintf(stdout, "CA certificate:  %s\n", inf.CACertFile)
+	fmt.Fprintf(stdout, "Press Ctrl+C to stop.\n")
+	<-ctx.Done()
+	fmt.Fprintln(stdout, "Stopping the practice tenant.")
+	if err := ctx.Err(); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return nil
 }
