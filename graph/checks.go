@@ -1,0 +1,540 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+)
+
+// Status of one check.
+type Status string
+
+// Check statuses.
+const (
+	StatusPass Status = "pass"
+	StatusWarn Status = "warn"
+	StatusFail Status = "fail"
+	StatusSkip Status = "skip"
+)
+
+// CheckResult is one check's structured outcome.
+type CheckResult struct {
+	ID       string
+	Title    string
+	Status   Status
+	Seen     string  // what was observed, in plain words (never secrets)
+	Advice   *Advice // what to do, for warn/fail
+	Started  time.Time
+	Duration time.Duration
+	Data     any // check-specific: OpenIDConfig, Claims, PermissionReport, FolderInfo, []MessageSummary, SendResult
+}
+
+// Settings are the non-secret inputs of a connection (from the wizard's config).
+type Settings struct {
+	Cloud    Cloud
+	TenantID string
+	ClientID string
+	Mode     Mode
+	Features Features
+	// Mailboxes to check (addresses or ids). The first is used for the test
+	// read and, unless SendFrom is set, the test send.
+	Mailboxes []string
+	// OutsideMailbox, for app-only scoping: a mailbox that should be refused.
+	// Empty: the check looks for one in the directory when it can.
+	OutsideMailbox string
+	// Scoped says the admin applied Exchange scoping; an unscoped app then fails instead of warning.
+	Scoped bool
+	// SendFrom / TestRecipient for the test send; defaults: Mailboxes[0] to itself.
+	SendFrom      string
+	TestRecipient string
+	// DeliveryWait bounds the wait for the test message (default 60s); ReadCount is the test read size (default 5).
+	DeliveryWait time.Duration
+	DeliveryPoll time.Duration
+	ReadCount    int32
+}
+
+// Secrets are the secret inputs; they stay in memory only.
+type Secrets struct {
+	ClientSecret        string
+	Certificate         []byte // PEM or PFX
+	CertificatePassword string
+	RefreshToken        string       // delegated
+	OnRefreshToken      func(string) // receives rotated refresh tokens (keyring)
+	// Credential, if set, is used as is (e.g. the result of SignIn).
+	Credential azcore.TokenCredential
+}
+
+// Session carries what earlier checks learned to later ones.
+type Session struct {
+	Settings Settings
+	Secrets  Secrets
+	cred     azcore.TokenCredential
+	client   *Client
+	claims   Claims
+	haveTok  bool
+	openid   OpenIDConfig
+	perms    PermissionReport
+	reached  map[string]bool
+}
+
+// NewSession prepares a session; no network traffic yet.
+func NewSession(s Settings, sec Secrets) *Session {
+	if s.ReadCount <= 0 {
+		s.ReadCount = 5
+	}
+	if s.DeliveryWait <= 0 {
+		s.DeliveryWait = 60 * time.Second
+	}
+	s.TenantID = normaliseTenant(s.TenantID)
+	return &Session{Settings: s, Secrets: sec, reached: map[string]bool{}}
+}
+
+// Client returns the Graph client once the credentials check passed.
+func (s *Session) Client() *Client { return s.client }
+
+// Claims returns the decoded token claims once a token was obtained.
+func (s *Session) Claims() Claims { return s.claims }
+
+// Check is one step of a plan.
+type Check struct {
+	ID    string
+	Title string
+	Run   func(ctx context.Context, s *Session) CheckResult
+}
+
+// Plan returns the checks for these settings, in order: pre-flight,
+// credentials, tenant, permissions, each mailbox, scoping (app-only),
+// test read, test send (when sending is wanted).
+func Plan(s Settings) []Check {
+	p := PreflightPlan(s)
+	p = append(p,
+		Check{"credentials", "Credentials work (a token is obtained)", checkCredentials},
+		Check{"tenant", "Token belongs to this work tenant", checkTenantMatch},
+		Check{"permissions", "Granted permissions match what is needed", checkPermissions},
+	)
+	for _, mb := range s.Mailboxes {
+		mb := mb
+		p = append(p, Check{"mailbox:" + mb, "Mailbox " + mb + " is reachable", func(ctx context.Context, ss *Session) CheckResult { return checkMailbox(ctx, ss, mb) }})
+	}
+	if s.Mode.AppOnly() {
+		p = append(p, Check{"scoping", "Access is limited to the chosen mailboxes", checkScoping})
+	}
+	if s.Features.Read || s.Features.Write {
+		p = append(p, Check{"read", "Test read: newest messages", checkRead})
+	}
+	if s.Features.Send {
+		p = append(p, Check{"send", "Test send", checkSend})
+	}
+	return p
+}
+
+// PreflightPlan is the part of the plan that sends nothing to the token
+// endpoint: tenant discovery (right cloud, exists, work tenant), the secret's
+// shape, and the loopback port for delegated sign-in.
+func PreflightPlan(s Settings) []Check {
+	p := []Check{{"preflight.tenant", "Tenant exists in the chosen cloud", checkOpenID}}
+	if s.Mode == ModeSecret {
+		p = append(p, Check{"preflight.secret", "Client secret looks like a secret value", checkSecretShape})
+	}
+	if s.Mode == ModeDelegated {
+		p = append(p, Check{"preflight.loopback", "A local port can receive the sign-in answer", checkLoopback})
+	}
+	return p
+}
+
+// Progress is called after each check with the count done and the total.
+type Progress func(done, total int, r CheckResult)
+
+// RunChecks runs plan in order. A cancelled ctx marks the remaining checks
+// skipped (Seen "cancelled"). It never returns early without a result per check.
+func RunChecks(ctx context.Context, s *Session, plan []Check, progress Progress) []CheckResult {
+	out := make([]CheckResult, 0, len(plan))
+	for i, c := range plan {
+		var r CheckResult
+		started := time.Now()
+		if ctx.Err() != nil {
+			r = CheckResult{Status: StatusSkip, Seen: "cancelled"}
+		} else {
+			r = c.Run(ctx, s)
+		}
+		r.ID, r.Title, r.Started, r.Duration = c.ID, c.Title, started, time.Since(started)
+		if r.Advice != nil {
+			r.Seen = redact(r.Seen)
+		}
+		out = append(out, r)
+		if progress != nil {
+			progress(i+1, len(plan), r)
+		}
+	}
+	return out
+}
+
+// Verify is the headless entry point: it runs the whole plan for settings
+// and secrets and returns the results; err is non-nil only when the
+// settings cannot be used at all.
+func Verify(ctx context.Context, s Settings, sec Secrets, progress Progress) ([]CheckResult, error) {
+	if s.Cloud.AuthorityHost == "" || s.Cloud.GraphBaseURL == "" {
+		return nil, errors.New("no cloud chosen")
+	}
+	if s.ClientID == "" {
+		return nil, errors.New("no application (client) ID")
+	}
+	if err := checkTenant(normaliseTenant(s.TenantID)); err != nil {
+		return nil, err
+	}
+	sess := NewSession(s, sec)
+	return RunChecks(ctx, sess, Plan(s), progress), nil
+}
+
+// Failed reports whether any result failed.
+func Failed(rs []CheckResult) bool {
+	for _, r := range rs {
+		if r.Status == StatusFail {
+			return true
+		}
+	}
+	return false
+}
+
+func fail(err error, seen string) CheckResult {
+	a := AdviceFor(err)
+	if seen == "" {
+		seen = a.Seen
+	}
+	return CheckResult{Status: StatusFail, Seen: seen, Advice: &a}
+}
+
+func failCode(code, seen string) CheckResult {
+	a := adviceCode(code, seen)
+	return CheckResult{Status: StatusFail, Seen: seen, Advice: &a}
+}
+
+func skip(why string) CheckResult { return CheckResult{Status: StatusSkip, Seen: why} }
+
+// personalTenantID is the tenant of personal Microsoft accounts.
+// https://learn.microsoft.com/en-us/entra/identity-platform/id-token-claims-reference#payload-claims
+const personalTenantID = "9188040d-6c67-4c5b-b112-36a304b66dad"
+
+func checkOpenID(ctx context.Context, s *Session) CheckResult {
+	st := s.Settings
+	o, err := FetchOpenIDConfig(ctx, st.Cloud, st.TenantID)
+	if err != nil {
+		return fail(err, "")
+	}
+	s.openid = o
+	r := CheckResult{Data: o}
+	if strings.EqualFold(o.TenantID(), personalTenantID) {
+		return failCode("AADSTS9002331", "this is the personal Microsoft account tenant, not a work tenant")
+	}
+	if suggest, bad := CloudMismatch(st.Cloud, o); bad {
+		seen := fmt.Sprintf("the tenant reports cloud %q (region %s %s)", o.CloudInstanceName, o.TenantRegionScope, o.TenantRegionSubScope)
+		a := adviceCode("wrong_cloud", seen)
+		if k, ok := CloudByName(suggest); ok {
+			a.Fix = "Choose \"" + k.DisplayName + "\" in the Environment step."
+		}
+		r.Status, r.Seen, r.Advice = StatusFail, seen, &a
+		return r
+	}
+	r.Status = StatusPass
+	r.Seen = "tenant " + o.TenantID()
+	if o.TenantRegionScope != "" {
+		r.Seen += ", region " + o.TenantRegionScope
+	}
+	return r
+}
+
+func checkSecretShape(_ context.Context, s *Session) CheckResult {
+	if s.Secrets.Credential != nil {
+		return skip("a credential was given")
+	}
+	switch {
+	case strings.TrimSpace(s.Secrets.ClientSecret) == "":
+		return failCode("invalid_client", "no client secret entered")
+	case LooksLikeSecretID(s.Secrets.ClientSecret):
+		return failCode("secret_id", "the pasted value is a GUID")
+	}
+	return CheckResult{Status: StatusPass, Seen: fmt.Sprintf("%d characters", len(strings.TrimSpace(s.Secrets.ClientSecret)))}
+}
+
+func checkLoopback(context.Context, *Session) CheckResult {
+	if err := CheckLoopbackPort(); err != nil {
+		return fail(err, "")
+	}
+	return CheckResult{Status: StatusPass, Seen: "127.0.0.1 accepts a listener"}
+}
+
+// credential builds (once) the credential for the session's mode.
+func (s *Session) credential() (azcore.TokenCredential, error) {
+	if s.cred != nil {
+		return s.cred, nil
+	}
+	st, sec := s.Settings, s.Secrets
+	var (
+		cred azcore.TokenCredential
+		err  error
+	)
+	switch {
+	case sec.Credential != nil:
+		cred = sec.Credential
+	case st.Mode == ModeSecret:
+		cred, err = NewSecretCredential(st.Cloud, st.TenantID, st.ClientID, sec.ClientSecret)
+	case st.Mode == ModeCertificate:
+		cred, err = NewCertificateCredential(st.Cloud, st.TenantID, st.ClientID, sec.Certificate, sec.CertificatePassword)
+	case st.Mode == ModeDelegated:
+		if sec.RefreshToken == "" {
+			return nil, ErrNoRefreshToken
+		}
+		cred = NewDelegatedCredential(st.Cloud, st.TenantID, st.ClientID, RequestedPermissions(st.Mode, st.Features), sec.RefreshToken, sec.OnRefreshToken)
+	default:
+		return nil, fmt.Errorf("unknown access mode %q", st.Mode)
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.cred = cred
+	return cred, nil
+}
+
+func checkCredentials(ctx context.Context, s *Session) CheckResult {
+	cred, err := s.credential()
+	if err != nil {
+		return fail(err, "")
+	}
+	_, cl, err := GetToken(ctx, s.Settings.Cloud, cred)
+	if err != nil {
+		return fail(err, "")
+	}
+	s.claims, s.haveTok = cl, true
+	c, err := NewClient(s.Settings.Cloud, cred)
+	if err != nil {
+		return fail(err, "")
+	}
+	s.client = c
+	who := "app " + cl.AppID
+	if cl.UPN != "" {
+		who = "signed in as " + cl.UPN
+	}
+	return CheckResult{Status: StatusPass, Seen: "token obtained, " + who + ", valid until " + cl.Expires.Format(time.RFC3339), Data: cl}
+}
+
+func checkTenantMatch(_ context.Context, s *Session) CheckResult {
+	if !s.haveTok {
+		return skip("needs a token")
+	}
+	want := s.openid.TenantID()
+	if want == "" && tenantIDRE.MatchString(s.Settings.TenantID) {
+		want = s.Settings.TenantID
+	}
+	if want != "" && !strings.EqualFold(want, s.claims.TenantID) {
+		return failCode("tenant_mismatch", fmt.Sprintf("configured tenant %s, token tenant %s", want, s.claims.TenantID))
+	}
+	if strings.EqualFold(s.claims.TenantID, personalTenantID) {
+		return failCode("AADSTS9002331", "the token is from the personal-account tenant")
+	}
+	if s.claims.AppID != "" && !strings.EqualFold(s.claims.AppID, s.Settings.ClientID) {
+		return failCode("AADSTS700016", fmt.Sprintf("token was issued to app %s, configured %s", s.claims.AppID, s.Settings.ClientID))
+	}
+	return CheckResult{Status: StatusPass, Seen: "tenant " + s.claims.TenantID}
+}
+
+func checkPermissions(_ context.Context, s *Session) CheckResult {
+	if !s.haveTok {
+		return skip("needs a token")
+	}
+	hasRT := true
+	if d, ok := s.cred.(*DelegatedCredential); ok {
+		hasRT = d.HasRefreshToken()
+	}
+	rep := ComparePermissions(s.Settings.Mode, s.Settings.Features, s.claims, hasRT)
+	s.perms = rep
+	r := CheckResult{Data: rep, Seen: rep.String()}
+	switch {
+	case !rep.OK():
+		a := adviceCode("AADSTS65001", rep.String())
+		a.Title = "Permissions missing: " + strings.Join(rep.Missing, ", ")
+		a.Fix = appRegPath + " > API permissions > Add a permission > Microsoft Graph > " +
+			map[bool]string{true: "Application permissions", false: "Delegated permissions"}[s.Settings.Mode.AppOnly()] +
+			" > " + strings.Join(rep.Missing, ", ") + "; then Grant admin consent (or run the Consent step again)."
+		r.Status, r.Advice = StatusFail, &a
+	case len(rep.Extra) > 0:
+		r.Status = StatusWarn
+		a := Advice{Code: "extra_permissions", Title: "More permissions than needed",
+			Cause: "The app holds permissions none of the chosen features use: " + strings.Join(rep.Extra, ", ") + ".",
+			Fix:   appRegPath + " > API permissions: remove " + strings.Join(rep.Extra, ", ") + " and revoke admin consent for them.",
+			Step:  StepConsent}
+		r.Advice = &a
+	default:
+		r.Status = StatusPass
+	}
+	return r
+}
+
+func checkMailbox(ctx context.Context, s *Session, mb string) CheckResult {
+	if s.client == nil {
+		return skip("needs a token")
+	}
+	var notes []string
+	if u, err := s.client.User(ctx, mb); err == nil {
+		notes = append(notes, "exists ("+u.DisplayName+")")
+	} else if st, code := graphStatus(err); st == 404 || code == "Request_ResourceNotFound" || code == "ResourceNotFound" {
+		return fail(err, "no such user in the directory")
+	} else if st == 403 {
+		notes = append(notes, "directory entry not readable without User.Read permissions")
+	} else if !isDenied(err) {
+		return fail(err, "")
+	}
+	f, err := s.client.Inbox(ctx, mb)
+	if err != nil {
+		return fail(err, "")
+	}
+	s.reached[strings.ToLower(mb)] = true
+	notes = append(notes, fmt.Sprintf("inbox reachable: %d messages, %d unread", f.Total, f.Unread))
+	return CheckResult{Status: StatusPass, Seen: strings.Join(notes, "; "), Data: f}
+}
+
+// ScopingData is the scoping check's Data.
+type ScopingData struct {
+	Inside, Outside string
+	InsideOK        bool
+	OutsideRefused  bool
+}
+
+func checkScoping(ctx context.Context, s *Session) CheckResult {
+	if s.client == nil {
+		return skip("needs a token")
+	}
+	st := s.Settings
+	d := ScopingData{}
+	for _, mb := range st.Mailboxes {
+		if s.reached[strings.ToLower(mb)] {
+			d.Inside, d.InsideOK = mb, true
+			break
+		}
+	}
+	d.Outside = st.OutsideMailbox
+	if d.Outside == "" {
+		d.Outside = s.findOutsideMailbox(ctx)
+	}
+	if d.Outside == "" {
+		r := CheckResult{Status: StatusWarn, Data: d, Seen: "no mailbox outside the chosen ones to test with"}
+		a := unscopedAdvice()
+		a.Title = "Scoping could not be tested"
+		r.Advice = &a
+		return r
+	}
+	_, err := s.client.Inbox(ctx, d.Outside)
+	switch status, _ := graphStatus(err); {
+	case err == nil:
+		r := CheckResult{Status: StatusWarn, Data: d, Seen: "mailbox " + d.Outside + " outside the chosen ones is readable"}
+		if s.Settings.Scoped {
+			r.Status = StatusFail
+		}
+		a := unscopedAdvice()
+		r.Advice = &a
+		return r
+	case status == 403:
+		d.OutsideRefused = true
+		if !d.InsideOK && len(st.Mailboxes) > 0 {
+			return CheckResult{Status: StatusFail, Data: d, Seen: "no chosen mailbox was reachable", Advice: ptr(adviceCode("AccessPolicyDenied", "chosen mailboxes refused"))}
+		}
+		return CheckResult{Status: StatusPass, Data: d, Seen: "chosen mailbox reachable; " + d.Outside + " refused (scoped)"}
+	default:
+		return fail(err, "")
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func unscopedAdvice() Advice {
+	return Advice{Code: "not_scoped", Title: "Not scoped: this app can read every mailbox in the tenant",
+		Cause: "Application permissions such as Mail.Read apply to all mailboxes unless Exchange Online limits them.",
+		Fix:   "Run the Exchange Online scoping script from the Mailboxes step (RBAC for Applications, or an application access policy) and remove the tenant-wide Entra grant; changes take 30 minutes to 2 hours.",
+		Step:  StepMailboxes}
+}
+
+// findOutsideMailbox looks for a directory mailbox not among the chosen ones.
+func (s *Session) findOutsideMailbox(ctx context.Context) string {
+	page, err := s.client.ListMailboxes(ctx, "", "", 25)
+	if err != nil {
+		return ""
+	}
+	chosen := map[string]bool{}
+	for _, m := range s.Settings.Mailboxes {
+		chosen[strings.ToLower(m)] = true
+	}
+	for _, e := range page.Entries {
+		if !chosen[strings.ToLower(e.Address)] && !chosen[strings.ToLower(e.UPN)] && !chosen[strings.ToLower(e.ID)] {
+			return e.Address
+		}
+	}
+	return ""
+}
+
+func checkRead(ctx context.Context, s *Session) CheckResult {
+	if s.client == nil {
+		return skip("needs a token")
+	}
+	if len(s.Settings.Mailboxes) == 0 {
+		return skip("no mailbox chosen")
+	}
+	mb := s.Settings.Mailboxes[0]
+	msgs, err := s.client.NewestMessages(ctx, mb, "inbox", s.Settings.ReadCount, "")
+	if err != nil {
+		return fail(err, "")
+	}
+	seen := fmt.Sprintf("%d newest messages of %s read", len(msgs), mb)
+	if len(msgs) > 0 {
+		seen += fmt.Sprintf("; newest: %q from %s", msgs[0].Subject, msgs[0].From)
+	}
+	return CheckResult{Status: StatusPass, Seen: seen, Data: msgs}
+}
+
+func checkSend(ctx context.Context, s *Session) CheckResult {
+	if s.client == nil {
+		return skip("needs a token")
+	}
+	st := s.Settings
+	from := st.SendFrom
+	if from == "" && len(st.Mailboxes) > 0 {
+		from = st.Mailboxes[0]
+	}
+	if from == "" {
+		return skip("no mailbox to send from")
+	}
+	to := st.TestRecipient
+	if to == "" {
+		to = from
+	}
+	res, err := s.client.SendTest(ctx, from, to, st.DeliveryWait, st.DeliveryPoll)
+	if err != nil {
+		r := fail(err, "")
+		r.Data = res
+		return r
+	}
+	r := CheckResult{Data: res}
+	switch {
+	case res.NonDelivery != nil:
+		r.Status = StatusFail
+		r.Seen = "non-delivery report: " + res.NonDelivery.Subject
+		a := Advice{Code: "ndr", Title: "The test message bounced",
+			Cause: "Exchange returned a non-delivery report for the test message.",
+			Fix:   "Open the report in " + from + "'s inbox for the reason; check the recipient address, or trace it in Exchange admin center > Mail flow > Message trace.",
+			Step:  StepVerify, Seen: res.NonDelivery.Subject}
+		r.Advice = &a
+	case res.Delivered:
+		r.Status, r.Seen = StatusPass, "sent, found in Sent Items and in "+to+"'s inbox (marker "+res.Marker+")"
+	case res.InSentItems && !res.DeliveryKnown:
+		r.Status, r.Seen = StatusPass, "sent and found in Sent Items; the recipient's inbox cannot be read with these credentials"
+	case res.InSentItems:
+		r.Status, r.Seen = StatusWarn, "sent and found in Sent Items, but not seen in "+to+"'s inbox yet"
+		r.Advice = ptr(adviceCode("not_delivered", r.Seen))
+	default:
+		r.Status, r.Seen = StatusWarn, "sent (Graph accepted it), but not found in Sent Items yet"
+		r.Advice = ptr(adviceCode("not_delivered", r.Seen))
+	}
+	return r
+}
