@@ -14,6 +14,12 @@ if [ -z "$wine" ]; then
 fi
 export WINEPREFIX; WINEPREFIX=$(mktemp -d); export WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
 trap 'rm -rf "$WINEPREFIX"' EXIT
+here=$(dirname "$(readlink -f "$0")")
+timeout 300 "$wine" wineboot --init >/dev/null 2>&1 || true
+# Wine 8 lacks bcryptprimitives.dll (Go >= 1.24 needs ProcessPrng): install a shim built
+# from scripts/wine/ into this throwaway prefix only.
+x86_64-w64-mingw32-gcc -shared -O2 -o "$WINEPREFIX/drive_c/windows/system32/bcryptprimitives.dll" \
+  "$here/wine/bcryptprimitives.c" "$here/wine/bcryptprimitives.def" -ladvapi32
 
 got=$(timeout 120 "$wine" "$exe" version 2>/dev/null | tr -d '\r')
 echo "wine: m365connect.exe version -> $got"
