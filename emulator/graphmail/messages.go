@@ -143,7 +143,7 @@ func parseMessageFilter(q string) (msgFilter, error) {
 		return f, nil
 	}
 	for _, clause := range splitClauses(q, " and ") {
-		clause = strings.TrimSuffix(strings.TrimPrefix(clause, "("), ")")
+		clause = stripParens(clause)
 		parts := strings.SplitN(clause, " ", 3)
 		if len(parts) != 3 {
 			return f, fmt.Errorf("invalid filter clause %q", clause)
@@ -202,6 +202,15 @@ func parseMessageFilter(q string) (msgFilter, error) {
 		}
 	}
 	return f, nil
+}
+
+// stripParens removes one pair of enclosing parentheses.
+func stripParens(s string) string {
+	s = strings.TrimSpace(s)
+	if strings.HasPrefix(s, "(") && strings.HasSuffix(s, ")") {
+		return strings.TrimSpace(s[1 : len(s)-1])
+	}
+	return s
 }
 
 func maxTime(a, b time.Time) time.Time {

@@ -216,7 +216,7 @@ func parseUserFilter(q string) (userPred, error) {
 }
 
 func parseUserClause(clause string) (userPred, error) {
-	clause = strings.TrimSpace(strings.TrimSuffix(strings.TrimPrefix(clause, "("), ")"))
+	clause = stripParens(clause)
 	if strings.HasPrefix(strings.ToLower(clause), "startswith(") && strings.HasSuffix(clause, ")") {
 		inner := clause[len("startswith(") : len(clause)-1]
 		field, val, ok := strings.Cut(inner, ",")
