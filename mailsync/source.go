@@ -107,7 +107,7 @@ func Classify(err error) (ErrorKind, time.Duration) {
 	if err == nil {
 		return KindTransient, 0
 	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+	if errors.Is(err, context.Canceled) {
 		return KindCanceled, 0
 	}
 	var ra time.Duration

@@ -1,0 +1,445 @@
+package graph
+
+// This file is the sync engine's Graph client: raw net/http, no msgraph-sdk-go, so that a
+// delta page is decoded as it streams in (one message's bytes at a time) and no retry
+// loop hides throttling from the engine, which owns retries. Its request, page and
+// message types have the same field lists as mailsync's PageRequest, Page and Message,
+// so the wiring converts between them with plain struct conversions; graph never
+// imports mailsync and mailsync never imports graph.
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+)
+
+// MailSourceRequest asks for one delta page; same field list as mailsync.PageRequest.
+type MailSourceRequest struct {
+	Mailbox     string    // user id or UPN
+	Folder      string    // folder id or well-known name
+	Link        string    // nextLink or deltaLink; empty starts a new round
+	WindowStart time.Time // with an empty Link: $filter=receivedDateTime ge WindowStart
+	PageSize    int       // Prefer: odata.maxpagesize
+	Body        string    // "preview", "text" or "html"
+}
+
+// MailSourceMessage is one message or removal; same field list as mailsync.Message.
+type MailSourceMessage struct {
+	ID                string
+	Removed           string // "@removed".reason
+	InternetMessageID string
+	ConversationID    string
+	FromName          string
+	FromAddress       string
+	To                []string // "Name <address>" or "address"
+	Cc                []string
+	Subject           string
+	BodyPreview       string
+	BodyType          string
+	Body              string
+	ReceivedDateTime  time.Time
+	IsRead            bool
+	FlagStatus        string
+}
+
+// MailSourcePage is one delta page.
+type MailSourcePage struct {
+	Messages  []MailSourceMessage
+	NextLink  string
+	DeltaLink string
+}
+
+// MailSourceError is a failed Graph call: HTTP status, Graph error code and message,
+// Retry-After when the server sent one. It never holds the URL's query (skip/delta
+// tokens) or any credential.
+type MailSourceError struct {
+	Op            string // e.g. "GET /users/{id}/mailFolders/inbox/messages/delta"
+	Status        int
+	Code          string
+	Message       string
+	RetryAfterDur time.Duration
+	HasRetryAfter bool
+	Err           error // underlying cause (token acquisition), may be nil
+}
+
+func (e *MailSourceError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %d", e.Op, e.Status)
+	if e.Code != "" {
+		b.WriteString(" " + e.Code)
+	}
+	if e.Message != "" {
+		b.WriteString(": " + e.Message)
+	}
+	if e.HasRetryAfter {
+		fmt.Fprintf(&b, " (retry after %s)", e.RetryAfterDur)
+	}
+	return b.String()
+}
+
+// Unwrap returns the underlying cause.
+func (e *MailSourceError) Unwrap() error { return e.Err }
+
+// HTTPStatus is the response status (401 for a refused token request).
+func (e *MailSourceError) HTTPStatus() int { return e.Status }
+
+// GraphCode is Graph's error.code.
+func (e *MailSourceError) GraphCode() string { return e.Code }
+
+// RetryAfter is the Retry-After the server asked for, if any.
+func (e *MailSourceError) RetryAfter() (time.Duration, bool) { return e.RetryAfterDur, e.HasRetryAfter }
+
+// MailSourceClient fetches message delta pages over plain net/http.
+type MailSourceClient struct {
+	base    string
+	hc      *http.Client
+	cred    azcore.TokenCredential
+	scope   string
+	timeout time.Duration
+	now     func() time.Time
+
+	mu  sync.Mutex
+	tok azcore.AccessToken
+}
+
+// NewMailSourceClient builds a client for baseURL (e.g. "https://graph.microsoft.com/v1.0"
+// or the practice tenant's GraphBaseURL), an HTTP client (trusting the practice CA where
+// needed), a credential and the scope to ask for ("https://graph.microsoft.com/.default").
+func NewMailSourceClient(baseURL string, hc *http.Client, cred azcore.TokenCredential, scope string) *MailSourceClient {
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	return &MailSourceClient{base: strings.TrimRight(baseURL, "/"), hc: hc, cred: cred, scope: scope,
+		timeout: 2 * time.Minute, now: time.Now}
+}
+
+// mailSourceSelect lists only the stored fields
+// (https://learn.microsoft.com/en-us/graph/api/resources/message).
+const mailSourceSelect = "id,internetMessageId,conversationId,from,toRecipients,ccRecipients,subject,bodyPreview,receivedDateTime,isRead,flag"
+
+// DeltaPageURL is the first URL of a delta round: per folder, with $select of the stored
+// fields, $filter=receivedDateTime ge {window} and $orderby=receivedDateTime desc — the
+// only filter and order message delta supports — so the newest mail comes first
+// (https://learn.microsoft.com/en-us/graph/api/message-delta#query-parameters).
+func (c *MailSourceClient) DeltaPageURL(req MailSourceRequest) string {
+	sel := mailSourceSelect
+	if req.Body == "text" || req.Body == "html" {
+		sel += ",body"
+	}
+	q := "$select=" + sel
+	if !req.WindowStart.IsZero() {
+		q += "&$filter=" + mailSourceEscape("receivedDateTime ge "+req.WindowStart.UTC().Format("2006-01-02T15:04:05Z"))
+		q += "&$orderby=" + mailSourceEscape("receivedDateTime desc")
+	}
+	return c.base + "/users/" + url.PathEscape(req.Mailbox) + "/mailFolders/" + url.PathEscape(req.Folder) + "/messages/delta?" + q
+}
+
+func mailSourceEscape(s string) string { return strings.ReplaceAll(url.QueryEscape(s), "+", "%20") }
+
+// DeltaPage fetches one page: req.Link when set (a nextLink or deltaLink exactly as
+// Graph gave it), else the round's first URL. It does not retry.
+func (c *MailSourceClient) DeltaPage(ctx context.Context, req MailSourceRequest) (MailSourcePage, error) {
+	u := req.Link
+	if u == "" {
+		u = c.DeltaPageURL(req)
+	}
+	op := "GET /users/{id}/mailFolders/" + req.Folder + "/messages/delta"
+	// Prefer values (https://learn.microsoft.com/en-us/graph/delta-query-messages,
+	// https://learn.microsoft.com/en-us/graph/outlook-immutable-id,
+	// https://learn.microsoft.com/en-us/graph/api/user-list-messages#request-headers).
+	prefer := []string{`IdType="ImmutableId"`}
+	if req.PageSize > 0 {
+		prefer = append(prefer, "odata.maxpagesize="+strconv.Itoa(req.PageSize))
+	}
+	if req.Body == "text" {
+		prefer = append(prefer, `outlook.body-content-type="text"`)
+	}
+	resp, cancel, err := c.get(ctx, op, u, prefer)
+	if err != nil {
+		return MailSourcePage{}, err
+	}
+	defer cancel()
+	defer resp.Body.Close()
+	page, err := mailSourceDecodePage(resp.Body, req.PageSize)
+	if err != nil {
+		return MailSourcePage{}, &MailSourceError{Op: op, Status: resp.StatusCode, Code: "InvalidResponse", Message: err.Error()}
+	}
+	return page, nil
+}
+
+// FolderTotal returns a folder's totalItemCount, the engine's progress estimate
+// (https://learn.microsoft.com/en-us/graph/api/resources/mailfolder).
+func (c *MailSourceClient) FolderTotal(ctx context.Context, mailbox, folder string) (int64, error) {
+	u := c.base + "/users/" + url.PathEscape(mailbox) + "/mailFolders/" + url.PathEscape(folder) + "?$select=totalItemCount"
+	resp, cancel, err := c.get(ctx, "GET /users/{id}/mailFolders/"+folder, u, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer cancel()
+	defer resp.Body.Close()
+	var v struct {
+		TotalItemCount int64 `json:"totalItemCount"`
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&v); err != nil {
+		return 0, fmt.Errorf("read folder: %w", err)
+	}
+	return v.TotalItemCount, nil
+}
+
+// get sends an authorised GET and returns a 2xx response (the caller closes it and
+// calls cancel) or a *MailSourceError.
+func (c *MailSourceClient) get(ctx context.Context, op, u string, prefer []string) (*http.Response, context.CancelFunc, error) {
+	tok, err := c.token(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		cancel()
+		return nil, nil, &MailSourceError{Op: op, Code: "InvalidRequest", Message: "bad URL"}
+	}
+	req.Header.Set("Authorization", "Bearer "+tok)
+	req.Header.Set("Accept", "application/json")
+	for _, p := range prefer {
+		req.Header.Add("Prefer", p)
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		cancel()
+		if ctx.Err() != nil && ctx.Err() != context.DeadlineExceeded {
+			return nil, nil, ctx.Err()
+		}
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // the url.Error would print the URL with its tokens
+		}
+		return nil, nil, fmt.Errorf("%s: %w", op, err)
+	}
+	if resp.StatusCode/100 == 2 {
+		return resp, cancel, nil
+	}
+	defer cancel()
+	defer resp.Body.Close()
+	e := &MailSourceError{Op: op, Status: resp.StatusCode}
+	// Error body: {"error": {"code", "message", "innerError"}}
+	// (https://learn.microsoft.com/en-us/graph/errors).
+	var body struct {
+		Error struct {
+			Code    string `json:"code"`
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	if json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&body) == nil {
+		e.Code, e.Message = body.Error.Code, body.Error.Message
+	}
+	if d, ok := mailSourceRetryAfter(resp.Header.Get("Retry-After"), c.now()); ok {
+		e.RetryAfterDur, e.HasRetryAfter = d, true
+	}
+	if resp.StatusCode == http.StatusUnauthorized {
+		c.dropToken() // the next call asks the credential again
+	}
+	return nil, nil, e
+}
+
+// mailSourceRetryAfter reads delay-seconds or an HTTP date (RFC 9110 §10.2.3; Graph sends
+// seconds, https://learn.microsoft.com/en-us/graph/throttling).
+func mailSourceRetryAfter(v string, now time.Time) (time.Duration, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, false
+	}
+	if n, err := strconv.Atoi(v); err == nil && n >= 0 {
+		return time.Duration(n) * time.Second, true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(t.Sub(now), 0), true
+	}
+	return 0, false
+}
+
+// token returns a cached access token until five minutes before it expires.
+func (c *MailSourceClient) token(ctx context.Context) (string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.tok.Token != "" && c.now().Before(c.tok.ExpiresOn.Add(-5*time.Minute)) {
+		return c.tok.Token, nil
+	}
+	tok, err := c.cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{c.scope}})
+	if err != nil {
+		if ctx.Err() != nil {
+			return "", ctx.Err()
+		}
+		e := &MailSourceError{Op: "token request", Code: "TokenRequestFailed", Err: err}
+		var af *azidentity.AuthenticationFailedError
+		if errors.As(err, &af) && af.RawResponse != nil && af.RawResponse.StatusCode >= 400 && af.RawResponse.StatusCode < 500 {
+			// The identity platform refused the app or user (revoked consent, secret or
+			// certificate): for the engine that is a refused token.
+			e.Status = http.StatusUnauthorized
+			e.Message = "the identity platform refused the token request"
+		} else {
+			e.Message = "could not get an access token"
+		}
+		return "", e
+	}
+	c.tok = tok
+	return tok.Token, nil
+}
+
+func (c *MailSourceClient) dropToken() {
+	c.mu.Lock()
+	c.tok = azcore.AccessToken{}
+	c.mu.Unlock()
+}
+
+// wire shapes of a message (https://learn.microsoft.com/en-us/graph/api/resources/message)
+// and of an @removed entry (https://learn.microsoft.com/en-us/graph/delta-query-messages).
+type mailSourceWireRecipient struct {
+	EmailAddress struct {
+		Name    string `json:"name"`
+		Address string `json:"address"`
+	} `json:"emailAddress"`
+}
+
+type mailSourceWireMessage struct {
+	ID      string `json:"id"`
+	Removed *struct {
+		Reason string `json:"reason"`
+	} `json:"@removed"`
+	InternetMessageID string                    `json:"internetMessageId"`
+	ConversationID    string                    `json:"conversationId"`
+	From              *mailSourceWireRecipient  `json:"from"`
+	ToRecipients      []mailSourceWireRecipient `json:"toRecipients"`
+	CcRecipients      []mailSourceWireRecipient `json:"ccRecipients"`
+	Subject           string                    `json:"subject"`
+	BodyPreview       string                    `json:"bodyPreview"`
+	Body              *struct {
+		ContentType string `json:"contentType"`
+		Content     string `json:"content"`
+	} `json:"body"`
+	ReceivedDateTime time.Time `json:"receivedDateTime"`
+	IsRead           bool      `json:"isRead"`
+	Flag             *struct {
+		FlagStatus string `json:"flagStatus"`
+	} `json:"flag"`
+}
+
+// MailSourceFormatAddress renders a recipient the way MailSourceMessage.To holds it.
+func MailSourceFormatAddress(name, address string) string {
+	if name == "" || name == address {
+		return address
+	}
+	return name + " <" + address + ">"
+}
+
+func mailSourceRecipients(rs []mailSourceWireRecipient) []string {
+	if len(rs) == 0 {
+		return nil
+	}
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		out[i] = MailSourceFormatAddress(r.EmailAddress.Name, r.EmailAddress.Address)
+	}
+	return out
+}
+
+// mailSourceDecodePage walks the page object token by token and decodes "value" one element
+// at a time, so at most one message's raw JSON is buffered.
+func mailSourceDecodePage(r io.Reader, sizeHint int) (MailSourcePage, error) {
+	var page MailSourcePage
+	dec := json.NewDecoder(r)
+	if err := mailSourceExpectDelim(dec, '{'); err != nil {
+		return page, err
+	}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return page, err
+		}
+		key, _ := t.(string)
+		switch key {
+		case "value":
+			if err := mailSourceExpectDelim(dec, '['); err != nil {
+				return page, err
+			}
+			page.Messages = make([]MailSourceMessage, 0, min(max(sizeHint, 0), 1000))
+			for dec.More() {
+				var w mailSourceWireMessage
+				if err := dec.Decode(&w); err != nil {
+					return page, err
+				}
+				page.Messages = append(page.Messages, w.message())
+			}
+			if err := mailSourceExpectDelim(dec, ']'); err != nil {
+				return page, err
+			}
+		case "@odata.nextLink":
+			if err := dec.Decode(&page.NextLink); err != nil {
+				return page, err
+			}
+		case "@odata.deltaLink":
+			if err := dec.Decode(&page.DeltaLink); err != nil {
+				return page, err
+			}
+		default:
+			var skip json.RawMessage
+			if err := dec.Decode(&skip); err != nil {
+				return page, err
+			}
+		}
+	}
+	if err := mailSourceExpectDelim(dec, '}'); err != nil {
+		return page, err
+	}
+	if (page.NextLink == "") == (page.DeltaLink == "") {
+		return page, errors.New("delta page has neither or both of @odata.nextLink and @odata.deltaLink")
+	}
+	return page, nil
+}
+
+func mailSourceExpectDelim(dec *json.Decoder, d json.Delim) error {
+	t, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	if got, ok := t.(json.Delim); !ok || got != d {
+		return fmt.Errorf("malformed delta page: want %q, got %v", d, t)
+	}
+	return nil
+}
+
+func (w *mailSourceWireMessage) message() MailSourceMessage {
+	m := MailSourceMessage{
+		ID: w.ID, InternetMessageID: w.InternetMessageID, ConversationID: w.ConversationID,
+		To: mailSourceRecipients(w.ToRecipients), Cc: mailSourceRecipients(w.CcRecipients),
+		Subject: w.Subject, BodyPreview: w.BodyPreview, ReceivedDateTime: w.ReceivedDateTime, IsRead: w.IsRead,
+	}
+	if w.Removed != nil {
+		m.Removed = w.Removed.Reason
+		if m.Removed == "" {
+			m.Removed = "deleted"
+		}
+	}
+	if w.From != nil {
+		m.FromName, m.FromAddress = w.From.EmailAddress.Name, w.From.EmailAddress.Address
+	}
+	if w.Body != nil {
+		m.BodyType, m.Body = strings.ToLower(w.Body.ContentType), w.Body.Content
+	}
+	if w.Flag != nil {
+		m.FlagStatus = w.Flag.FlagStatus
+	}
+	return m
+}
