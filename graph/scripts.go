@@ -109,6 +109,7 @@ func exoEnvironment(c Cloud) string {
 }
 
 func psQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
 // psDQuote makes a double-quoted PowerShell string (escaping ` $ ").
 func psDQuote(s string) string {
 	r := strings.NewReplacer("`", "``", "$", "`$", `"`, "`\"")
