@@ -2,6 +2,7 @@ package wizard
 
 import (
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -100,11 +101,23 @@ func TestStateGate(t *testing.T) {
 	if f.Next() == nil {
 		t.Fatal("environment without a cloud must not advance")
 	}
-	s.Cloud = "practice"
+	s.Cloud = CloudPractice
+	if f.Next() == nil {
+		t.Fatal("practice tenant not started must not advance")
+	}
+	s.Practice = &PracticeHosts{AuthorityHost: "https://127.0.0.1:1/", GraphBaseURL: "https://127.0.0.1:1/v1.0", CACertFile: "ca.pem"}
 	if err := f.Next(); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.Next(); err != nil { // prerequisites
+	if err := f.Next(); err == nil || !strings.Contains(err.Error(), "What it will do") {
+		t.Fatalf("prerequisites with nothing ticked: %v", err)
+	}
+	s.Incoming, s.Outgoing = true, true
+	if err := f.Next(); err == nil || !strings.Contains(err.Error(), "Access mode") {
+		t.Fatalf("prerequisites without a mode: %v", err)
+	}
+	s.Mode = ModeSecret
+	if err := f.Next(); err != nil {
 		t.Fatal(err)
 	}
 	s.TenantID = "contoso.onmicrosoft.com"
@@ -113,11 +126,70 @@ func TestStateGate(t *testing.T) {
 	}
 	s.ClientID = "00000000-1111-2222-3333-444444444444"
 	s.ClientSecret = "Abc8Q~xyzxyzxyzxyzxyzxyzxyzxyzxyzxyzxyzx"
+	s.SecretExpiry = "31/31/2020"
+	if err := f.Next(); err == nil || !strings.Contains(err.Error(), "Secret expiry") {
+		t.Fatalf("bad expiry date: %v", err)
+	}
+	s.SecretExpiry = "2027-05-31"
 	if err := f.Next(); err != nil {
 		t.Fatal(err)
 	}
 	f.Back()
 	if s.TenantID == "" || f.Current().ID != StepAppRegistration {
 		t.Fatal("going back must keep the values")
+	}
+	if err := f.GoTo(StepMailboxes); err == nil || !strings.Contains(err.Error(), "Consent") {
+		t.Fatalf("skipping consent: %v", err)
+	}
+	s.Consented = true
+	if err := f.GoTo(StepMailboxes); err != nil {
+		t.Fatal(err)
+	}
+	if f.Next() == nil {
+		t.Fatal("no mailbox must not advance")
+	}
+	if err := s.AddMailbox(Mailbox{Address: "anna@contoso.com"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddMailbox(Mailbox{Address: "ANNA@contoso.com"}); err == nil {
+		t.Fatal("duplicate mailbox accepted")
+	}
+	if err := f.Next(); err != nil {
+		t.Fatal(err)
+	}
+	s.Verification = &Verification{Passed: false}
+	if f.Next() == nil {
+		t.Fatal("failed verification must not advance")
+	}
+	s.Verification.Passed = true
+	if err := f.Next(); err != nil {
+		t.Fatal(err)
+	}
+	s.RemoveMailbox("anna@contoso.com")
+	if s.Verification != nil || len(s.Mailboxes) != 0 {
+		t.Fatal("removing a mailbox must drop the stale verification")
+	}
+}
+
+func TestDelegatedGateNeedsSignIn(t *testing.T) {
+	s := &State{Mode: ModeDelegated, Consented: true}
+	if err := s.Gate(StepConsent); err == nil || !strings.Contains(err.Error(), "Sign-in") {
+		t.Fatalf("delegated without sign-in: %v", err)
+	}
+	s.SignedIn = true
+	if err := s.Gate(StepConsent); err != nil {
+		t.Fatal(err)
+	}
+	c := &State{Mode: ModeCertificate, TenantID: "contoso.com", ClientID: "00000000-1111-2222-3333-444444444444"}
+	if err := c.Gate(StepAppRegistration); err == nil || !strings.Contains(err.Error(), "Certificate: choose") {
+		t.Fatalf("certificate mode without a file: %v", err)
+	}
+	c.CertFile = "/x.pfx"
+	if err := c.Gate(StepAppRegistration); err == nil || !strings.Contains(err.Error(), "could not be read") {
+		t.Fatalf("certificate not read: %v", err)
+	}
+	c.CertThumbprint = "AB"
+	if err := c.Gate(StepAppRegistration); err != nil {
+		t.Fatal(err)
 	}
 }
