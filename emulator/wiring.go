@@ -1,5 +1,3 @@
-//go:build !emunomail
-
 package emulator
 
 import (
