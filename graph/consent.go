@@ -119,7 +119,7 @@ func classifyConsent(q url.Values, wantTenant string) ConsentResult {
 		r.Outcome = ConsentWrongTenant
 	case code == "AADSTS90094" || code == "AADSTS65001" || code == "AADSTS90099" || code == "AADSTS90008":
 		r.Outcome = ConsentApprovalRequired
-	case code == "AADSTS65004" || r.ErrorCode == "access_denied" || r.ErrorCode == "permission_denied" || r.ErrorCode == "consent_required":
+	case code == "AADSTS65004" || (code == "" && (r.ErrorCode == "access_denied" || r.ErrorCode == "permission_denied" || r.ErrorCode == "consent_required")):
 		r.Outcome = ConsentDeclined
 		if code == "" {
 			a := adviceCode("consent_declined", r.ErrorCode+": "+r.Description)
