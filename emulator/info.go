@@ -87,7 +87,7 @@ func nonNil(s []string) []string {
 
 // WriteInfo writes the info file at path (JSON, mode 0600, atomically) and beside it
 // the CA certificate (<base>-ca.pem) and, for each app with a certificate credential,
-// <base>-<app>.pem (certificate + PKCS#8 key) and <base>-<app>.pfx (PKCS#12, empty
+// <base>-<app>.pem (certificate + PKCS#8 key) and <base>-<app>.pfx (PKCS#12 with 3DES/SHA-1 so azidentity and Windows read it, empty
 // password). The server is already listening, so the URLs in the file work at once.
 func (s *Server) WriteInfo(path string) error {
 	abs, err := filepath.Abs(path)
@@ -109,7 +109,7 @@ func (s *Server) WriteInfo(path string) error {
 		if err := writeFileAtomic(pemPath, a.certPEM); err != nil {
 			return err
 		}
-		pfx, err := pkcs12.Modern.Encode(a.certKey, a.cert, nil, "")
+		pfx, err := pkcs12.LegacyDES.Encode(a.certKey, a.cert, nil, "")
 		if err != nil {
 			return fmt.Errorf("encode pfx for %s: %w", a.Name, err)
 		}
