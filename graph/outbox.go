@@ -313,7 +313,7 @@ func (c *OutboxClient) list(ctx context.Context, mailbox, folder, filter string)
 	return out, nil
 }
 
-// odataString quotes s as an OData string literal (” escapes a quote).
+// odataString quotes s as an OData string literal (a quote is doubled).
 func odataString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
 // do sends one request and decodes a JSON answer into out (when not nil). Any 2xx is

@@ -51,6 +51,9 @@ type ScriptInput struct {
 	Mode      Mode
 	Features  Features
 	Mailboxes []string // mailboxes the app may reach (Exchange scoping)
+	// Account is the signed-in (service) account for delegated mode; the
+	// Exchange script grants it access to the shared mailboxes.
+	Account string
 	// GroupAddress is the mail-enabled security group for the legacy
 	// application access policy (created by the script).
 	GroupAddress string
@@ -60,8 +63,11 @@ type ScriptInput struct {
 type Scripts struct {
 	AzureCLI        string // bash, Azure CLI: app registration + consent
 	GraphPowerShell string // Microsoft Graph PowerShell: the same
-	ExchangeRBAC    string // Exchange Online PowerShell: RBAC for Applications scoping
-	ExchangeLegacy  string // Exchange Online PowerShell: application access policy (legacy)
+	// ExchangeRBAC: Exchange Online PowerShell, RBAC for Applications scoping
+	// (app-only); for delegated mode, the account's mailbox permissions.
+	ExchangeRBAC string
+	// ExchangeLegacy: application access policy (legacy alternative, app-only; "" for delegated).
+	ExchangeLegacy string
 }
 
 // scriptPermissions is the permission list for the app registration,
@@ -128,12 +134,41 @@ func GenerateScripts(in ScriptInput) Scripts {
 	if clientID == "" {
 		clientID = "<application-client-id>"
 	}
+	if !in.Mode.AppOnly() {
+		return Scripts{AzureCLI: azureCLI(in), GraphPowerShell: graphPowerShell(in), ExchangeRBAC: exchangeDelegated(in)}
+	}
 	return Scripts{
 		AzureCLI:        azureCLI(in),
 		GraphPowerShell: graphPowerShell(in),
 		ExchangeRBAC:    exchangeRBAC(in, clientID),
 		ExchangeLegacy:  exchangeLegacy(in, clientID),
 	}
+}
+
+// exchangeDelegated grants the signed-in account access to the other
+// mailboxes (delegated mode reaches only what the account itself can).
+// https://learn.microsoft.com/en-us/graph/outlook-send-mail-from-other-user
+func exchangeDelegated(in ScriptInput) string {
+	acct := in.Account
+	if acct == "" {
+		acct = "<service-account@your-domain>"
+	}
+	var b strings.Builder
+	b.WriteString("# Gives the signed-in account access to the chosen mailboxes (delegated mode).\n")
+	b.WriteString("# Delegated access reaches only mailboxes the account itself may open.\n")
+	b.WriteString("# Changes can take up to 2 hours to apply.\n")
+	fmt.Fprintf(&b, "Connect-ExchangeOnline%s\n\n", exoEnvironment(in.Cloud))
+	fmt.Fprintf(&b, "$account = %s\n", psQuote(acct))
+	for _, m := range in.Mailboxes {
+		if strings.EqualFold(m, acct) {
+			continue
+		}
+		fmt.Fprintf(&b, "Add-MailboxPermission -Identity %s -User $account -AccessRights FullAccess -AutoMapping $false\n", psQuote(m))
+		if in.Features.Send {
+			fmt.Fprintf(&b, "Add-RecipientPermission -Identity %s -Trustee $account -AccessRights SendAs -Confirm:$false\n", psQuote(m))
+		}
+	}
+	return b.String()
 }
 
 func azureCLI(in ScriptInput) string {
@@ -196,7 +231,7 @@ func graphPowerShell(in ScriptInput) string {
 	b.WriteString(")\n")
 	fmt.Fprintf(&b, "$app = New-MgApplication -DisplayName %s -SignInAudience AzureADMyOrg `\n  -PublicClient @{ RedirectUris = @('http://localhost') } `\n", psQuote(in.AppName))
 	if !app {
-		b.WriteString("  -IsFallbackPublicClient `\n")
+		b.WriteString("  -IsFallbackPublicClient:$true `\n")
 	}
 	fmt.Fprintf(&b, "  -RequiredResourceAccess @(@{ ResourceAppId = '%s'; ResourceAccess = $access })\n", GraphAppID)
 	b.WriteString("$sp = New-MgServicePrincipal -AppId $app.AppId\n\n")
