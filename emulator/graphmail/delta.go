@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -114,9 +115,21 @@ func (s *Store) serveDelta(c *call, mb *mailbox, folderKey string) {
 	sel := parseSelect(st.Select)
 	initial := st.Since == 0
 
-	items := make([][]byte, 0, min(pageSize, 1024))
+	o := newObj()
+	o.str("@odata.context", c.base+"/$metadata#Collection(message)")
+	o.key("value")
+	o.b = append(o.b, '[')
+	o.b = slices.Grow(o.b, min(pageSize, 1000)*1500)
+	n := 0
+	add := func(fn func([]byte) []byte) {
+		if n > 0 {
+			o.b = append(o.b, ',')
+		}
+		o.b = fn(o.b)
+		n++
+	}
 	pos := st.Pos
-	for ; pos < len(f.log) && len(items) < pageSize; pos++ {
+	for ; pos < len(f.log) && n < pageSize; pos++ {
 		e := f.log[pos]
 		if e.seq > st.Upto {
 			pos = len(f.log)
@@ -131,11 +144,11 @@ func (s *Store) serveDelta(c *call, mb *mailbox, folderKey string) {
 			if c.immutable {
 				id = m.immID
 			}
-			o := newObj()
-			o.str("@odata.type", "#microsoft.graph.message")
-			o.str("id", id)
-			o.raw("@removed", []byte(`{"reason":"deleted"}`))
-			items = append(items, o.done())
+			add(func(b []byte) []byte {
+				b = append(b, `{"@odata.type":"#microsoft.graph.message","id":`...)
+				b = appendJSONString(b, id)
+				return append(b, `,"@removed":{"reason":"deleted"}}`...)
+			})
 			continue
 		}
 		if m.folder != f || m.changeSeq != e.seq {
@@ -150,16 +163,14 @@ func (s *Store) serveDelta(c *call, mb *mailbox, folderKey string) {
 				continue
 			}
 		}
-		items = append(items, c.renderMessage(m, sel))
+		add(func(b []byte) []byte { return c.appendMessage(b, m, sel) })
 	}
+	o.b = append(o.b, ']')
 	// Skip trailing stale entries so the last page ends with the deltaLink.
 	for pos < len(f.log) && f.log[pos].seq <= st.Upto && s.stale(f, f.log[pos], initial, st) {
 		pos++
 	}
 
-	o := newObj()
-	o.str("@odata.context", c.base+"/$metadata#Collection(message)")
-	o.raw("value", arr(items))
 	link := c.base + "/users/" + url.PathEscape(mb.ID) + "/mailFolders/" + url.PathEscape(f.id) + "/messages/delta?"
 	if pos < len(f.log) && f.log[pos].seq <= st.Upto {
 		next := st

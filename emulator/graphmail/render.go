@@ -10,7 +10,12 @@ import (
 // appendMessage renders a message in Graph's message shape.
 // https://learn.microsoft.com/en-us/graph/api/resources/message
 func (c *call) renderMessage(m *message, sel selection) []byte {
-	o := newObj()
+	return c.appendMessage(make([]byte, 0, 1200+len(m.body)), m, sel)
+}
+
+// appendMessage appends the rendered message to b.
+func (c *call) appendMessage(b []byte, m *message, sel selection) []byte {
+	o := &obj{b: append(b, '{'), first: true}
 	o.str("@odata.etag", etag(m))
 	id := m.regID
 	if c.immutable {
@@ -79,55 +84,68 @@ func (c *call) renderMessage(m *message, sel selection) []byte {
 		o.str("inferenceClassification", "focused")
 	}
 	if sel.has("body") && !c.basic {
-		b := newObj()
-		b.str("contentType", m.bodyType)
-		b.str("content", m.body)
-		o.raw("body", b.done())
+		o.key("body")
+		o.b = append(o.b, `{"contentType":`...)
+		o.b = appendJSONString(o.b, m.bodyType)
+		o.b = append(o.b, `,"content":`...)
+		o.b = appendJSONString(o.b, m.body)
+		o.b = append(o.b, '}')
 	}
 	if sel.has("sender") {
-		o.raw("sender", recipientJSON(m.sender))
+		o.key("sender")
+		o.b = appendRecipient(o.b, m.sender)
 	}
 	if sel.has("from") {
-		o.raw("from", recipientJSON(m.from))
+		o.key("from")
+		o.b = appendRecipient(o.b, m.from)
 	}
 	if sel.has("toRecipients") {
-		o.raw("toRecipients", recipientsJSON(m.to))
+		o.key("toRecipients")
+		o.b = appendRecipients(o.b, m.to)
 	}
 	if sel.has("ccRecipients") {
-		o.raw("ccRecipients", recipientsJSON(m.cc))
+		o.key("ccRecipients")
+		o.b = appendRecipients(o.b, m.cc)
 	}
 	if sel.has("bccRecipients") {
-		o.raw("bccRecipients", recipientsJSON(m.bcc))
+		o.key("bccRecipients")
+		o.b = appendRecipients(o.b, m.bcc)
 	}
 	if sel.has("replyTo") {
-		o.raw("replyTo", recipientsJSON(m.replyTo))
+		o.key("replyTo")
+		o.b = appendRecipients(o.b, m.replyTo)
 	}
 	if sel.has("flag") {
-		f := newObj()
-		f.str("flagStatus", m.flag)
-		o.raw("flag", f.done())
+		o.key("flag")
+		o.b = append(o.b, `{"flagStatus":`...)
+		o.b = appendJSONString(o.b, m.flag)
+		o.b = append(o.b, '}')
 	}
 	return o.done()
 }
 
-func recipientJSON(r Recipient) []byte {
+// appendRecipient renders Graph's recipient: {"emailAddress": {"name", "address"}}.
+// https://learn.microsoft.com/en-us/graph/api/resources/recipient
+func appendRecipient(b []byte, r Recipient) []byte {
 	if r.Address == "" && r.Name == "" {
-		return []byte("null")
+		return append(b, "null"...)
 	}
-	ea := newObj()
-	ea.str("name", r.Name)
-	ea.str("address", r.Address)
-	o := newObj()
-	o.raw("emailAddress", ea.done())
-	return o.done()
+	b = append(b, `{"emailAddress":{"name":`...)
+	b = appendJSONString(b, r.Name)
+	b = append(b, `,"address":`...)
+	b = appendJSONString(b, r.Address)
+	return append(b, "}}"...)
 }
 
-func recipientsJSON(rs []Recipient) []byte {
-	items := make([][]byte, len(rs))
+func appendRecipients(b []byte, rs []Recipient) []byte {
+	b = append(b, '[')
 	for i, r := range rs {
-		items[i] = recipientJSON(r)
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendRecipient(b, r)
 	}
-	return arr(items)
+	return append(b, ']')
 }
 
 func changeKey(m *message) string {

@@ -662,11 +662,27 @@ func preview(body, bodyType string) string {
 	if strings.EqualFold(bodyType, "html") {
 		text = stripTags(body)
 	}
-	text = strings.Join(strings.Fields(text), " ")
-	if r := []rune(text); len(r) > 255 {
-		text = string(r[:255])
+	var b strings.Builder
+	b.Grow(min(len(text), 300))
+	n := 0
+	space := false
+	for _, r := range text {
+		if r == ' ' || r == '\n' || r == '\r' || r == '\t' {
+			space = n > 0
+			continue
+		}
+		if n >= 255 || (space && n >= 254) {
+			break
+		}
+		if space {
+			b.WriteByte(' ')
+			n++
+			space = false
+		}
+		b.WriteRune(r)
+		n++
 	}
-	return text
+	return b.String()
 }
 
 func stripTags(s string) string {
@@ -684,5 +700,12 @@ func stripTags(s string) string {
 			b.WriteRune(r)
 		}
 	}
-	return strings.NewReplacer("&amp;", "&", "&lt;", "<", "&gt;", ">", "&nbsp;", " ", "&#39;", "'", "&quot;", `"`).Replace(b.String())
+	out := b.String()
+	if !strings.Contains(out, "&") {
+		return out
+	}
+	for _, e := range [][2]string{{"&lt;", "<"}, {"&gt;", ">"}, {"&nbsp;", " "}, {"&#39;", "'"}, {"&quot;", `"`}, {"&amp;", "&"}} {
+		out = strings.ReplaceAll(out, e[0], e[1])
+	}
+	return out
 }

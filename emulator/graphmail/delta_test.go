@@ -1,0 +1,180 @@
+package graphmail
+
+import (
+	"net/url"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+// deltaRound follows nextLinks to the deltaLink; it returns the items and the deltaLink.
+func deltaRound(t testing.TB, f *fixture, p *Principal, start string, hdr ...string) ([]map[string]any, string, int) {
+	t.Helper()
+	var items []map[string]any
+	next := start
+	pages := 0
+	for {
+		r := f.do(t, p, "GET", next, nil, hdr...)
+		if r.status != 200 {
+			t.Fatalf("delta %s: %d %s", next, r.status, r.body)
+		}
+		pages++
+		m := r.json(t)
+		for _, v := range m["value"].([]any) {
+			items = append(items, v.(map[string]any))
+		}
+		nl, hasNext := m["@odata.nextLink"].(string)
+		dl, hasDelta := m["@odata.deltaLink"].(string)
+		if hasNext == hasDelta {
+			t.Fatalf("page must have exactly one of nextLink/deltaLink: %s", r.body)
+		}
+		if hasDelta {
+			if !strings.Contains(dl, "$deltatoken=") {
+				t.Fatalf("deltaLink without $deltatoken: %s", dl)
+			}
+			return items, strings.TrimPrefix(dl, "https://graph.test"), pages
+		}
+		if !strings.Contains(nl, "$skiptoken=") {
+			t.Fatalf("nextLink without $skiptoken: %s", nl)
+		}
+		next = strings.TrimPrefix(nl, "https://graph.test")
+	}
+}
+
+func TestDeltaInitialIncrementalRemovedExpired(t *testing.T) {
+	f := newFixture(t, 45)
+	u0 := f.users[0]
+	inbox, _ := f.s.Messages(u0.ID, FolderInbox)
+	start := "/v1.0/users/" + url.PathEscape(u0.Address) + "/mailFolders('inbox')/messages/delta()?$select=subject,isRead"
+
+	// Default page size is 10.
+	items, deltaLink, pages := deltaRound(t, f, &appFull, start)
+	if len(items) != len(inbox) {
+		t.Fatalf("initial sync returned %d, inbox has %d", len(items), len(inbox))
+	}
+	if want := (len(inbox) + 9) / 10; pages != want && pages != want+1 {
+		t.Fatalf("%d pages for %d items at default size 10", pages, len(items))
+	}
+	seen := map[string]bool{}
+	for _, it := range items {
+		if seen[it["id"].(string)] {
+			t.Fatalf("duplicate %v", it["id"])
+		}
+		seen[it["id"].(string)] = true
+		if _, ok := it["body"]; ok {
+			t.Fatal("$select not applied in delta")
+		}
+	}
+
+	// No changes: empty page with a fresh deltaLink.
+	items, deltaLink, _ = deltaRound(t, f, &appFull, deltaLink)
+	if len(items) != 0 {
+		t.Fatalf("no-change round returned %d items", len(items))
+	}
+
+	// Changes: one new message, one read-flag update, one moved out, one deleted.
+	newMsg, _ := f.s.DeliverMessage(u0.ID, Message{Subject: "fresh", From: Recipient{Address: "x@fabrikam.com"}})
+	if err := f.s.MarkRead(u0.ID, inbox[1].ID, !inbox[1].IsRead); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.s.MoveMessage(u0.ID, inbox[2].ID, FolderArchive); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.s.DeleteMessage(u0.ID, inbox[3].ID); err != nil {
+		t.Fatal(err)
+	}
+	// A change in another folder must not show up.
+	f.s.DeliverMessage(u0.ID, Message{Subject: "elsewhere", Folder: FolderArchive})
+
+	items, deltaLink, _ = deltaRound(t, f, &appFull, deltaLink)
+	got := map[string]string{}
+	for _, it := range items {
+		if rm, ok := it["@removed"].(map[string]any); ok {
+			if rm["reason"] != "deleted" {
+				t.Fatalf("@removed reason %v", rm["reason"])
+			}
+			got[it["id"].(string)] = "removed"
+		} else {
+			got[it["id"].(string)] = it["subject"].(string)
+		}
+	}
+	want := map[string]string{newMsg.ID: "fresh", inbox[1].ID: inbox[1].Subject, inbox[2].ID: "removed", inbox[3].ID: "removed"}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("incremental round:\n got %v\nwant %v", got, want)
+	}
+
+	// Immutable ids in @removed when asked for.
+	ch, _ := f.s.MoveMessage(u0.ID, inbox[4].ID, FolderArchive)
+	items, _, _ = deltaRound(t, f, &appFull, deltaLink, "Prefer", `IdType="ImmutableId"`)
+	if len(items) != 1 || items[0]["id"] != ch.ImmutableID || items[0]["@removed"] == nil {
+		t.Fatalf("immutable removed: %v", items)
+	}
+
+	// Expired token: 410 SyncStateNotFound; a garbage token: 400.
+	if err := f.s.ExpireDeltaTokens(u0.ID, FolderInbox); err != nil {
+		t.Fatal(err)
+	}
+	r := f.do(t, &appFull, "GET", deltaLink, nil)
+	if r.status != 410 || r.errCode(t) != "SyncStateNotFound" {
+		t.Fatalf("expired token: %d %s", r.status, r.body)
+	}
+	r = f.do(t, &appFull, "GET", "/v1.0/users/"+u0.ID+"/mailFolders/inbox/messages/delta?$deltatoken=bogus", nil)
+	if r.status != 400 || r.errCode(t) != "ErrorInvalidSyncStateData" {
+		t.Fatalf("garbage token: %d %s", r.status, r.body)
+	}
+	// Resync from scratch works.
+	items, _, _ = deltaRound(t, f, &appFull, start)
+	now, _ := f.s.Count(u0.ID, FolderInbox)
+	if len(items) != now {
+		t.Fatalf("resync returned %d, inbox has %d", len(items), now)
+	}
+}
+
+func TestDeltaMaxPageSizeAndFilter(t *testing.T) {
+	f := newFixture(t, 80)
+	u0 := f.users[0]
+	inbox, _ := f.s.Messages(u0.ID, FolderInbox)
+	r := f.do(t, &appFull, "GET", "/v1.0/users/"+u0.ID+"/mailFolders/inbox/messages/delta", nil, "Prefer", "odata.maxpagesize=25")
+	if n := len(r.json(t)["value"].([]any)); n != 25 {
+		t.Fatalf("page of %d with maxpagesize 25", n)
+	}
+	if !strings.Contains(r.header.Get("Preference-Applied"), "odata.maxpagesize=25") {
+		t.Fatalf("Preference-Applied %q", r.header.Get("Preference-Applied"))
+	}
+	cut := inbox[len(inbox)/2].Received
+	want := 0
+	for _, m := range inbox {
+		if !m.Received.Before(cut) {
+			want++
+		}
+	}
+	q := url.Values{"$filter": {"receivedDateTime ge " + cut.Format(time.RFC3339)}}
+	items, _, _ := deltaRound(t, f, &appFull, "/v1.0/users/"+u0.ID+"/mailFolders/inbox/messages/delta?"+q.Encode(), "Prefer", "odata.maxpagesize=7")
+	if len(items) != want {
+		t.Fatalf("filtered initial sync: %d, want %d", len(items), want)
+	}
+	if r := f.do(t, &appFull, "GET", "/v1.0/users/"+u0.ID+"/messages/delta", nil); r.status != 400 {
+		t.Fatalf("mailbox-level delta: %d", r.status)
+	}
+}
+
+// TestDeltaConcurrentChanges: changes made while a round is being paged show
+// up in the next round, never lost.
+func TestDeltaConcurrentChanges(t *testing.T) {
+	f := newFixture(t, 30)
+	u0 := f.users[0]
+	r := f.do(t, &appFull, "GET", "/v1.0/users/"+u0.ID+"/mailFolders/inbox/messages/delta", nil, "Prefer", "odata.maxpagesize=5")
+	next := strings.TrimPrefix(r.json(t)["@odata.nextLink"].(string), "https://graph.test")
+	mid, _ := f.s.DeliverMessage(u0.ID, Message{Subject: "during round"})
+	items, deltaLink, _ := deltaRound(t, f, &appFull, next)
+	for _, it := range items {
+		if it["id"] == mid.ID {
+			t.Fatal("message created after the round started appeared in it")
+		}
+	}
+	items, _, _ = deltaRound(t, f, &appFull, deltaLink)
+	if len(items) != 1 || items[0]["id"] != mid.ID {
+		t.Fatalf("next round: %v", items)
+	}
+}
