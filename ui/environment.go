@@ -1,48 +1,135 @@
 package ui
 
 import (
+	"fmt"
+	"path/filepath"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/m365connect/m365connect/emulator"
 	"github.com/m365connect/m365connect/wizard"
 )
 
-// environmentChoices maps what the user reads to the cloud it selects.
+// environmentChoices lists the clouds, the practice tenant first: a newcomer can finish
+// the whole wizard offline with it.
 func environmentChoices() []struct{ label, cloud string } {
 	return []struct{ label, cloud string }{
-		{"Microsoft 365 (worldwide)", "global"},
-		{"Microsoft 365 US Government (GCC High)", "usgov"},
-		{"Microsoft 365 US Government (DoD)", "usgovdod"},
-		{"Microsoft 365 operated by 21Vianet (China)", "china"},
-		{"Practice tenant (built in, works offline)", "practice"},
+		{"Practice tenant (built in, works offline) — start here if you are new", wizard.CloudPractice},
+		{"Microsoft 365 (worldwide, includes GCC)", wizard.CloudGlobal},
+		{"Microsoft 365 US Government (GCC High)", wizard.CloudUSGov},
+		{"Microsoft 365 US Government (DoD)", wizard.CloudUSDoD},
+		{"Microsoft 365 operated by 21Vianet (China)", wizard.CloudChina},
 	}
 }
 
 type environmentScreen struct {
-	radio *widget.RadioGroup
-	root  fyne.CanvasObject
+	z      *Wizard
+	radio  *widget.RadioGroup
+	status *widget.Label
+	busy   *widget.ProgressBarInfinite
+	root   fyne.CanvasObject
 }
 
-func newEnvironmentScreen(st *wizard.State, changed func()) *environmentScreen {
+func newEnvironmentScreen(z *Wizard) *environmentScreen {
+	s := &environmentScreen{z: z}
 	labels := make([]string, len(environmentChoices()))
 	for i, c := range environmentChoices() {
 		labels[i] = c.label
 	}
-	s := &environmentScreen{}
+	s.status = wrapLabel("")
+	s.busy = widget.NewProgressBarInfinite()
+	s.busy.Hide()
 	s.radio = widget.NewRadioGroup(labels, func(label string) {
+		st := z.state
 		st.Cloud = ""
 		for _, c := range environmentChoices() {
 			if c.label == label {
 				st.Cloud = c.cloud
 			}
 		}
-		changed()
+		if st.Cloud == wizard.CloudPractice {
+			s.startPractice()
+		} else {
+			s.status.SetText("Your organisation's tenant: you will need its Directory (tenant) ID and an app registration. The next step says who must be present.")
+		}
+		z.refresh()
 	})
-	hint := widget.NewLabel("Not sure? Choose the practice tenant to try every step without touching a real tenant.")
-	hint.Wrapping = fyne.TextWrapWord
-	s.root = container.NewVBox(s.radio, hint)
+	s.radio.Required = true
+	hint := wrapLabel("Where do the mailboxes live? Most organisations use Microsoft 365 worldwide. US government and China tenants live in their own clouds. " +
+		"The practice tenant is a complete imitation of Microsoft 365 running on this computer: it has its own users, shared mailbox, mail and app registrations, so you can try every step without touching a real tenant.")
+	s.root = container.NewVBox(hint, s.radio, s.busy, s.status)
 	return s
 }
 
 func (s *environmentScreen) object() fyne.CanvasObject { return s.root }
+
+// enter preselects the practice tenant on a fresh start.
+func (s *environmentScreen) enter() {
+	if s.z.state.Cloud == "" && s.radio.Selected == "" {
+		s.radio.SetSelected(environmentChoices()[0].label)
+	}
+}
+
+// startPractice starts the emulator off the UI goroutine and fills in its hosts.
+func (s *environmentScreen) startPractice() {
+	z := s.z
+	z.mu.Lock()
+	running := z.practice
+	z.mu.Unlock()
+	if running != nil {
+		s.practiceReady(running)
+		return
+	}
+	s.busy.Show()
+	s.status.SetText("Starting the practice tenant…")
+	go func() {
+		srv, err := z.opts.StartPractice()
+		if err == nil {
+			err = srv.WriteInfo(filepath.Join(z.opts.ConfigDir, "practice", "sandbox.json"))
+			if err != nil {
+				srv.Close()
+			}
+		}
+		fyne.Do(func() {
+			s.busy.Hide()
+			if err != nil {
+				s.status.SetText(fmt.Sprintf("The practice tenant could not start: %v. Choose it again to retry.", err))
+				return
+			}
+			z.mu.Lock()
+			if z.practice != nil { // started twice: keep the first
+				srv.Close()
+				srv = z.practice
+			} else {
+				z.practice = srv
+			}
+			z.mu.Unlock()
+			if z.state.Cloud == wizard.CloudPractice {
+				s.practiceReady(srv)
+			}
+			z.refresh()
+		})
+	}()
+}
+
+func (s *environmentScreen) practiceReady(srv *emulator.Server) {
+	info := srv.Info()
+	s.z.state.Practice = &wizard.PracticeHosts{
+		AuthorityHost: info.AuthorityHost, BrowserAuthorityHost: info.BrowserAuthorityHost,
+		GraphBaseURL: info.GraphBaseURL, CACertFile: info.CACertFile,
+	}
+	s.status.SetText(fmt.Sprintf("The practice tenant %q is running on this computer with %d mailboxes. Its values will be filled in for you; press Next.",
+		info.TenantDomain, len(info.Mailboxes)))
+}
+
+// practiceInfo returns the running practice tenant's info, if any.
+func (z *Wizard) practiceInfo() (emulator.Info, *emulator.Server, bool) {
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	if z.practice == nil || z.state.Cloud != wizard.CloudPractice {
+		return emulator.Info{}, nil, false
+	}
+	return z.practice.Info(), z.practice, true
+}

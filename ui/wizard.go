@@ -1,54 +1,126 @@
 // Package ui holds the Fyne screens of the setup wizard, one file per step. The flow,
-// the values and their validation live in package wizard; screens only show them, and
-// every change made from another goroutine reaches a widget through fyne.Do.
+// the values and their validation live in package wizard; what Microsoft answers comes
+// from package graph. Screens only show them: every long action runs on its own
+// goroutine with a Cancel button, and every change it makes reaches a widget through
+// fyne.Do.
 package ui
 
 import (
+	"context"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/m365connect/m365connect/emulator"
+	"github.com/m365connect/m365connect/graph"
+	"github.com/m365connect/m365connect/secretstore"
 	"github.com/m365connect/m365connect/wizard"
 )
 
-// screen is one step's content. changed is called whenever a value changes, so the
-// wizard can re-check whether Next may be pressed.
+// Options are the wizard's dependencies; tests replace them. Zero fields get defaults.
+type Options struct {
+	// AppVersion is recorded in saved configs and reports.
+	AppVersion string
+	// ConfigDir holds config.json, the practice tenant's files and the secrets fallback
+	// file; default os.UserConfigDir()/m365connect.
+	ConfigDir string
+	// Secrets is where secrets go; default the OS keyring with ConfigDir/secrets.json as
+	// the fallback the user may opt in to.
+	Secrets *secretstore.Store
+	// OpenBrowser opens a URL in the system browser; default graph.DefaultOpenBrowser.
+	OpenBrowser func(url string) error
+	// StartPractice starts the practice tenant; default emulator.New(emulator.Options{}).
+	StartPractice func() (*emulator.Server, error)
+	// DeliveryWait bounds the test send's wait for the message to arrive (default 60 s).
+	DeliveryWait time.Duration
+	// StartSync hands a saved config to the sync engine. Nil shows that syncing is not
+	// wired in this build. HOOK for the lead: wire mailsync here.
+	StartSync func(ctx context.Context, c *wizard.Config, progress func(string)) error
+	// Now is the clock.
+	Now func() time.Time
+}
+
+func (o *Options) defaults() {
+	if o.ConfigDir == "" {
+		d, err := os.UserConfigDir()
+		if err != nil {
+			d = os.TempDir()
+		}
+		o.ConfigDir = filepath.Join(d, "m365connect")
+	}
+	if o.Secrets == nil {
+		o.Secrets = secretstore.New("m365connect", filepath.Join(o.ConfigDir, "secrets.json"))
+	}
+	if o.OpenBrowser == nil {
+		o.OpenBrowser = graph.DefaultOpenBrowser
+	}
+	if o.StartPractice == nil {
+		o.StartPractice = func() (*emulator.Server, error) { return emulator.New(emulator.Options{}) }
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.AppVersion == "" {
+		o.AppVersion = "dev"
+	}
+}
+
+// screen is one step's content.
 type screen interface {
 	object() fyne.CanvasObject
 }
 
+// enterer is a screen that refreshes itself from the state when it is shown.
+type enterer interface{ enter() }
+
 // Wizard is the window's content: the step list on the left, the current step on the
 // right, Back and Next below.
 type Wizard struct {
+	app     fyne.App
 	win     fyne.Window
+	opts    Options
 	state   *wizard.State
 	flow    *wizard.Flow
 	screens map[wizard.StepID]screen
 
+	// session holds what the connection learned (practice tenant, credential, client).
+	mu       sync.Mutex
+	practice *emulator.Server
+	conn     *connection
+
 	stepIcons  []*widget.Icon
 	stepLabels []*widget.Label
-	title    *widget.Label
-	summary  *widget.Label
-	body     *fyne.Container
-	problem  *widget.Label
-	back     *widget.Button
-	next     *widget.Button
-	root     fyne.CanvasObject
+	title      *widget.Label
+	summary    *widget.Label
+	body       *fyne.Container
+	problem    *widget.Label
+	back       *widget.Button
+	next       *widget.Button
+	root       fyne.CanvasObject
 }
 
-// Create builds the wizard and sets it as w's content.
-func Create(a fyne.App, w fyne.Window) *Wizard {
+// Create builds the wizard with default dependencies and sets it as w's content.
+func Create(a fyne.App, w fyne.Window) *Wizard { return CreateWithOptions(a, w, Options{}) }
+
+// CreateWithOptions builds the wizard with the given dependencies.
+func CreateWithOptions(a fyne.App, w fyne.Window, o Options) *Wizard {
+	o.defaults()
 	st := &wizard.State{}
-	z := &Wizard{win: w, state: st, flow: wizard.NewFlow(st.Gate)}
+	z := &Wizard{app: a, win: w, opts: o, state: st, flow: wizard.NewFlow(st.Gate)}
 	z.screens = map[wizard.StepID]screen{
-		wizard.StepEnvironment:     newEnvironmentScreen(st, z.refresh),
-		wizard.StepPrerequisites:   newPlaceholderScreen("Who must be present, what the connection will do, and the access mode that fits."),
-		wizard.StepAppRegistration: newAppRegistrationScreen(st, z.refresh),
-		wizard.StepConsent:         newPlaceholderScreen("An administrator approves the app's permissions in the browser."),
-		wizard.StepMailboxes:       newPlaceholderScreen("Pick the user and shared mailboxes to connect."),
-		wizard.StepVerify:          newPlaceholderScreen("Every check of the connection, with what was seen and what to do."),
-		wizard.StepSave:            newPlaceholderScreen("Save the secrets in the OS keyring and export the verified config."),
+		wizard.StepEnvironment:     newEnvironmentScreen(z),
+		wizard.StepPrerequisites:   newPrerequisitesScreen(z),
+		wizard.StepAppRegistration: newAppRegistrationScreen(z),
+		wizard.StepConsent:         newConsentScreen(z),
+		wizard.StepMailboxes:       newMailboxesScreen(z),
+		wizard.StepVerify:          newVerifyScreen(z),
+		wizard.StepSave:            newSaveScreen(z),
 	}
 
 	stepList := container.NewVBox()
@@ -78,6 +150,7 @@ func Create(a fyne.App, w fyne.Window) *Wizard {
 	left := container.NewBorder(nil, nil, nil, widget.NewSeparator(), container.NewPadded(stepList))
 	z.root = container.NewBorder(nil, nil, left, nil, container.NewPadded(right))
 	w.SetContent(z.root)
+	// Enter = Next when no text field has the focus (a multi-line field keeps Enter).
 	w.Canvas().SetOnTypedKey(func(ev *fyne.KeyEvent) {
 		if ev.Name == fyne.KeyReturn || ev.Name == fyne.KeyEnter {
 			z.Next()
@@ -89,6 +162,9 @@ func Create(a fyne.App, w fyne.Window) *Wizard {
 
 // Current is the step being shown.
 func (z *Wizard) Current() wizard.StepID { return z.flow.Current().ID }
+
+// State is the wizard's values (for the command that opened it and for tests).
+func (z *Wizard) State() *wizard.State { return z.state }
 
 // NextEnabled reports whether Next can be pressed now.
 func (z *Wizard) NextEnabled() bool { return !z.next.Disabled() }
@@ -107,12 +183,38 @@ func (z *Wizard) Back() {
 	}
 }
 
+// GoTo jumps to a step (backwards always; forwards over complete steps only).
+func (z *Wizard) GoTo(id wizard.StepID) error {
+	if err := z.flow.GoTo(id); err != nil {
+		z.problem.SetText(err.Error())
+		return err
+	}
+	z.show()
+	return nil
+}
+
+// Close stops what the wizard started (the practice tenant). Call it when the window
+// closes.
+func (z *Wizard) Close() {
+	z.mu.Lock()
+	p := z.practice
+	z.practice = nil
+	z.mu.Unlock()
+	if p != nil {
+		p.Close()
+	}
+}
+
 // show renders the current step and the step list.
 func (z *Wizard) show() {
 	cur := z.flow.Current()
 	z.title.SetText(cur.Title)
 	z.summary.SetText(cur.Summary)
-	z.body.Objects = []fyne.CanvasObject{z.screens[cur.ID].object()}
+	sc := z.screens[cur.ID]
+	if e, ok := sc.(enterer); ok {
+		e.enter()
+	}
+	z.body.Objects = []fyne.CanvasObject{sc.object()}
 	z.body.Refresh()
 
 	for i := range z.stepIcons {
@@ -149,4 +251,23 @@ func (z *Wizard) refresh() {
 		z.next.Disable()
 		z.problem.SetText(err.Error())
 	}
+}
+
+// copyButton copies text() to the clipboard.
+func (z *Wizard) copyButton(label string, text func() string) *widget.Button {
+	return widget.NewButtonWithIcon(label, theme.ContentCopyIcon(), func() {
+		z.app.Clipboard().SetContent(text())
+	})
+}
+
+// wrapLabel is a label that wraps words.
+func wrapLabel(text string) *widget.Label {
+	l := widget.NewLabel(text)
+	l.Wrapping = fyne.TextWrapWord
+	return l
+}
+
+// heading is a bold label.
+func heading(text string) *widget.Label {
+	return widget.NewLabelWithStyle(text, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 }

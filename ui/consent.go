@@ -1,0 +1,284 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/m365connect/m365connect/graph"
+	"github.com/m365connect/m365connect/wizard"
+)
+
+// connection is what the consent step obtained: the delegated sign-in's credential.
+type connection struct {
+	delegated *graph.DelegatedCredential
+}
+
+// graphClient builds a Graph client for the values typed so far.
+func (z *Wizard) graphClient() (*graph.Client, error) {
+	st := z.state
+	cl, err := CloudFor(st.Cloud, st.Practice)
+	if err != nil {
+		return nil, err
+	}
+	z.mu.Lock()
+	var deleg *graph.DelegatedCredential
+	if z.conn != nil {
+		deleg = z.conn.delegated
+	}
+	z.mu.Unlock()
+	var cred azcore.TokenCredential
+	if deleg != nil {
+		cred = deleg
+	}
+	c, err := credentialFor(cl, st, cred)
+	if err != nil {
+		return nil, err
+	}
+	return graph.NewClient(cl, c)
+}
+
+type consentScreen struct {
+	z       *Wizard
+	explain *widget.Label
+	start   *widget.Button
+	cancel  *widget.Button
+	busy    *widget.ProgressBarInfinite
+	waiting *widget.Label
+	url     *widget.Entry
+	urlRow  *fyne.Container
+	outcome *widget.Label
+	advice  *widget.Label
+	already *widget.Check
+	handoff *widget.Entry
+	pasted  *widget.Entry
+	handBox *fyne.Container
+	hand    graph.Handoff
+	stop    context.CancelFunc
+	root    fyne.CanvasObject
+}
+
+func newConsentScreen(z *Wizard) *consentScreen {
+	s := &consentScreen{z: z}
+	s.explain = wrapLabel("")
+	s.start = widget.NewButtonWithIcon("", theme.ComputerIcon(), s.run)
+	s.start.Importance = widget.HighImportance
+	s.cancel = widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), func() {
+		if s.stop != nil {
+			s.stop()
+		}
+	})
+	s.cancel.Hide()
+	s.busy = widget.NewProgressBarInfinite()
+	s.busy.Hide()
+	s.waiting = wrapLabel("")
+	s.url = widget.NewEntry()
+	s.url.Disable()
+	s.urlRow = container.NewBorder(nil, nil, widget.NewLabel("If no browser opened, open this address:"), z.copyButton("Copy", func() string { return s.url.Text }), s.url)
+	s.urlRow.Hide()
+	s.outcome = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	s.outcome.Wrapping = fyne.TextWrapWord
+	s.advice = wrapLabel("")
+	s.already = widget.NewCheck("An administrator already approved this app's permissions (admin consent was granted earlier)", func(b bool) {
+		if b {
+			z.state.Consented = true
+		}
+		z.refresh()
+	})
+
+	s.handoff = widget.NewMultiLineEntry()
+	s.handoff.Wrapping = fyne.TextWrapWord
+	s.handoff.SetMinRowsVisible(6)
+	s.pasted = widget.NewEntry()
+	s.pasted.SetPlaceHolder("Paste here the address the admin sends back (starts with http://localhost)")
+	check := widget.NewButton("Check the pasted address", s.checkPasted)
+	s.handBox = container.NewVBox(
+		wrapLabel("Send this message to the administrator (e-mail or chat). They approve in their browser and send you back the final address."),
+		container.NewBorder(nil, nil, nil, z.copyButton("Copy message", func() string { return s.handoff.Text }), s.handoff),
+		container.NewBorder(nil, nil, nil, check, s.pasted),
+	)
+	s.handBox.Hide()
+	prepare := widget.NewButtonWithIcon("The administrator is not here: prepare a message", theme.MailSendIcon(), s.prepareHandoff)
+
+	s.root = container.NewVBox(
+		s.explain,
+		container.NewHBox(s.start, s.cancel),
+		s.busy, s.waiting, s.urlRow,
+		s.outcome, s.advice,
+		widget.NewSeparator(),
+		s.already, prepare, s.handBox,
+	)
+	return s
+}
+
+func (s *consentScreen) object() fyne.CanvasObject { return s.root }
+
+func (s *consentScreen) enter() {
+	if s.z.state.Mode == wizard.ModeDelegated {
+		s.explain.SetText("The service account signs in once in the browser; the app keeps the sign-in in the OS keyring, so nobody has to sign in again. " +
+			"If the organisation requires admin approval for these permissions, an administrator must approve them first.")
+		s.start.SetText("Sign in in the browser")
+		s.already.Hide()
+	} else {
+		s.explain.SetText("An administrator (Global Administrator or Privileged Role Administrator) approves the app's application permissions for the whole organisation. " +
+			"The browser opens Microsoft's consent page: sign in as the admin, review the permissions and choose Accept.")
+		s.start.SetText("Open admin consent in the browser")
+		s.already.Show()
+	}
+	s.already.SetChecked(s.z.state.Consented && s.z.state.Mode != wizard.ModeDelegated && s.outcome.Text == "")
+}
+
+// run starts the browser flow off the UI goroutine.
+func (s *consentScreen) run() {
+	z := s.z
+	st := z.state
+	cl, err := CloudFor(st.Cloud, st.Practice)
+	if err != nil {
+		s.show("Cannot start: "+err.Error(), "", false)
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.stop = cancel
+	s.start.Disable()
+	s.cancel.Show()
+	s.busy.Show()
+	s.busy.Start()
+	s.waiting.SetText("Waiting for the browser… Finish there, then come back to this window.")
+	s.outcome.SetText("")
+	s.advice.SetText("")
+	onURL := func(u string) { fyne.Do(func() { s.url.SetText(u) }) }
+	onBrowserErr := func(error) {
+		fyne.Do(func() {
+			s.urlRow.Show()
+			s.waiting.SetText("No browser could be opened here. Copy the address below into a browser; this window keeps waiting.")
+		})
+	}
+	mode, tenant, client, perms, hint := st.Mode, st.TenantID, st.ClientID, append([]string(nil), st.Permissions...), st.ServiceAccount
+	open := z.opts.OpenBrowser
+	go func() {
+		defer cancel()
+		if mode == wizard.ModeDelegated {
+			cred, err := graph.SignIn(ctx, graph.SignInOptions{Cloud: cl, TenantID: tenant, ClientID: client, Permissions: perms, LoginHint: hint,
+				OpenBrowser: open, OnURL: onURL, OnBrowserError: onBrowserErr, Timeout: 5 * time.Minute,
+				OnRefreshToken: func(t string) { fyne.Do(func() { z.refreshTokenRotated(t) }) }})
+			var who string
+			if err == nil {
+				var claims graph.Claims
+				_, claims, err = graph.GetToken(ctx, cl, cred)
+				who = claims.UPN
+			}
+			fyne.Do(func() {
+				s.finish()
+				if err != nil {
+					s.fail(err)
+					return
+				}
+				z.mu.Lock()
+				z.conn = &connection{delegated: cred}
+				z.mu.Unlock()
+				st.SignedIn, st.ServiceAccount = true, who
+				s.show("Signed in as "+who+".", "The sign-in is kept; press Next to choose the mailboxes.", true)
+			})
+			return
+		}
+		res, err := graph.RequestAdminConsent(ctx, graph.ConsentOptions{Cloud: cl, TenantID: tenant, ClientID: client,
+			OpenBrowser: open, OnURL: onURL, OnBrowserError: onBrowserErr, Timeout: 10 * time.Minute})
+		fyne.Do(func() {
+			s.finish()
+			if err != nil {
+				s.fail(err)
+				return
+			}
+			s.consentResult(res)
+		})
+	}()
+}
+
+func (s *consentScreen) finish() {
+	s.stop = nil
+	s.start.Enable()
+	s.cancel.Hide()
+	s.busy.Stop()
+	s.busy.Hide()
+	s.waiting.SetText("")
+}
+
+// consentResult shows an admin-consent answer in words.
+func (s *consentScreen) consentResult(r graph.ConsentResult) {
+	st := s.z.state
+	var adv string
+	if r.Advice != nil {
+		adv = AdviceText(*r.Advice)
+	}
+	switch r.Outcome {
+	case graph.ConsentGranted:
+		st.Consented = true
+		s.show("Consent granted. The app's permissions are approved for the organisation.", "Press Next to choose the mailboxes.", true)
+	case graph.ConsentDeclined:
+		st.Consented = false
+		s.show("Consent was declined or cancelled.", adv, false)
+	case graph.ConsentApprovalRequired:
+		st.Consented = false
+		s.show("An administrator's approval is required: the account that signed in may not grant these permissions.", adv, false)
+	case graph.ConsentWrongTenant:
+		st.Consented = false
+		s.show("The consent came from a different tenant than the one typed in App registration.", adv, false)
+	default:
+		st.Consented = false
+		s.show("Consent did not complete ("+r.ErrorCode+").", adv, false)
+	}
+}
+
+// fail shows an error from the browser flow with its advice.
+func (s *consentScreen) fail(err error) {
+	if errors.Is(err, graph.ErrCancelled) || errors.Is(err, context.Canceled) {
+		s.show("Cancelled. Start again when ready.", "", false)
+		return
+	}
+	s.show("That did not work.", AdviceText(graph.AdviceFor(err)), false)
+}
+
+func (s *consentScreen) show(outcome, advice string, ok bool) {
+	s.outcome.SetText(outcome)
+	if ok {
+		s.outcome.Importance = widget.SuccessImportance
+	} else {
+		s.outcome.Importance = widget.DangerImportance
+	}
+	s.outcome.Refresh()
+	s.advice.SetText(advice)
+	s.z.refresh()
+}
+
+func (s *consentScreen) prepareHandoff() {
+	st := s.z.state
+	cl, err := CloudFor(st.Cloud, st.Practice)
+	if err == nil {
+		s.hand, err = graph.AdminHandoff(cl, st.TenantID, st.ClientID, "m365connect", st.Permissions)
+	}
+	if err != nil {
+		s.show("Cannot prepare the message.", AdviceText(graph.AdviceFor(err)), false)
+		return
+	}
+	s.handoff.SetText(s.hand.Message)
+	s.handBox.Show()
+}
+
+func (s *consentScreen) checkPasted() {
+	tenant := ""
+	if wizard.IsGUID(s.z.state.TenantID) {
+		tenant = s.z.state.TenantID
+	}
+	r, err := graph.ParseConsentRedirect(s.pasted.Text, tenant, s.hand.State)
+	if err != nil {
+		s.show("The pasted address was not understood: "+err.Error()+".", "Ask the admin for the full address from the browser's address bar after choosing Accept.", false)
+		return
+	}
+	s.consentResult(r)
+}

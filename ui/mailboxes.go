@@ -1,0 +1,219 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/m365connect/m365connect/graph"
+	"github.com/m365connect/m365connect/wizard"
+)
+
+// badge is a mailbox's live reachability.
+type badge struct {
+	text string
+	ok   *bool // nil while checking
+}
+
+type mailboxesScreen struct {
+	z        *Wizard
+	query    *widget.Entry
+	results  *fyne.Container
+	searchSt *widget.Label
+	address  *widget.Entry
+	kind     *widget.Select
+	addErr   *widget.Label
+	chosen   *fyne.Container
+
+	mu     sync.Mutex
+	badges map[string]badge // lower-case address → badge
+	root   fyne.CanvasObject
+}
+
+func newMailboxesScreen(z *Wizard) *mailboxesScreen {
+	s := &mailboxesScreen{z: z, badges: map[string]badge{}}
+	s.query = widget.NewEntry()
+	s.query.SetPlaceHolder("Search by name or address, e.g. anna")
+	s.query.OnSubmitted = func(string) { s.search() }
+	s.results = container.NewVBox()
+	s.searchSt = wrapLabel("")
+	s.address = widget.NewEntry()
+	s.address.SetPlaceHolder("Or type an address, e.g. info@contoso.com")
+	s.address.Validator = func(v string) error {
+		if strings.TrimSpace(v) == "" {
+			return nil
+		}
+		return wizard.ValidateMailboxAddress(v)
+	}
+	s.address.OnSubmitted = func(string) { s.addTyped() }
+	s.kind = widget.NewSelect([]string{"User mailbox", "Shared mailbox"}, nil)
+	s.kind.SetSelectedIndex(0)
+	s.addErr = wrapLabel("")
+	s.addErr.Importance = widget.DangerImportance
+	s.chosen = container.NewVBox()
+	search := widget.NewButtonWithIcon("Search", theme.SearchIcon(), s.search)
+	add := widget.NewButtonWithIcon("Add", theme.ContentAddIcon(), s.addTyped)
+	s.root = container.NewVBox(
+		wrapLabel("Choose the mailboxes to connect. Each one is checked at once: a green badge means the app can open it."),
+		container.NewBorder(nil, nil, nil, search, s.query),
+		s.searchSt, s.results,
+		container.NewBorder(nil, nil, nil, container.NewHBox(s.kind, add), s.address),
+		s.addErr,
+		heading("Chosen mailboxes"),
+		s.chosen,
+	)
+	return s
+}
+
+func (s *mailboxesScreen) object() fyne.CanvasObject { return s.root }
+
+func (s *mailboxesScreen) enter() {
+	if s.z.state.ListUsers {
+		s.searchSt.SetText("Search the organisation's directory, or leave the search empty and press Search to list everyone.")
+	} else {
+		s.searchSt.SetText("Listing users needs a directory permission you did not choose in Prerequisites: type the addresses below instead (searching is tried anyway).")
+	}
+	s.render()
+	for _, m := range s.z.state.Mailboxes {
+		s.checkReach(m.Address, false)
+	}
+}
+
+// search lists matching mailboxes off the UI goroutine.
+func (s *mailboxesScreen) search() {
+	q := strings.TrimSpace(s.query.Text)
+	s.searchSt.SetText("Searching…")
+	go func() {
+		c, err := s.z.graphClient()
+		var page graph.MailboxPage
+		if err == nil {
+			page, err = c.ListMailboxes(context.Background(), q, "", 25)
+		}
+		fyne.Do(func() {
+			s.results.Objects = nil
+			if err != nil {
+				s.searchSt.SetText("The app cannot list users here, so type the addresses below. (" + AdviceText(graph.AdviceFor(err)) + ")")
+				s.results.Refresh()
+				return
+			}
+			s.searchSt.SetText(fmt.Sprintf("%d found. Press Add next to each mailbox to connect.", len(page.Entries)))
+			for _, e := range page.Entries {
+				e := e
+				kind := wizard.KindUser
+				label := e.DisplayName + " <" + e.Address + ">"
+				if e.LikelyShared {
+					kind = wizard.KindShared
+					label += " (shared)"
+				}
+				s.results.Add(container.NewBorder(nil, nil, nil, widget.NewButtonWithIcon("Add", theme.ContentAddIcon(), func() {
+					s.add(wizard.Mailbox{Address: e.Address, ID: e.ID, DisplayName: e.DisplayName, Kind: kind})
+				}), widget.NewLabel(label)))
+			}
+			s.results.Refresh()
+		})
+	}()
+}
+
+func (s *mailboxesScreen) addTyped() {
+	kind := wizard.KindUser
+	if s.kind.SelectedIndex() == 1 {
+		kind = wizard.KindShared
+	}
+	if s.add(wizard.Mailbox{Address: s.address.Text, Kind: kind}) {
+		s.address.SetText("")
+	}
+}
+
+func (s *mailboxesScreen) add(m wizard.Mailbox) bool {
+	if err := s.z.state.AddMailbox(m); err != nil {
+		s.addErr.SetText(err.Error())
+		return false
+	}
+	s.addErr.SetText("")
+	s.render()
+	s.checkReach(wizard.Clean(m.Address), true)
+	s.z.refresh()
+	return true
+}
+
+// checkReach opens the mailbox's inbox off the UI goroutine and updates its badge.
+func (s *mailboxesScreen) checkReach(address string, force bool) {
+	key := strings.ToLower(address)
+	s.mu.Lock()
+	if _, done := s.badges[key]; done && !force {
+		s.mu.Unlock()
+		return
+	}
+	s.badges[key] = badge{text: "checking…"}
+	s.mu.Unlock()
+	s.render()
+	go func() {
+		var b badge
+		c, err := s.z.graphClient()
+		var fi graph.FolderInfo
+		if err == nil {
+			fi, err = c.Inbox(context.Background(), address)
+		}
+		ok := err == nil
+		b.ok = &ok
+		if ok {
+			b.text = fmt.Sprintf("reachable: %d messages in the Inbox", fi.Total)
+		} else {
+			b.text = "unreachable: " + AdviceText(graph.AdviceFor(err))
+		}
+		s.mu.Lock()
+		s.badges[key] = b
+		s.mu.Unlock()
+		fyne.Do(s.render)
+	}()
+}
+
+// Badge returns a mailbox's badge text and whether it is reachable (nil = checking).
+func (s *mailboxesScreen) badge(address string) (string, *bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b := s.badges[strings.ToLower(address)]
+	return b.text, b.ok
+}
+
+// render rebuilds the chosen list.
+func (s *mailboxesScreen) render() {
+	s.chosen.Objects = nil
+	if len(s.z.state.Mailboxes) == 0 {
+		s.chosen.Add(widget.NewLabel("None yet."))
+	}
+	for _, m := range s.z.state.Mailboxes {
+		m := m
+		text, ok := s.badge(m.Address)
+		icon := widget.NewIcon(theme.ViewRefreshIcon())
+		st := widget.NewLabel(text)
+		st.Wrapping = fyne.TextWrapWord
+		if ok != nil && *ok {
+			icon.SetResource(theme.NewSuccessThemedResource(theme.ConfirmIcon()))
+			st.Importance = widget.SuccessImportance
+		} else if ok != nil {
+			icon.SetResource(theme.NewErrorThemedResource(theme.ErrorIcon()))
+			st.Importance = widget.DangerImportance
+		}
+		name := m.Address
+		if m.DisplayName != "" {
+			name = m.DisplayName + " <" + m.Address + ">"
+		}
+		remove := widget.NewButtonWithIcon("Remove", theme.DeleteIcon(), func() {
+			s.z.state.RemoveMailbox(m.Address)
+			s.render()
+			s.z.refresh()
+		})
+		if s.z.state.Locked {
+			remove.Disable()
+		}
+		s.chosen.Add(container.NewBorder(nil, nil, container.NewHBox(icon, widget.NewLabel(name+" ("+m.Kind+")")), remove, st))
+	}
+	s.chosen.Refresh()
+}

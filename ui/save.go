@@ -1,0 +1,305 @@
+package ui
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/storage"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/m365connect/m365connect/secretstore"
+	"github.com/m365connect/m365connect/wizard"
+)
+
+type saveScreen struct {
+	z          *Wizard
+	keyring    *widget.Label
+	useFile    *widget.Check
+	expiry     *widget.Label
+	save       *widget.Button
+	reset      *widget.Button
+	export     *widget.Button
+	importB    *widget.Button
+	disconnect *widget.Button
+	syncB      *widget.Button
+	status     *widget.Label
+	syncSt     *widget.Label
+	noKeyring  error
+	root       fyne.CanvasObject
+}
+
+// ConfigPath is where the wizard saves the config.
+func (z *Wizard) ConfigPath() string { return filepath.Join(z.opts.ConfigDir, "config.json") }
+
+func newSaveScreen(z *Wizard) *saveScreen {
+	s := &saveScreen{z: z}
+	s.keyring = wrapLabel("Looking for the OS keyring…")
+	s.useFile = widget.NewCheck("Keep the secrets in a file only my user account can read instead", func(bool) {})
+	s.useFile.Hide()
+	s.expiry = wrapLabel("")
+	s.expiry.Importance = widget.WarningImportance
+	s.status = wrapLabel("")
+	s.syncSt = wrapLabel("")
+	s.save = widget.NewButtonWithIcon("Save the connection", theme.DocumentSaveIcon(), s.doSave)
+	s.save.Importance = widget.HighImportance
+	s.reset = widget.NewButtonWithIcon("Reset (rotate a secret or fix a value)", theme.ViewRefreshIcon(), s.doReset)
+	s.export = widget.NewButtonWithIcon("Export verified config…", theme.UploadIcon(), func() {
+		d := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
+			if err != nil || w == nil {
+				return
+			}
+			w.Close()
+			s.doExport(w.URI().Path())
+		}, z.win)
+		d.SetFileName("m365connect-config.json")
+		d.Show()
+	})
+	s.importB = widget.NewButtonWithIcon("Import config…", theme.DownloadIcon(), func() {
+		d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
+			if err != nil || r == nil {
+				return
+			}
+			r.Close()
+			s.doImport(r.URI().Path())
+		}, z.win)
+		d.SetFilter(storage.NewExtensionFileFilter([]string{".json"}))
+		d.Show()
+	})
+	s.disconnect = widget.NewButtonWithIcon("Disconnect", theme.DeleteIcon(), func() {
+		dialog.ShowConfirm("Disconnect?", "This removes the stored secret and sign-in from this computer and unlocks the settings. Mail already synced stays.", func(ok bool) {
+			if ok {
+				s.doDisconnect()
+			}
+		}, z.win)
+	})
+	s.disconnect.Importance = widget.DangerImportance
+	s.syncB = widget.NewButtonWithIcon("Start sync", theme.MediaPlayIcon(), s.doSync)
+	s.root = container.NewVBox(
+		wrapLabel("Saving puts the client secret, certificate password or sign-in into the OS keyring (Credential Manager on Windows, Keychain on macOS, the Secret Service on Linux). "+
+			"The config file and every export hold no secret."),
+		s.keyring, s.useFile, s.expiry,
+		container.NewHBox(s.save, s.reset),
+		s.status,
+		widget.NewSeparator(),
+		container.NewHBox(s.export, s.importB),
+		container.NewHBox(s.syncB, s.disconnect),
+		s.syncSt,
+	)
+	return s
+}
+
+func (s *saveScreen) object() fyne.CanvasObject { return s.root }
+
+func (s *saveScreen) enter() {
+	z := s.z
+	s.expiry.SetText(wizard.ExpiryWarning(z.state.Mode, z.state.ExpiresAt(), z.opts.Now()))
+	s.lockButtons()
+	go func() {
+		err := z.opts.Secrets.Probe()
+		fyne.Do(func() {
+			s.noKeyring = err
+			if err == nil {
+				s.keyring.SetText("The OS keyring is available: secrets will be kept there.")
+				s.useFile.Hide()
+				return
+			}
+			s.keyring.SetText("There is no keyring on this computer (" + strings.TrimPrefix(err.Error(), "no keyring here: ") + "). " +
+				"The secrets can instead go to " + z.opts.Secrets.FallbackPath() + ", readable only by your user account (mode 0600). Anyone with your account or an admin of this computer can read it.")
+			s.useFile.Show()
+		})
+	}()
+}
+
+func (s *saveScreen) lockButtons() {
+	if s.z.state.Locked {
+		s.save.Disable()
+		s.reset.Enable()
+		s.syncB.Enable()
+		s.disconnect.Enable()
+	} else {
+		s.save.Enable()
+		s.reset.Disable()
+		s.syncB.Disable()
+		s.disconnect.Disable()
+	}
+}
+
+// secretEntries are the secrets this state holds, by kind.
+func (z *Wizard) secretEntries() map[string]string {
+	st := z.state
+	m := map[string]string{}
+	switch st.Mode {
+	case wizard.ModeSecret:
+		m[wizard.SecretClientSecret] = st.ClientSecret
+	case wizard.ModeCertificate:
+		if st.CertPassword != "" {
+			m[wizard.SecretCertPassword] = st.CertPassword
+		}
+	case wizard.ModeDelegated:
+		if st.RefreshToken != "" {
+			m[wizard.SecretRefreshToken] = st.RefreshToken
+		}
+	}
+	return m
+}
+
+// refreshTokenRotated keeps the newest refresh token (and stores it once saved).
+func (z *Wizard) refreshTokenRotated(t string) {
+	z.state.RefreshToken = t
+	if z.state.Locked {
+		c := z.state.Config(z.opts.AppVersion, z.opts.Now())
+		go func() { _, _ = z.opts.Secrets.Set(c.SecretKey(wizard.SecretRefreshToken), t) }()
+	}
+}
+
+func (s *saveScreen) doSave() {
+	z := s.z
+	if z.state.Mode == wizard.ModeDelegated && z.state.RefreshToken == "" {
+		s.status.SetText("The sign-in gave no refresh token (offline_access missing?): sign in again in the Consent step.")
+		return
+	}
+	z.state.Locked = true
+	cfg := z.state.Config(z.opts.AppVersion, z.opts.Now())
+	if err := cfg.Validate(); err != nil {
+		z.state.Locked = false
+		s.status.SetText("Not saved: " + err.Error())
+		return
+	}
+	store := z.opts.Secrets
+	if s.noKeyring != nil && !s.useFile.Checked {
+		store = secretstore.New("m365connect", "") // no fallback unless the user agreed
+	}
+	secrets := z.secretEntries()
+	path := z.ConfigPath()
+	s.save.Disable()
+	s.status.SetText("Saving…")
+	go func() {
+		where := secretstore.BackendKeyring
+		var err error
+		for kind, v := range secrets {
+			if where, err = store.Set(cfg.SecretKey(kind), v); err != nil {
+				break
+			}
+		}
+		if err == nil {
+			err = cfg.Save(path)
+		}
+		fyne.Do(func() {
+			if err != nil {
+				z.state.Locked = false
+				s.lockButtons()
+				msg := "Not saved: " + err.Error()
+				if errors.Is(err, secretstore.ErrNoKeyring) {
+					msg += ". Tick the box above to keep the secrets in a file only you can read."
+				}
+				s.status.SetText(msg)
+				return
+			}
+			place := "the OS keyring"
+			if where == secretstore.BackendFile {
+				place = store.FallbackPath() + " (readable only by you)"
+			}
+			s.status.SetText("Saved to " + path + "; secrets in " + place + ". The settings are locked: use Reset to change them.")
+			s.lockButtons()
+			z.refresh()
+		})
+	}()
+}
+
+func (s *saveScreen) doReset() {
+	s.z.state.Locked = false
+	s.lockButtons()
+	s.status.SetText("Unlocked. Change what you need, then verify and save again.")
+	_ = s.z.GoTo(wizard.StepAppRegistration)
+}
+
+// doExport writes the verified config (no secrets) and the HTML report beside it.
+func (s *saveScreen) doExport(path string) {
+	z := s.z
+	cfg := z.state.Config(z.opts.AppVersion, z.opts.Now())
+	report := strings.TrimSuffix(path, filepath.Ext(path)) + "-report.html"
+	err := cfg.Save(path)
+	if err == nil {
+		var b bytes.Buffer
+		if err = wizard.WriteReport(&b, cfg, z.opts.Now()); err == nil {
+			err = wizard.WriteFileAtomic(report, b.Bytes(), 0o644)
+		}
+	}
+	if err != nil {
+		s.status.SetText("Not exported: " + err.Error())
+		return
+	}
+	s.status.SetText("Exported " + path + " and the printable report " + report + " (no secrets in either).")
+}
+
+// doImport loads a config, takes its secrets from the keyring, and shows Verify.
+func (s *saveScreen) doImport(path string) {
+	z := s.z
+	c, err := wizard.Load(path)
+	if err != nil {
+		s.status.SetText("Not imported: " + err.Error())
+		return
+	}
+	st := wizard.StateFromConfig(c)
+	st.Locked = false
+	st.Consented = c.Verification != nil && c.Verification.Passed
+	for kind, dst := range map[string]*string{wizard.SecretClientSecret: &st.ClientSecret, wizard.SecretCertPassword: &st.CertPassword, wizard.SecretRefreshToken: &st.RefreshToken} {
+		if v, err := z.opts.Secrets.Get(c.SecretKey(kind)); err == nil {
+			*dst = v
+		}
+	}
+	*z.state = *st
+	s.status.SetText(fmt.Sprintf("Imported %s. Check each step, then verify and save.", path))
+	_ = z.GoTo(wizard.StepAppRegistration)
+}
+
+func (s *saveScreen) doDisconnect() {
+	z := s.z
+	cfg := z.state.Config(z.opts.AppVersion, z.opts.Now())
+	var errs []error
+	for _, kind := range []string{wizard.SecretClientSecret, wizard.SecretCertPassword, wizard.SecretRefreshToken} {
+		if err := z.opts.Secrets.Delete(cfg.SecretKey(kind)); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	z.state.Locked = false
+	z.state.SignedIn = false
+	z.state.RefreshToken = ""
+	z.mu.Lock()
+	z.conn = nil
+	z.mu.Unlock()
+	s.lockButtons()
+	if err := errors.Join(errs...); err != nil {
+		s.status.SetText("Disconnected, but some secrets could not be removed: " + err.Error())
+		return
+	}
+	s.status.SetText("Disconnected: the stored secret and sign-in are removed from this computer. Mail already synced is kept.")
+}
+
+func (s *saveScreen) doSync() {
+	z := s.z
+	if z.opts.StartSync == nil {
+		s.syncSt.SetText("Syncing is not wired into this build yet: run `m365connect sync --config " + z.ConfigPath() + "` instead.")
+		return
+	}
+	cfg := z.state.Config(z.opts.AppVersion, z.opts.Now())
+	s.syncB.Disable()
+	s.syncSt.SetText("Starting the sync…")
+	go func() {
+		err := z.opts.StartSync(context.Background(), cfg, func(p string) { fyne.Do(func() { s.syncSt.SetText(p) }) })
+		fyne.Do(func() {
+			s.syncB.Enable()
+			if err != nil {
+				s.syncSt.SetText("Sync stopped: " + err.Error())
+			}
+		})
+	}()
+}

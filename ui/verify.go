@@ -1,0 +1,189 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/m365connect/m365connect/graph"
+	"github.com/m365connect/m365connect/wizard"
+)
+
+type verifyScreen struct {
+	z        *Wizard
+	run      *widget.Button
+	cancel   *widget.Button
+	progress *widget.ProgressBar
+	status   *widget.Label
+	rows     *fyne.Container
+	results  []graph.CheckResult
+	stop     context.CancelFunc
+	root     fyne.CanvasObject
+}
+
+func newVerifyScreen(z *Wizard) *verifyScreen {
+	s := &verifyScreen{z: z}
+	s.run = widget.NewButtonWithIcon("Run the checks", theme.MediaPlayIcon(), s.start)
+	s.run.Importance = widget.HighImportance
+	s.cancel = widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), func() {
+		if s.stop != nil {
+			s.stop()
+		}
+	})
+	s.cancel.Hide()
+	s.progress = widget.NewProgressBar()
+	s.status = wrapLabel("Every check signs in, reads and (if chosen) sends a marked test message, exactly as the sync engine will.")
+	s.rows = container.NewVBox()
+	s.root = container.NewVBox(container.NewHBox(s.run, s.cancel), s.progress, s.status, s.rows)
+	return s
+}
+
+func (s *verifyScreen) object() fyne.CanvasObject { return s.root }
+
+func (s *verifyScreen) enter() {
+	if s.z.state.Verification == nil && s.stop == nil {
+		s.rows.Objects = nil
+		s.rows.Refresh()
+		s.progress.SetValue(0)
+		s.run.SetText("Run the checks")
+	}
+}
+
+// secrets gathers the in-memory secrets for the checks.
+func (z *Wizard) secrets() (graph.Secrets, error) {
+	st := z.state
+	sec := graph.Secrets{ClientSecret: st.ClientSecret, CertificatePassword: st.CertPassword, RefreshToken: st.RefreshToken}
+	if st.Mode == wizard.ModeCertificate {
+		b, err := os.ReadFile(st.CertFile)
+		if err != nil {
+			return sec, fmt.Errorf("certificate file: %w", err)
+		}
+		sec.Certificate = b
+	}
+	if st.Mode == wizard.ModeDelegated {
+		z.mu.Lock()
+		if z.conn != nil && z.conn.delegated != nil {
+			sec.Credential = z.conn.delegated
+		}
+		z.mu.Unlock()
+	}
+	return sec, nil
+}
+
+// start runs every check off the UI goroutine, one row per finished check.
+func (s *verifyScreen) start() {
+	z := s.z
+	cfg := z.state.Config(z.opts.AppVersion, z.opts.Now())
+	settings, err := SettingsFor(cfg)
+	var sec graph.Secrets
+	if err == nil {
+		sec, err = z.secrets()
+	}
+	if err != nil {
+		s.status.SetText("Cannot run the checks: " + err.Error())
+		return
+	}
+	settings.DeliveryWait = z.opts.DeliveryWait
+	ctx, cancel := context.WithCancel(context.Background())
+	s.stop = cancel
+	z.state.Verification = nil
+	z.refresh()
+	s.run.Disable()
+	s.cancel.Show()
+	s.rows.Objects = nil
+	s.rows.Refresh()
+	s.progress.SetValue(0)
+	s.status.SetText("Running the checks…")
+	go func() {
+		defer cancel()
+		rs, err := graph.Verify(ctx, settings, sec, func(done, total int, r graph.CheckResult) {
+			fyne.Do(func() {
+				s.progress.SetValue(float64(done) / float64(total))
+				s.status.SetText(fmt.Sprintf("%d of %d checks done…", done, total))
+				s.rows.Add(s.row(r))
+				s.rows.Refresh()
+			})
+		})
+		fyne.Do(func() {
+			s.stop = nil
+			s.run.Enable()
+			s.run.SetText("Run the checks again")
+			s.cancel.Hide()
+			if err != nil {
+				s.status.SetText("The checks could not start: " + AdviceText(graph.AdviceFor(err)))
+				return
+			}
+			s.results = rs
+			v := VerificationFrom(rs, z.opts.Now())
+			if ctx.Err() != nil {
+				v.Passed = false
+			}
+			z.state.Verification = v
+			switch {
+			case ctx.Err() != nil:
+				s.status.SetText("Cancelled: the checks not run are marked skipped. Run them again when ready.")
+			case v.Passed:
+				s.status.SetText("Every check passed. Press Next to save the verified connection.")
+			default:
+				s.status.SetText("Some checks failed. Each failure says what to do; the button beside it goes to the step that fixes it.")
+			}
+			z.refresh()
+		})
+	}()
+}
+
+// row shows one result: icon, title, what was seen, details and advice.
+func (s *verifyScreen) row(r graph.CheckResult) fyne.CanvasObject {
+	var icon fyne.Resource = theme.NewSuccessThemedResource(theme.ConfirmIcon())
+	switch r.Status {
+	case graph.StatusFail:
+		icon = theme.NewErrorThemedResource(theme.ErrorIcon())
+	case graph.StatusWarn:
+		icon = theme.NewWarningThemedResource(theme.WarningIcon())
+	case graph.StatusSkip:
+		icon = theme.NewDisabledResource(theme.MediaSkipNextIcon())
+	}
+	title := widget.NewLabelWithStyle(r.Title, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	lines := container.NewVBox(title)
+	if r.Seen != "" {
+		lines.Add(wrapLabel(r.Seen))
+	}
+	switch d := r.Data.(type) {
+	case []graph.MessageSummary:
+		for _, m := range d {
+			lines.Add(wrapLabel(fmt.Sprintf("• %s — from %s, %s", m.Subject, m.From, m.Received.Local().Format("2 Jan 15:04"))))
+		}
+	case graph.SendResult:
+		var parts []string
+		parts = append(parts, "marker "+d.Marker)
+		if d.InSentItems {
+			parts = append(parts, "in Sent Items")
+		}
+		if d.Delivered {
+			parts = append(parts, "arrived in the recipient's Inbox")
+		}
+		lines.Add(wrapLabel("Test message: " + strings.Join(parts, ", ") + "."))
+	}
+	var fix fyne.CanvasObject
+	if r.Advice != nil && r.Status != graph.StatusPass {
+		adv := wrapLabel(AdviceText(*r.Advice))
+		adv.Importance = widget.WarningImportance
+		lines.Add(adv)
+		if step := wizard.StepID(r.Advice.Step); step != "" && step != wizard.StepVerify {
+			title := step
+			for _, st := range wizard.Steps() {
+				if st.ID == step {
+					title = wizard.StepID(st.Title)
+				}
+			}
+			fix = widget.NewButtonWithIcon("Fix in "+string(title), theme.NavigateBackIcon(), func() { _ = s.z.GoTo(step) })
+		}
+	}
+	return container.NewBorder(nil, widget.NewSeparator(), widget.NewIcon(icon), fix, lines)
+}
