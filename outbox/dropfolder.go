@@ -56,13 +56,15 @@ func (o *Outbox) ScanDropFolder(ctx context.Context, dir string) (DropResult, er
 		return res, err
 	}
 	for _, name := range fresh {
-		if err := os.Rename(filepath.Join(dir, name), filepath.Join(proc, name)); err != nil {
+		// Never rename over a file a crash left in processing/.
+		dst := freeName(proc, name)
+		if err := os.Rename(filepath.Join(dir, name), dst); err != nil {
 			if errors.Is(err, os.ErrNotExist) {
 				continue // another scanner claimed it
 			}
 			return res, fmt.Errorf("claim %s: %w", name, err)
 		}
-		left = append(left, name)
+		left = append(left, filepath.Base(dst))
 	}
 	for _, name := range left {
 		if err := ctx.Err(); err != nil {
