@@ -132,7 +132,7 @@ func odataErr(t *testing.T, err error, status int, code string) {
 }
 
 var sdkPrincipals = map[string]graphmail.Principal{
-	"app": {TenantID: "tid", AppID: "app-1", AppOnly: true, Roles: []string{"Mail.ReadWrite", "Mail.Send", "User.Read.All", "MailboxSettings.Read"}},
+	"app":        {TenantID: "tid", AppID: "app-1", AppOnly: true, Roles: []string{"Mail.ReadWrite", "Mail.Send", "User.Read.All", "MailboxSettings.Read"}},
 	"app-noperm": {TenantID: "tid", AppID: "app-3", AppOnly: true},
 }
 
