@@ -150,10 +150,8 @@ type SendResult struct {
 	NonDelivery   *MessageSummary
 }
 
-// createDraft posts a draft in mailbox with immutable ids.
-func (c *Client) createDraft(ctx context.Context, from, to, subject, body string) (string, error) {
-	ctx, cancel := withTimeout(ctx)
-	defer cancel()
+// newTestMessage builds the marked test message.
+func newTestMessage(to, subject, body string) models.Messageable {
 	m := models.NewMessage()
 	m.SetSubject(&subject)
 	b := models.NewItemBody()
@@ -166,14 +164,23 @@ func (c *Client) createDraft(ctx context.Context, from, to, subject, body string
 	ea.SetAddress(&to)
 	r.SetEmailAddress(ea)
 	m.SetToRecipients([]models.Recipientable{r})
+	return m
+}
+
+// createDraft posts a draft in mailbox with immutable ids and returns its
+// id and internetMessageId. Creating a message needs Mail.ReadWrite.
+// https://learn.microsoft.com/en-us/graph/api/user-post-messages
+func (c *Client) createDraft(ctx context.Context, from string, m models.Messageable) (string, string, error) {
+	ctx, cancel := withTimeout(ctx)
+	defer cancel()
 	d, err := c.user(from).Messages().Post(ctx, m, &users.ItemMessagesRequestBuilderPostRequestConfiguration{Headers: immutableIDHeaders()})
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	if d.GetId() == nil {
-		return "", errors.New("graph created the draft but returned no id")
+		return "", "", errors.New("graph created the draft but returned no id")
 	}
-	return *d.GetId(), nil
+	return *d.GetId(), str(d.GetInternetMessageId()), nil
 }
 
 // sendDraft sends a draft: POST /users/{from}/messages/{id}/send (202).
@@ -184,34 +191,62 @@ func (c *Client) sendDraft(ctx context.Context, from, id string) error {
 	return c.user(from).Messages().ByMessageId(id).Send().Post(ctx, &users.ItemMessagesItemSendRequestBuilderPostRequestConfiguration{Headers: immutableIDHeaders()})
 }
 
-// sentItem looks the message up in Sent Items by its immutable id.
+// sendMail sends without a draft (needs only Mail.Send):
+// POST /users/{from}/sendMail. https://learn.microsoft.com/en-us/graph/api/user-sendmail
+func (c *Client) sendMail(ctx context.Context, from string, m models.Messageable) error {
+	ctx, cancel := withTimeout(ctx)
+	defer cancel()
+	body := users.NewItemSendMailPostRequestBody()
+	body.SetMessage(m)
+	save := true
+	body.SetSaveToSentItems(&save)
+	return c.user(from).SendMail().Post(ctx, body, nil)
+}
+
+// sentItem gets the message by the draft's immutable id: after sending,
+// that id names the copy in Sent Items ("Immutable ID with sending mail").
+// https://learn.microsoft.com/en-us/graph/outlook-immutable-id#immutable-id-with-sending-mail
 func (c *Client) sentItem(ctx context.Context, from, id string) (MessageSummary, error) {
 	ctx, cancel := withTimeout(ctx)
 	defer cancel()
-	m, err := c.user(from).MailFolders().ByMailFolderId("sentitems").Messages().ByMessageId(id).Get(ctx,
-		&users.ItemMailFoldersItemMessagesMessageItemRequestBuilderGetRequestConfiguration{Headers: immutableIDHeaders()})
+	m, err := c.user(from).Messages().ByMessageId(id).Get(ctx,
+		&users.ItemMessagesMessageItemRequestBuilderGetRequestConfiguration{Headers: immutableIDHeaders()})
 	if err != nil {
 		return MessageSummary{}, err
+	}
+	if d := m.GetIsDraft(); d != nil && *d {
+		return MessageSummary{}, errors.New("still a draft")
 	}
 	return summarise(m), nil
 }
 
-// SendTest sends a marked test message from → to and watches for it:
-// in Sent Items by immutable id, then (when readable) in the recipient's
-// inbox by internetMessageId; a non-delivery report in the sender's inbox
-// ends the wait. wait bounds the whole watch; poll is the interval.
+// SendTest sends a marked test message from → to and watches for it. It
+// creates a draft with immutable ids and sends it, then finds it by that
+// id (the Sent Items copy) and, when the recipient's inbox is readable, by
+// internetMessageId there; a non-delivery report in the sender's inbox ends
+// the wait. Without Mail.ReadWrite (drafts refused) it falls back to
+// sendMail and finds the Sent Items copy by its subject marker. wait bounds
+// the watch; poll is the interval.
 func (c *Client) SendTest(ctx context.Context, from, to string, wait, poll time.Duration) (SendResult, error) {
 	marker := "m365c-" + newState()[:12]
 	res := SendResult{Marker: marker}
 	subject := "m365connect test message " + marker
 	body := "This is a test message sent by m365connect to check the connection. You can delete it.\n\nMarker: " + marker
-	id, err := c.createDraft(ctx, from, to, subject, body)
-	if err != nil {
+	id, imid, err := c.createDraft(ctx, from, newTestMessage(to, subject, body))
+	viaSendMail := false
+	switch {
+	case err != nil && isDenied(err):
+		if err := c.sendMail(ctx, from, newTestMessage(to, subject, body)); err != nil {
+			return res, fmt.Errorf("sending the test message: %w", err)
+		}
+		viaSendMail = true
+	case err != nil:
 		return res, fmt.Errorf("creating the test draft: %w", err)
-	}
-	res.MessageID = id
-	if err := c.sendDraft(ctx, from, id); err != nil {
-		return res, fmt.Errorf("sending the test message: %w", err)
+	default:
+		res.MessageID, res.InternetID = id, imid
+		if err := c.sendDraft(ctx, from, id); err != nil {
+			return res, fmt.Errorf("sending the test message: %w", err)
+		}
 	}
 	if poll <= 0 {
 		poll = 2 * time.Second
@@ -220,17 +255,27 @@ func (c *Client) SendTest(ctx context.Context, from, to string, wait, poll time.
 	res.DeliveryKnown = true
 	for {
 		if !res.InSentItems {
-			if s, err := c.sentItem(ctx, from, id); err == nil {
-				res.InSentItems, res.InternetID = true, s.InternetID
+			if viaSendMail {
+				filter := "subject eq '" + strings.ReplaceAll(subject, "'", "''") + "'"
+				if got, err := c.NewestMessages(ctx, from, "sentitems", 1, filter); err == nil && len(got) > 0 {
+					res.InSentItems, res.MessageID, res.InternetID = true, got[0].ID, got[0].InternetID
+				}
+			} else if s, err := c.sentItem(ctx, from, id); err == nil {
+				res.InSentItems = true
+				if s.InternetID != "" {
+					res.InternetID = s.InternetID
+				}
 			}
 		}
-		if res.InSentItems && res.InternetID != "" && res.DeliveryKnown {
+		if res.InternetID != "" && res.DeliveryKnown {
 			filter := "internetMessageId eq '" + strings.ReplaceAll(res.InternetID, "'", "''") + "'"
 			got, err := c.NewestMessages(ctx, to, "inbox", 5, filter)
 			switch {
 			case err == nil && len(got) > 0:
 				res.Delivered = true
-				return res, nil
+				if res.InSentItems {
+					return res, nil
+				}
 			case err != nil && isDenied(err):
 				res.DeliveryKnown = false
 			}
