@@ -25,6 +25,11 @@ type deltaState struct {
 	Select string `json:"sel,omitempty"`
 	Ge     int64  `json:"ge,omitempty"` // receivedDateTime ge (unix seconds), 0 = none
 	Change string `json:"ct,omitempty"` // changeType: created, updated, deleted
+	// Desc: $orderby=receivedDateTime desc on the initial round, paged by a
+	// (received, order) cursor over the folder's sorted messages.
+	Desc bool   `json:"d,omitempty"`
+	KR   int64  `json:"kr,omitempty"`
+	KO   uint64 `json:"ko,omitempty"`
 }
 
 func encodeToken(st deltaState) string {
@@ -89,6 +94,14 @@ func (s *Store) serveDelta(c *call, mb *mailbox, folderKey string) {
 		}
 	} else {
 		st = deltaState{Folder: f.id, Epoch: f.epoch, Select: q.Get("$select"), Change: strings.ToLower(q.Get("changeType"))}
+		if ob := strings.ToLower(strings.Join(strings.Fields(q.Get("$orderby")), " ")); ob != "" {
+			// "The only supported $orderby expression is $orderby=receivedDateTime+desc."
+			if ob != "receiveddatetime desc" {
+				c.fail(http.StatusBadRequest, "BadRequest", "The only supported $orderby expression is receivedDateTime desc.")
+				return
+			}
+			st.Desc = true
+		}
 		if flt := q.Get("$filter"); flt != "" {
 			// Only receivedDateTime ge/gt is supported in message delta.
 			parts := strings.Fields(flt)
@@ -127,6 +140,42 @@ func (s *Store) serveDelta(c *call, mb *mailbox, folderKey string) {
 		}
 		o.b = fn(o.b)
 		n++
+	}
+	link := c.base + "/users/" + url.PathEscape(mb.ID) + "/mailFolders/" + url.PathEscape(f.id) + "/messages/delta?"
+	if initial && st.Desc {
+		list := f.msgs
+		j := len(list) - 1
+		if st.KO != 0 {
+			key := &message{received: time.Unix(0, st.KR).UTC(), order: st.KO}
+			j = sort.Search(len(list), func(i int) bool { return !less(list[i], key) }) - 1
+		}
+		var last *message
+		for ; j >= 0 && n < pageSize; j-- {
+			m := list[j]
+			if st.Ge != 0 && m.received.Unix() < st.Ge {
+				j = -1
+				break
+			}
+			last = m
+			if m.changeSeq > st.Upto {
+				continue // changed after the round began: the next round reports it
+			}
+			add(func(b []byte) []byte { return c.appendMessage(b, m, sel) })
+		}
+		o.b = append(o.b, ']')
+		if j >= 0 && !(st.Ge != 0 && list[j].received.Unix() < st.Ge) {
+			next := st
+			if last != nil {
+				next.KR, next.KO = last.received.UnixNano(), last.order
+			}
+			o.str("@odata.nextLink", link+"$skiptoken="+encodeToken(next))
+		} else {
+			next := st
+			next.Since, next.Upto, next.Pos, next.KR, next.KO = st.Upto, 0, 0, 0, 0
+			o.str("@odata.deltaLink", link+"$deltatoken="+encodeToken(next))
+		}
+		c.ok(http.StatusOK, o.done())
+		return
 	}
 	pos := st.Pos
 	for ; pos < len(f.log) && n < pageSize; pos++ {
@@ -171,7 +220,6 @@ func (s *Store) serveDelta(c *call, mb *mailbox, folderKey string) {
 		pos++
 	}
 
-	link := c.base + "/users/" + url.PathEscape(mb.ID) + "/mailFolders/" + url.PathEscape(f.id) + "/messages/delta?"
 	if pos < len(f.log) && f.log[pos].seq <= st.Upto {
 		next := st
 		next.Pos = pos
@@ -189,5 +237,5 @@ func (s *Store) stale(f *folder, e logEntry, initial bool, st deltaState) bool {
 	if e.removed {
 		return initial || st.Change == "created" || st.Change == "updated"
 	}
-	return e.m.folder != f || e.m.changeSeq != e.seq
+	return e.m.folder != f || e.m.changeSeq != e.seq || (st.Ge != 0 && e.m.received.Unix() < st.Ge)
 }

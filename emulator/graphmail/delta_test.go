@@ -178,3 +178,43 @@ func TestDeltaConcurrentChanges(t *testing.T) {
 		t.Fatalf("next round: %v", items)
 	}
 }
+
+func TestDeltaOrderbyDescInitialRound(t *testing.T) {
+	f := newFixture(t, 60)
+	u0 := f.users[0]
+	inbox, _ := f.s.Messages(u0.ID, FolderInbox) // newest first
+	cut := inbox[len(inbox)*2/3].Received
+	want := 0
+	for _, m := range inbox {
+		if !m.Received.Before(cut) {
+			want++
+		}
+	}
+	q := url.Values{"$filter": {"receivedDateTime ge " + cut.Format(time.RFC3339)}, "$orderby": {"receivedDateTime desc"}, "$select": {"receivedDateTime"}}
+	start := "/v1.0/users/" + u0.ID + "/mailFolders/inbox/messages/delta?" + q.Encode()
+	r := f.do(t, &appFull, "GET", start, nil, "Prefer", "odata.maxpagesize=4")
+	first := r.json(t)
+	// A message arriving mid-round lands at the top; the cursor must not repeat or skip.
+	mid, _ := f.s.DeliverMessage(u0.ID, Message{Subject: "mid-round"})
+	items, deltaLink, _ := deltaRound(t, f, &appFull, strings.TrimPrefix(first["@odata.nextLink"].(string), "https://graph.test"), "Prefer", "odata.maxpagesize=4")
+	var all []map[string]any
+	for _, v := range first["value"].([]any) {
+		all = append(all, v.(map[string]any))
+	}
+	all = append(all, items...)
+	if len(all) != want {
+		t.Fatalf("desc initial round returned %d, want %d", len(all), want)
+	}
+	for i, it := range all {
+		if it["id"] != inbox[i].ID {
+			t.Fatalf("item %d is %v, want %v (newest first)", i, it["id"], inbox[i].ID)
+		}
+	}
+	items, _, _ = deltaRound(t, f, &appFull, deltaLink)
+	if len(items) != 1 || items[0]["id"] != mid.ID {
+		t.Fatalf("next round: %v", items)
+	}
+	if r := f.do(t, &appFull, "GET", "/v1.0/users/"+u0.ID+"/mailFolders/inbox/messages/delta?$orderby=subject", nil); r.status != 400 {
+		t.Fatalf("unsupported $orderby: %d", r.status)
+	}
+}

@@ -676,3 +676,49 @@ func TestSplitPath(t *testing.T) {
 		t.Error("beta accepted")
 	}
 }
+
+func TestCreateReplyAndHeaders(t *testing.T) {
+	f := newFixture(t, 10)
+	u0, u1 := f.users[0], f.users[1]
+	orig, _ := f.s.DeliverMessage(u0.ID, Message{Subject: "Question", Body: "<p>ok?</p>", From: Recipient{Name: u1.DisplayName, Address: u1.Address},
+		To: []Recipient{{Address: u0.Address}}, Cc: []Recipient{{Address: "carol@fabrikam.com"}}})
+	r := f.do(t, &appFull, "POST", "/v1.0/users/"+u0.ID+"/messages/"+url.PathEscape(orig.ID)+"/createReply",
+		`{"message":{"internetMessageHeaders":[{"name":"X-M365Connect-Outbox","value":"job-1"}],"internetMessageId":"<reply-1@m365connect.test>"},"comment":"Yes."}`)
+	if r.status != 201 {
+		t.Fatalf("createReply: %d %s", r.status, r.body)
+	}
+	d := r.json(t)
+	to := d["toRecipients"].([]any)
+	if d["subject"] != "RE: Question" || d["conversationId"] != orig.ConversationID || d["isDraft"] != true || len(to) != 1 ||
+		to[0].(map[string]any)["emailAddress"].(map[string]any)["address"] != u1.Address || d["internetMessageId"] != "<reply-1@m365connect.test>" {
+		t.Fatalf("reply draft: %s", r.body)
+	}
+	if _, ok := d["internetMessageHeaders"]; ok {
+		t.Fatal("internetMessageHeaders returned without $select")
+	}
+	r = f.do(t, &appFull, "POST", "/v1.0/users/"+u0.ID+"/messages/"+url.PathEscape(orig.ID)+"/createReplyAll", nil)
+	if cc := r.json(t)["ccRecipients"].([]any); r.status != 201 || len(cc) != 1 {
+		t.Fatalf("createReplyAll: %d %s", r.status, r.body)
+	}
+	if r := f.do(t, &appFull, "POST", "/v1.0/users/"+u0.ID+"/messages/"+url.PathEscape(orig.ID)+"/createReply",
+		`{"message":{"body":{"content":"x"}},"comment":"y"}`); r.status != 400 {
+		t.Fatalf("comment and body together: %d", r.status)
+	}
+	// Send the reply: the header travels to the recipient.
+	if r := f.do(t, &appFull, "POST", "/v1.0/users/"+u0.ID+"/messages/"+url.PathEscape(d["id"].(string))+"/send", nil); r.status != 202 {
+		t.Fatalf("send reply: %d %s", r.status, r.body)
+	}
+	q := url.Values{"$filter": {"internetMessageId eq '<reply-1@m365connect.test>'"}, "$select": {"internetMessageHeaders,conversationId"}}
+	r = f.do(t, &appFull, "GET", "/v1.0/users/"+u1.ID+"/mailFolders/inbox/messages?"+q.Encode(), nil)
+	vals := r.json(t)["value"].([]any)
+	if len(vals) != 1 {
+		t.Fatalf("recipient lookup: %s", r.body)
+	}
+	hs := vals[0].(map[string]any)["internetMessageHeaders"].([]any)
+	if len(hs) != 1 || hs[0].(map[string]any)["value"] != "job-1" {
+		t.Fatalf("headers: %v", hs)
+	}
+	if r := f.do(t, &appFull, "POST", "/v1.0/users/"+u0.ID+"/messages", `{"internetMessageHeaders":[{"name":"Subject","value":"x"}]}`); r.status != 400 {
+		t.Fatalf("non X- header accepted: %d", r.status)
+	}
+}

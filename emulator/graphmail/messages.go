@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -38,6 +39,9 @@ func (s *Store) messageRoute(c *call, folderKey string, rest []string) (op, hand
 			return opMailSend, func(c *call, mb *mailbox) { s.serveSendDraft(c, mb, id) }
 		case "permanentdelete":
 			return opMailWrite, func(c *call, mb *mailbox) { s.serveDelete(c, mb, id, true) }
+		case "createreply", "createreplyall", "createforward":
+			kind := rest[1]
+			return opMailWrite, func(c *call, mb *mailbox) { s.serveCreateResponse(c, mb, id, kind) }
 		}
 	}
 	return 0, nil
@@ -488,6 +492,21 @@ func (s *Store) applyFieldsLocked(m *message, in map[string]any) error {
 	if v, ok := getString(in, "internetmessageid"); ok {
 		m.imid = v
 	}
+	if v, ok := in["internetmessageheaders"].([]any); ok {
+		hs := make([]Header, 0, len(v))
+		for _, x := range v {
+			h, _ := x.(map[string]any)
+			name, _ := getString(h, "name")
+			value, _ := getString(h, "value")
+			// Only custom X- headers may be set.
+			// https://learn.microsoft.com/en-us/graph/api/resources/internetmessageheader
+			if !strings.HasPrefix(strings.ToLower(name), "x-") {
+				return fmt.Errorf("internetMessageHeaders: only X- headers can be set, got %q", name)
+			}
+			hs = append(hs, Header{Name: name, Value: value})
+		}
+		m.headers = hs
+	}
 	return nil
 }
 
@@ -575,4 +594,79 @@ func (s *Store) serveCreateDraft(c *call, mb *mailbox, folderKey string) {
 	m.preview = preview(m.body, m.bodyType)
 	s.placeLocked(f, m)
 	c.ok(http.StatusCreated, c.entity(mb, c.renderMessage(m, nil)))
+}
+
+// serveCreateResponse implements createReply, createReplyAll and
+// createForward: a new draft in Drafts in the original's conversation, with
+// the writable properties of "message" applied ("comment" and a message body
+// together are a 400).
+// https://learn.microsoft.com/en-us/graph/api/message-createreply
+// https://learn.microsoft.com/en-us/graph/api/message-createreplyall
+// https://learn.microsoft.com/en-us/graph/api/message-createforward
+func (s *Store) serveCreateResponse(c *call, mb *mailbox, id, kind string) {
+	in := map[string]any{}
+	if len(strings.TrimSpace(string(c.body))) > 0 {
+		var err error
+		if in, err = decodeLower(c.body); err != nil {
+			c.fail(http.StatusBadRequest, "RequestBodyRead", "Invalid JSON in the request body.")
+			return
+		}
+	}
+	msgIn, _ := getMap(in, "message")
+	comment, hasComment := getString(in, "comment")
+	if hasComment && msgIn != nil {
+		if _, ok := msgIn["body"]; ok {
+			c.fail(http.StatusBadRequest, "ErrorInvalidRequest", "Comment and Message.Body cannot both be set.")
+			return
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	orig := s.findMessage(c, mb, id)
+	if orig == nil {
+		return
+	}
+	now := s.now()
+	owner := Recipient{Name: mb.DisplayName, Address: mb.Address}
+	d := &message{bodyType: "html", importance: "normal", flag: "notFlagged", isDraft: true, isRead: true,
+		created: now, modified: now, received: now, from: owner, sender: owner, convID: orig.convID}
+	prefix := "RE: "
+	switch kind {
+	case "createforward":
+		prefix = "FW: "
+	case "createreplyall":
+		d.to = replyTargets(orig)
+		for _, r := range slices.Concat(orig.to, orig.cc) {
+			if !strings.EqualFold(r.Address, mb.Address) {
+				d.cc = append(d.cc, r)
+			}
+		}
+	default:
+		d.to = replyTargets(orig)
+	}
+	d.subject = prefix + strings.TrimPrefix(strings.TrimPrefix(orig.subject, "RE: "), "FW: ")
+	quoted := "<hr><b>From:</b> " + htmlEscape(orig.from.Name) + " &lt;" + htmlEscape(orig.from.Address) + "&gt;<br><b>Sent:</b> " +
+		orig.sent.Format(time.RFC1123) + "<br><b>Subject:</b> " + htmlEscape(orig.subject) + "<br>" + orig.body
+	d.body = "<html><body><p>" + htmlEscape(comment) + "</p>" + quoted + "</body></html>"
+	if msgIn != nil {
+		if err := s.applyFieldsLocked(d, msgIn); err != nil {
+			c.fail(http.StatusBadRequest, "ErrorInvalidRequest", err.Error())
+			return
+		}
+	}
+	if d.imid == "" {
+		s.counter++
+		d.order = s.counter
+		d.imid = fmt.Sprintf("<%s@%s>", base64URL(hashBytes("reply", mb.ID, strconv.FormatUint(d.order, 10)))[:24], strings.ToUpper(strings.ReplaceAll(s.opts.TenantDomain, ".", ""))+".prod.outlook.com")
+	}
+	d.preview = preview(d.body, d.bodyType)
+	s.placeLocked(mb.wellKnown[FolderDrafts], d)
+	c.ok(http.StatusCreated, c.entity(mb, c.renderMessage(d, nil)))
+}
+
+func replyTargets(orig *message) []Recipient {
+	if len(orig.replyTo) > 0 {
+		return slices.Clone(orig.replyTo)
+	}
+	return []Recipient{orig.from}
 }

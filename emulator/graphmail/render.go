@@ -115,6 +115,22 @@ func (c *call) appendMessage(b []byte, m *message, sel selection) []byte {
 		o.key("replyTo")
 		o.b = appendRecipients(o.b, m.replyTo)
 	}
+	// internetMessageHeaders only when selected, as Graph does.
+	if sel != nil && sel["internetmessageheaders"] {
+		o.key("internetMessageHeaders")
+		o.b = append(o.b, '[')
+		for i, h := range m.headers {
+			if i > 0 {
+				o.b = append(o.b, ',')
+			}
+			o.b = append(o.b, `{"name":`...)
+			o.b = appendJSONString(o.b, h.Name)
+			o.b = append(o.b, `,"value":`...)
+			o.b = appendJSONString(o.b, h.Value)
+			o.b = append(o.b, '}')
+		}
+		o.b = append(o.b, ']')
+	}
 	if sel.has("flag") {
 		o.key("flag")
 		o.b = append(o.b, `{"flagStatus":`...)

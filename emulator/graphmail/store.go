@@ -81,6 +81,11 @@ type Recipient struct {
 	Name, Address string
 }
 
+// Header is an Internet message header (internetMessageHeaders).
+type Header struct {
+	Name, Value string
+}
+
 // Message is a snapshot of a stored message, as the Go-level API sees it.
 type Message struct {
 	ID, ImmutableID   string
@@ -99,7 +104,8 @@ type Message struct {
 	Created, Modified time.Time
 	IsRead, IsDraft   bool
 	HasAttachments    bool
-	FlagStatus        string // notFlagged, flagged, complete
+	FlagStatus        string   // notFlagged, flagged, complete
+	Headers           []Header // custom internetMessageHeaders (X-...) set by the sender
 }
 
 // Store is the practice tenant's mail data: mailboxes, folders, messages and
@@ -134,7 +140,6 @@ type mailbox struct {
 	wellKnown  map[string]*folder
 	all        msgList
 	byID       map[string]*message
-	byIMID     map[string][]*message
 }
 
 type folder struct {
@@ -170,6 +175,7 @@ type message struct {
 	from, sender                     Recipient
 	to, cc, bcc, replyTo             []Recipient
 	isRead, isDraft, hasAttachments  bool
+	headers                          []Header
 }
 
 // msgList is kept sorted by (received, order) ascending.
@@ -258,7 +264,6 @@ func (s *Store) addMailboxLocked(m Mailbox) *mailbox {
 		folderByID: map[string]*folder{},
 		wellKnown:  map[string]*folder{},
 		byID:       map[string]*message{},
-		byIMID:     map[string][]*message{},
 	}
 	root := &folder{id: folderID(m.ID, FolderRoot), name: FolderRoot, display: "Top of Information Store", mbx: mb}
 	mb.folderByID[root.id] = root
@@ -361,9 +366,6 @@ func (s *Store) placeLocked(f *folder, m *message) {
 	mb.all.insert(m)
 	mb.byID[m.regID] = m
 	mb.byID[m.immID] = m
-	if m.imid != "" {
-		mb.byIMID[m.imid] = append(mb.byIMID[m.imid], m)
-	}
 	if !m.isRead {
 		f.unread++
 	}
@@ -397,9 +399,6 @@ func (s *Store) moveLocked(m *message, dest *folder) {
 	mb := m.mbx
 	s.unlinkLocked(m)
 	mb.all.remove(m)
-	if m.imid != "" {
-		mb.byIMID[m.imid] = slices.DeleteFunc(mb.byIMID[m.imid], func(x *message) bool { return x == m })
-	}
 	m.moves++
 	m.modified = s.now()
 	s.placeLocked(dest, m)
@@ -411,12 +410,6 @@ func (s *Store) deleteLocked(m *message) {
 	s.unlinkLocked(m)
 	mb.all.remove(m)
 	delete(mb.byID, m.immID)
-	if m.imid != "" {
-		mb.byIMID[m.imid] = slices.DeleteFunc(mb.byIMID[m.imid], func(x *message) bool { return x == m })
-		if len(mb.byIMID[m.imid]) == 0 {
-			delete(mb.byIMID, m.imid)
-		}
-	}
 }
 
 func (m *message) snapshot() Message {
@@ -427,6 +420,7 @@ func (m *message) snapshot() Message {
 		From: m.from, To: slices.Clone(m.to), Cc: slices.Clone(m.cc), Bcc: slices.Clone(m.bcc), ReplyTo: slices.Clone(m.replyTo),
 		Received: m.received, Sent: m.sent, Created: m.created, Modified: m.modified,
 		IsRead: m.isRead, IsDraft: m.isDraft, HasAttachments: m.hasAttachments, FlagStatus: m.flag,
+		Headers: slices.Clone(m.headers),
 	}
 	if m.folder != nil {
 		out.FolderID = m.folder.id
@@ -529,6 +523,7 @@ func (s *Store) fromSnapshot(msg Message) *message {
 		from: msg.From, sender: msg.From, to: msg.To, cc: msg.Cc, bcc: msg.Bcc, replyTo: msg.ReplyTo,
 		received: msg.Received.UTC(), sent: msg.Sent.UTC(), created: msg.Created.UTC(), modified: msg.Modified.UTC(),
 		isRead: msg.IsRead, isDraft: msg.IsDraft, hasAttachments: msg.HasAttachments, flag: msg.FlagStatus,
+		headers: slices.Clone(msg.Headers),
 	}
 	if msg.Received.IsZero() {
 		m.received = now
