@@ -391,3 +391,46 @@ func TestE2ENoSecretsInErrors(t *testing.T) {
 		t.Errorf("bad refresh token advice: %+v", a)
 	}
 }
+
+// TestE2ENonDeliveryReport: the practice tenant has no mail transport to
+// the outside, so the test plays Exchange and drops a non-delivery report
+// (subject "Undeliverable: ...", from the postmaster) into the sender's inbox
+// once the test message appears in Sent Items; the check must call it a bounce.
+func TestE2ENonDeliveryReport(t *testing.T) {
+	srv, c := practice(t)
+	app := srv.Identity().App(emulator.AppSecretName)
+	users, _ := userMailboxes(srv)
+	from := users[0]
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
+			msgs, _ := srv.Mail().Messages(from, "sentitems")
+			for _, m := range msgs {
+				if strings.HasPrefix(m.Subject, "m365connect test message ") {
+					_, _ = srv.Mail().DeliverMessage(from, graphmail.Message{
+						Subject: "Undeliverable: " + m.Subject, Body: "Delivery has failed to these recipients or groups.", BodyContentType: "text",
+						From: graphmail.Recipient{Name: "Microsoft Outlook", Address: "postmaster@" + srv.Identity().TenantDomain()},
+						To:   []graphmail.Recipient{{Address: from}}, Received: time.Now(), Sent: time.Now(),
+					})
+					return
+				}
+			}
+		}
+	}()
+	rs, _ := Verify(context.Background(), Settings{Cloud: c, TenantID: srv.Identity().TenantID(), ClientID: app.ClientID, Mode: ModeSecret,
+		Features: Features{Send: true}, Mailboxes: []string{from}, TestRecipient: "nobody@fabrikam.example",
+		DeliveryWait: 10 * time.Second, DeliveryPoll: 100 * time.Millisecond}, Secrets{ClientSecret: app.ClientSecret()}, nil)
+	r := byID(rs)["send"]
+	if r.Status != StatusFail || r.Advice == nil || r.Advice.Code != "ndr" {
+		t.Fatalf("%+v %+v", r, r.Advice)
+	}
+	if sr := r.Data.(SendResult); sr.NonDelivery == nil || !sr.NonDelivery.IsNonDelivery {
+		t.Fatalf("%+v", sr)
+	}
+}

@@ -251,7 +251,11 @@ func (c *Client) SendTest(ctx context.Context, from, to string, wait, poll time.
 	if poll <= 0 {
 		poll = 2 * time.Second
 	}
-	deadline := time.Now().Add(wait)
+	start := time.Now()
+	deadline := start.Add(wait)
+	// When the recipient's inbox cannot be read, keep watching for a
+	// non-delivery report for a short while before calling it sent.
+	ndrWait := min(wait, 15*time.Second)
 	res.DeliveryKnown = true
 	for {
 		if !res.InSentItems {
@@ -284,7 +288,7 @@ func (c *Client) SendTest(ctx context.Context, from, to string, wait, poll time.
 			res.NonDelivery = ndr
 			return res, nil
 		}
-		if res.InSentItems && !res.DeliveryKnown {
+		if res.InSentItems && !res.DeliveryKnown && time.Since(start) >= ndrWait {
 			return res, nil
 		}
 		if time.Now().Add(poll).After(deadline) {
