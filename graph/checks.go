@@ -538,3 +538,24 @@ func checkSend(ctx context.Context, s *Session) CheckResult {
 	}
 	return r
 }
+
+// Connect builds the credential for s and sec, obtains a token (so failures
+// surface here, as errors AdviceFor understands) and returns a Graph client
+// and the token's claims — for the mailbox picker and other callers that
+// need Graph without running the checks.
+func Connect(ctx context.Context, s Settings, sec Secrets) (*Client, Claims, error) {
+	sess := NewSession(s, sec)
+	cred, err := sess.credential()
+	if err != nil {
+		return nil, Claims{}, err
+	}
+	_, cl, err := GetToken(ctx, s.Cloud, cred)
+	if err != nil {
+		return nil, Claims{}, err
+	}
+	c, err := NewClient(s.Cloud, cred)
+	if err != nil {
+		return nil, Claims{}, err
+	}
+	return c, cl, nil
+}

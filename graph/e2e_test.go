@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -146,10 +147,9 @@ func TestE2ECertificateMode(t *testing.T) {
 	}
 	requirePass(t, rs, "preflight.tenant", "credentials", "tenant", "mailbox:"+users[0], "read")
 	// Mailbox picker through the same credential.
-	cred, _ := NewCertificateCredential(c, s.TenantID, app.ClientID, app.CertificatePEM(), "")
-	cl, err := NewClient(c, cred)
-	if err != nil {
-		t.Fatal(err)
+	cl, claims, err := Connect(context.Background(), s, Secrets{Certificate: app.CertificatePEM()})
+	if err != nil || !slices.Contains(claims.Roles, "User.Read.All") {
+		t.Fatal(claims, err)
 	}
 	p, err := cl.ListMailboxes(context.Background(), "", "", 2)
 	if err != nil {
