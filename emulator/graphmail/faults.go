@@ -121,7 +121,7 @@ func (s *Store) ClearFaults() {
 }
 
 // matchFault consumes and returns the first fault matching the request.
-func (s *Store) matchFault(appID string, mb *mailbox, path string) (Fault, bool) {
+func (s *Store) matchFault(appID string, mb *Mailbox, path string) (Fault, bool) {
 	s.faultMu.Lock()
 	defer s.faultMu.Unlock()
 	for i, f := range s.faults {

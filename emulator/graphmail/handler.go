@@ -204,6 +204,10 @@ func (s *Store) routeUser(c *call, userKey string, rest []string, me bool) {
 
 	s.mu.RLock()
 	mb := s.lookupLocked(userKey)
+	var info Mailbox // directory data as of now, read under the lock
+	if mb != nil {
+		info = mb.Mailbox
+	}
 	s.mu.RUnlock()
 	if mb == nil {
 		if kind == opUserGet {
@@ -218,7 +222,7 @@ func (s *Store) routeUser(c *call, userKey string, rest []string, me bool) {
 	}
 
 	outlook := kind != opUserGet
-	limitKey := strings.ToLower(c.p.AppID) + "|" + mb.ID
+	limitKey := strings.ToLower(c.p.AppID) + "|" + info.ID
 	if outlook {
 		if !s.acquire(limitKey) {
 			// https://learn.microsoft.com/en-us/graph/throttling-limits#outlook-service-limits
@@ -228,7 +232,7 @@ func (s *Store) routeUser(c *call, userKey string, rest []string, me bool) {
 		}
 		defer s.release(limitKey)
 	}
-	if !s.applyFault(c, mb) {
+	if !s.applyFault(c, &info) {
 		return
 	}
 	if outlook {
@@ -238,14 +242,14 @@ func (s *Store) routeUser(c *call, userKey string, rest []string, me bool) {
 			return
 		}
 	}
-	if !s.authorize(c, kind, mb) {
+	if !s.authorize(c, kind, mb, &info) {
 		return
 	}
 	h(c, mb)
 }
 
 // applyFault answers an injected fault; false means the response is written.
-func (s *Store) applyFault(c *call, mb *mailbox) bool {
+func (s *Store) applyFault(c *call, mb *Mailbox) bool {
 	f, ok := s.matchFault(c.p.AppID, mb, c.r.URL.Path)
 	if !ok {
 		return true
@@ -286,10 +290,10 @@ func (s *Store) applyFault(c *call, mb *mailbox) bool {
 
 // authorize checks the principal's permissions for kind on mb like Exchange
 // and Entra ID do; false means a 403 was written.
-func (s *Store) authorize(c *call, kind op, mb *mailbox) bool {
+func (s *Store) authorize(c *call, kind op, mb *mailbox, info *Mailbox) bool {
 	p := c.p
-	own := !p.AppOnly && strings.EqualFold(p.UserID, mb.ID)
-	member := !p.AppOnly && (own || slices.ContainsFunc(mb.Members, func(id string) bool { return strings.EqualFold(id, p.UserID) }))
+	own := !p.AppOnly && strings.EqualFold(p.UserID, info.ID)
+	member := !p.AppOnly && (own || slices.ContainsFunc(info.Members, func(id string) bool { return strings.EqualFold(id, p.UserID) }))
 	denyMail := func() bool {
 		c.fail(http.StatusForbidden, "ErrorAccessDenied", msgAccessDenied)
 		return false
@@ -351,7 +355,7 @@ func (s *Store) authorize(c *call, kind op, mb *mailbox) bool {
 			if !p.has("Mail.Send.Shared") {
 				return denyMail()
 			}
-			if !slices.ContainsFunc(mb.SendAs, func(id string) bool { return strings.EqualFold(id, p.UserID) }) {
+			if !slices.ContainsFunc(info.SendAs, func(id string) bool { return strings.EqualFold(id, p.UserID) }) {
 				c.fail(http.StatusForbidden, "ErrorSendAsDenied", sendAsDenied)
 				return false
 			}

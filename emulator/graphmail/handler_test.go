@@ -507,6 +507,14 @@ func TestFoldersUsersSettingsOrganization(t *testing.T) {
 	if _, ok := f.do(t, &appFull, "GET", "/v1.0/users/"+url.PathEscape(u0.Address), nil).json(t)["accountEnabled"]; ok {
 		t.Fatal("accountEnabled is not in the default user property set")
 	}
+	q = url.Values{"$search": {`"displayName:` + u0.Surname[:3] + `"`}}
+	if r := f.do(t, &appFull, "GET", "/v1.0/users?"+q.Encode(), nil); r.status != 400 {
+		t.Fatalf("$search without ConsistencyLevel: %d", r.status)
+	}
+	r = f.do(t, &appFull, "GET", "/v1.0/users?"+q.Encode(), nil, "ConsistencyLevel", "eventual")
+	if vals := r.json(t)["value"].([]any); len(vals) != 1 || vals[0].(map[string]any)["id"] != u0.ID {
+		t.Fatalf("$search by surname word: %s", r.body)
+	}
 	set := f.do(t, &appFull, "GET", "/v1.0/users/"+f.shared.ID+"/mailboxSettings", nil).json(t)
 	if set["userPurpose"] != "shared" || set["timeZone"] == "" {
 		t.Fatalf("mailboxSettings: %v", set)

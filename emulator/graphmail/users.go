@@ -127,6 +127,20 @@ func (s *Store) serveUserList(c *call) {
 		c.fail(http.StatusBadRequest, "Request_UnsupportedQuery", "Unsupported or invalid query filter clause specified for property: "+err.Error())
 		return
 	}
+	if sq := q.Get("$search"); sq != "" {
+		// https://learn.microsoft.com/en-us/graph/search-query-parameter#using-search-on-directory-object-collections
+		if !strings.EqualFold(c.r.Header.Get("ConsistencyLevel"), "eventual") {
+			c.fail(http.StatusBadRequest, "Request_BadRequest", "Request with $search query parameter only works through MSGraph with a special request header: 'ConsistencyLevel: eventual'")
+			return
+		}
+		search, err := parseUserSearch(sq)
+		if err != nil {
+			c.fail(http.StatusBadRequest, "Request_UnsupportedQuery", "Invalid $search: "+err.Error())
+			return
+		}
+		filter := match
+		match = func(mb *mailbox) bool { return filter(mb) && search(mb) }
+	}
 	sel := parseSelect(q.Get("$select"))
 
 	s.mu.RLock()
@@ -256,3 +270,50 @@ func parseUserClause(clause string) (userPred, error) {
 type errBadClause string
 
 func (e errBadClause) Error() string { return string(e) }
+
+// parseUserSearch parses $search="prop:value" terms joined by OR/AND; a term
+// matches when a word of the property starts with the value (tokenized
+// search, as directory $search does).
+func parseUserSearch(q string) (userPred, error) {
+	var ors []userPred
+	for _, alt := range strings.Split(q, " OR ") {
+		var ands []userPred
+		for _, term := range strings.Split(alt, " AND ") {
+			term = strings.Trim(strings.TrimSpace(term), `"`)
+			field, val, ok := strings.Cut(term, ":")
+			if _, okf := userField(&mailbox{}, field); !ok || !okf || val == "" {
+				return nil, errBadClause(term)
+			}
+			lv := strings.ToLower(val)
+			ands = append(ands, func(mb *mailbox) bool {
+				got, _ := userField(mb, field)
+				got = strings.ToLower(got)
+				if strings.HasPrefix(got, lv) {
+					return true
+				}
+				for _, w := range strings.FieldsFunc(got, func(r rune) bool { return r == ' ' || r == '.' || r == '@' || r == '-' || r == '_' }) {
+					if strings.HasPrefix(w, lv) {
+						return true
+					}
+				}
+				return false
+			})
+		}
+		ors = append(ors, func(mb *mailbox) bool {
+			for _, p := range ands {
+				if !p(mb) {
+					return false
+				}
+			}
+			return true
+		})
+	}
+	return func(mb *mailbox) bool {
+		for _, p := range ors {
+			if p(mb) {
+				return true
+			}
+		}
+		return false
+	}, nil
+}
