@@ -289,3 +289,35 @@ func TestAdminConsent(t *testing.T) {
 		t.Errorf("roles after consent = %v", roles)
 	}
 }
+
+func TestAdminConsentPage(t *testing.T) {
+	s := newServer(t, emulator.Options{})
+	id := s.Identity()
+	app := id.App(emulator.AppNotConsentedName)
+	admin := id.Users()[0]
+	cb := newCallback(t)
+	path := id.TenantID() + "/v2.0/adminconsent"
+	v := url.Values{"client_id": {app.ClientID}, "redirect_uri": {cb.URL}, "state": {"pg"}}
+	code, page := browse(t, s.BrowserAuthorityHost()+path+"?"+v.Encode())
+	m := promptField.FindStringSubmatch(page)
+	if code != 200 || m == nil || !strings.Contains(page, "Global Administrator") || !strings.Contains(page, "Mail.Read") {
+		t.Fatalf("admin consent page: %d %s", code, page)
+	}
+	resp, err := (&http.Client{Timeout: 10 * time.Second}).PostForm(s.BrowserAuthorityHost()+path, url.Values{"prompt": {m[1]}, "action": {"accept"}, "user": {admin.ID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got := cb.wait(t); got.Get("admin_consent") != "True" || got.Get("state") != "pg" || !id.AdminConsented(app.ClientID) {
+		t.Errorf("callback = %v", got)
+	}
+	// The page's prompt is single use.
+	resp, err = (&http.Client{Timeout: 10 * time.Second}).PostForm(s.BrowserAuthorityHost()+path, url.Values{"prompt": {m[1]}, "action": {"accept"}, "user": {admin.ID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("replayed consent form: %d", resp.StatusCode)
+	}
+}

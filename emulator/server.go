@@ -16,7 +16,7 @@ import (
 // Options configures a practice tenant. The zero value is usable.
 type Options struct {
 	// Users, SharedMailboxes and MessagesPerMailbox size the generated mail data
-	// (0 = defaults 5, 1, 200).
+	// (0 = defaults 5, 1, 200; a negative SharedMailboxes means none).
 	Users, SharedMailboxes, MessagesPerMailbox int
 	// Seed makes the tenant id, client ids and mail data reproducible.
 	Seed int64

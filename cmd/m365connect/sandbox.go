@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/m365connect/m365connect/emulator"
 )
@@ -46,9 +47,13 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		path = filepath.Join(dir, "m365connect-sandbox.json")
 	}
+	sharedOpt := *shared
+	if sharedOpt == 0 {
+		sharedOpt = -1 // emulator.Options: 0 means the default (1), negative means none
+	}
 	srv, err := emulator.New(emulator.Options{
-		Users: *users, SharedMailboxes: *shared, MessagesPerMailbox: *messages, Seed: *seed,
-		Listen: *listen, BrowserListen: *browserListen,
+		Users: *users, SharedMailboxes: sharedOpt, MessagesPerMailbox: *messages, Seed: *seed,
+		Listen: *listen, BrowserListen: *browserListen, DeliveryDelay: time.Second,
 	})
 	if err != nil {
 		return fmt.Errorf("start practice tenant: %w", err)
