@@ -107,6 +107,8 @@ func (s *Store) serveSendDraft(c *call, mb *mailbox, id string) {
 // checkSendLocked validates recipients and SendAs rights; false means an
 // error was written.
 // https://learn.microsoft.com/en-us/graph/outlook-send-mail-from-other-user
+// ("applications that use user tokens use the Mail.Send.Shared permission";
+// the signed-in user must hold Send As on the mailbox the mail is from)
 func (s *Store) checkSendLocked(c *call, mb *mailbox, m *message) bool {
 	all := slices.Concat(m.to, m.cc, m.bcc)
 	if len(all) == 0 {
@@ -125,7 +127,10 @@ func (s *Store) checkSendLocked(c *call, mb *mailbox, m *message) bool {
 		if !c.p.AppOnly {
 			actor = c.p.UserID
 		}
-		if asBox == nil || !slices.ContainsFunc(asBox.SendAs, func(id string) bool { return strings.EqualFold(id, actor) }) {
+		// Delegated callers need Mail.Send.Shared to send from another mailbox;
+		// app-only callers need the mailbox permission like anyone else.
+		if (!c.p.AppOnly && !c.p.has("Mail.Send.Shared")) || asBox == nil ||
+			!slices.ContainsFunc(asBox.SendAs, func(id string) bool { return strings.EqualFold(id, actor) }) {
 			c.fail(http.StatusForbidden, "ErrorSendAsDenied", sendAsDenied)
 			return false
 		}
