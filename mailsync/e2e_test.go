@@ -174,7 +174,8 @@ func TestE2EMirrorsPracticeTenantAndFollowsChanges(t *testing.T) {
 	mbs := tn.mailboxes(4)
 	opts := mailsync.Options{Mailboxes: mbs, Once: true, PageSize: 25, Now: now, EstimateTotal: true}
 	var events atomic.Int64
-	e, err := mailsync.NewEngine(store, tn.source(), opts, func(mailsync.Progress) { events.Add(1) })
+	rec := &firstPage{Source: tn.source(), mailbox: mbs[0].ID}
+	e, err := mailsync.NewEngine(store, rec, opts, func(mailsync.Progress) { events.Add(1) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,6 +187,16 @@ func TestE2EMirrorsPracticeTenantAndFollowsChanges(t *testing.T) {
 	total := 0
 	for _, mb := range mbs {
 		total += diffStore(t, store, tn.srv.Mail(), mb.ID, folders, window)
+	}
+	// Newest first: the first inbox page holds the newest 25 messages of the window.
+	newest, _ := tn.srv.Mail().Messages(mbs[0].ID, "inbox")
+	for i, m := range rec.page {
+		if m.ID != newest[i].ImmutableID {
+			t.Fatalf("first page item %d is %s (%s), want the %d-th newest %s (%s)", i, m.ID, m.ReceivedDateTime, i, newest[i].ImmutableID, newest[i].Received)
+		}
+	}
+	if len(rec.page) != 25 {
+		t.Fatalf("first page has %d messages", len(rec.page))
 	}
 	if total < 100 {
 		t.Fatalf("only %d messages in the window: the test proves little", total)
@@ -355,4 +366,27 @@ func writeJSON(t testing.TB, path string, v any) {
 	if err := os.WriteFile(path, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// firstPage keeps the first inbox page of one mailbox.
+type firstPage struct {
+	mailsync.Source
+	mailbox string
+	mu      sync.Mutex
+	page    []mailsync.Message
+	done    bool
+}
+
+func (f *firstPage) DeltaPage(ctx context.Context, r mailsync.PageRequest) (mailsync.Page, error) {
+	p, err := f.Source.DeltaPage(ctx, r)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err == nil && !f.done && r.Mailbox == f.mailbox && r.Folder == "inbox" && r.Link == "" {
+		f.page, f.done = p.Messages, true
+	}
+	return p, err
+}
+
+func (f *firstPage) FolderTotal(ctx context.Context, mailbox, folder string) (int64, error) {
+	return f.Source.(mailsync.FolderCounter).FolderTotal(ctx, mailbox, folder)
 }
