@@ -215,7 +215,7 @@ func (s *Server) sendToApp(w http.ResponseWriter, r *http.Request, redirect, mod
 	case "form_post":
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-store")
-		_ = formPostPage.Execute(w, struct {
+		_ = s.pages.formPost.Execute(w, struct {
 			Action string
 			Fields url.Values
 		}{redirect, v})
@@ -248,7 +248,7 @@ func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, e stsError) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusBadRequest)
 	b := e.body(r, s.identity.now())
-	_ = errorPageTmpl.Execute(w, struct {
+	_ = s.pages.errorPage.Execute(w, struct {
 		Code    int
 		Message string
 		Trace   string
@@ -276,7 +276,7 @@ func (s *Server) showPrompt(w http.ResponseWriter, r *http.Request, p *pendingPr
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
-	_ = promptPage.Execute(w, struct {
+	_ = s.pages.prompt.Execute(w, struct {
 		Admin      bool
 		Tenant     string
 		App        string
@@ -445,23 +445,23 @@ func (s *Server) finishAdminConsent(w http.ResponseWriter, r *http.Request, p *p
 	s.sendToApp(w, r, p.redirect, "query", v)
 }
 
-var formPostPage = template.Must(template.New("formpost").Parse(`<!DOCTYPE html>
+const formPostHTML = `<!DOCTYPE html>
 <html><head><title>Working...</title></head>
 <body onload="document.forms[0].submit()">
 <form method="POST" action="{{.Action}}">
 {{range $k, $vs := .Fields}}{{range $vs}}<input type="hidden" name="{{$k}}" value="{{.}}">
 {{end}}{{end}}<noscript><p>Script is disabled. Click Submit to continue.</p><input type="submit" value="Submit"></noscript>
-</form></body></html>`))
+</form></body></html>`
 
-var errorPageTmpl = template.Must(template.New("error").Parse(`<!DOCTYPE html>
+const errorPageHTML = `<!DOCTYPE html>
 <html><head><title>Sign in to your account</title>
 <style>body{font-family:Segoe UI,Helvetica,Arial,sans-serif;max-width:36em;margin:3em auto;color:#1b1b1b}code{background:#f3f3f3;padding:2px 4px}</style></head>
 <body><h1>Sorry, but we're having trouble signing you in.</h1>
 <p><b>AADSTS{{.Code}}:</b> {{.Message}}</p>
 <p><small>Practice tenant (emulated). Request Id: {{.Trace}}<br>Correlation Id: {{.Corr}}<br>Timestamp: {{.Time}}</small></p>
-</body></html>`))
+</body></html>`
 
-var promptPage = template.Must(template.New("prompt").Parse(`<!DOCTYPE html>
+const promptPageHTML = `<!DOCTYPE html>
 <html><head><title>{{if .Admin}}Permissions requested - review for your organization{{else}}Sign in to your account{{end}}</title>
 <style>body{font-family:Segoe UI,Helvetica,Arial,sans-serif;max-width:32em;margin:3em auto;color:#1b1b1b}
 .box{border:1px solid #ccc;padding:1.5em 2em;box-shadow:0 2px 6px rgba(0,0,0,.2)}button{padding:.5em 2em;margin-right:1em}
@@ -477,4 +477,17 @@ var promptPage = template.Must(template.New("prompt").Parse(`<!DOCTYPE html>
 <p class="note">{{if .Admin}}Only a Global Administrator can grant consent on behalf of the organization.{{else}}Accepting lets the app act as the chosen user with the permissions above.{{end}}</p>
 <button class="accept" name="action" value="accept" type="submit">Accept</button>
 <button name="action" value="cancel" type="submit">Cancel</button>
-</form></div></body></html>`))
+</form></div></body></html>`
+
+// pages holds the parsed HTML templates of the browser-facing pages.
+type pages struct {
+	formPost, errorPage, prompt *template.Template
+}
+
+func newPages() pages {
+	return pages{
+		formPost:  template.Must(template.New("formpost").Parse(formPostHTML)),
+		errorPage: template.Must(template.New("error").Parse(errorPageHTML)),
+		prompt:    template.Must(template.New("prompt").Parse(promptPageHTML)),
+	}
+}

@@ -37,6 +37,7 @@ type Server struct {
 	pki      *pki
 	identity *Identity
 	mail     *mailSide
+	pages    pages
 
 	apiLn, browserLn   net.Listener
 	apiSrv, browserSrv *http.Server
@@ -81,7 +82,7 @@ func New(opts Options) (*Server, error) {
 	mail := newMailSide(opts, dir)
 	id.users = mail.users
 
-	s := &Server{opts: opts, pki: p, identity: id, mail: mail}
+	s := &Server{opts: opts, pki: p, identity: id, mail: mail, pages: newPages()}
 	pool := x509.NewCertPool()
 	pool.AddCert(p.caCert)
 	tr := http.DefaultTransport.(*http.Transport).Clone()
