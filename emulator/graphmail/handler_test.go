@@ -734,3 +734,24 @@ func TestCreateReplyAndHeaders(t *testing.T) {
 		t.Fatalf("non X- header accepted: %d", r.status)
 	}
 }
+
+func TestPreferBodyContentType(t *testing.T) {
+	f := newFixture(t, 3)
+	u0 := f.users[0]
+	m := mustAll(t, f.s, u0.ID)[0]
+	r := f.do(t, &appFull, "GET", "/v1.0/users/"+u0.ID+"/messages/"+url.PathEscape(m.ID)+"?$select=body", nil,
+		"Prefer", `IdType="ImmutableId", outlook.body-content-type="text"`)
+	body := r.json(t)["body"].(map[string]any)
+	content := body["content"].(string)
+	if body["contentType"] != "text" || strings.Contains(content, "<") || !strings.HasPrefix(content, "Hi ") {
+		t.Fatalf("text body: %v", body)
+	}
+	if pa := r.header.Get("Preference-Applied"); !strings.Contains(pa, `outlook.body-content-type="text"`) || !strings.Contains(pa, "ImmutableId") {
+		t.Fatalf("Preference-Applied %q", pa)
+	}
+	byName, err := f.s.Count(u0.ID, "Sent Items")
+	byWK, _ := f.s.Count(u0.ID, FolderSentItems)
+	if err != nil || byName != byWK {
+		t.Fatalf("display-name folder lookup: %d %v, want %d", byName, err, byWK)
+	}
+}

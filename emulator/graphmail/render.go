@@ -84,11 +84,18 @@ func (c *call) appendMessage(b []byte, m *message, sel selection) []byte {
 		o.str("inferenceClassification", "focused")
 	}
 	if sel.has("body") && !c.basic {
+		typ, content := m.bodyType, m.body
+		switch {
+		case c.bodyAs == "text" && typ == "html":
+			typ, content = "text", htmlToText(content)
+		case c.bodyAs == "html" && typ == "text":
+			typ, content = "html", "<html><body><div>"+strings.ReplaceAll(htmlEscape(content), "\n", "<br>")+"</div></body></html>"
+		}
 		o.key("body")
 		o.b = append(o.b, `{"contentType":`...)
-		o.b = appendJSONString(o.b, m.bodyType)
+		o.b = appendJSONString(o.b, typ)
 		o.b = append(o.b, `,"content":`...)
-		o.b = appendJSONString(o.b, m.body)
+		o.b = appendJSONString(o.b, content)
 		o.b = append(o.b, '}')
 	}
 	if sel.has("sender") {
@@ -251,4 +258,42 @@ func renderUser(mb *mailbox, sel selection) []byte {
 		}
 	}
 	return o.done()
+}
+
+// htmlToText renders an HTML body as plain text: block ends become line
+// breaks, tags go, entities are decoded, runs of blanks collapse.
+func htmlToText(h string) string {
+	lower := strings.ToLower(h)
+	var b strings.Builder
+	b.Grow(len(h))
+	for i := 0; i < len(h); {
+		if h[i] != '<' {
+			b.WriteByte(h[i])
+			i++
+			continue
+		}
+		end := strings.IndexByte(h[i:], '>')
+		if end < 0 {
+			break
+		}
+		tag := lower[i : i+end+1]
+		if strings.HasPrefix(tag, "<br") || strings.HasPrefix(tag, "</p") || strings.HasPrefix(tag, "</div") || strings.HasPrefix(tag, "<hr") {
+			b.WriteByte('\n')
+		}
+		if strings.HasPrefix(tag, "<head") {
+			if close := strings.Index(lower[i:], "</head>"); close >= 0 {
+				i += close + len("</head>")
+				continue
+			}
+		}
+		i += end + 1
+	}
+	lines := strings.Split(stripTags(b.String()), "\n")
+	out := lines[:0]
+	for _, l := range lines {
+		if l = strings.Join(strings.Fields(l), " "); l != "" {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\r\n")
 }

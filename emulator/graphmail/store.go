@@ -314,7 +314,15 @@ func (mb *mailbox) folder(key string) *folder {
 	if f := mb.wellKnown[strings.ToLower(key)]; f != nil {
 		return f
 	}
-	return mb.folderByID[key]
+	if f := mb.folderByID[key]; f != nil {
+		return f
+	}
+	for _, f := range mb.folders { // display name, for the Go-level API
+		if strings.EqualFold(f.display, key) {
+			return f
+		}
+	}
+	return nil
 }
 
 // ---- ids ----

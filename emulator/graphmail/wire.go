@@ -32,7 +32,8 @@ type call struct {
 	applied     []string
 	base        string // scheme://host/v1.0
 	body        []byte
-	basic       bool // caller holds only Mail.ReadBasic(.All): no body/bodyPreview
+	basic       bool   // caller holds only Mail.ReadBasic(.All): no body/bodyPreview
+	bodyAs      string // Prefer outlook.body-content-type: "text", "html" or ""
 }
 
 func newRequestID() string {
@@ -71,6 +72,12 @@ func (c *call) setup() error {
 					c.immutable = true
 					c.applied = append(c.applied, `IdType="ImmutableId"`)
 				}
+			case "outlook.body-content-type":
+				// https://learn.microsoft.com/en-us/graph/api/user-list-messages#request-headers
+				if v := strings.ToLower(val); v == "text" || v == "html" {
+					c.bodyAs = v
+					c.applied = append(c.applied, `outlook.body-content-type="`+v+`"`)
+				}
 			case "odata.maxpagesize":
 				if n, err := strconv.Atoi(val); err == nil && n > 0 {
 					c.maxPage = n
@@ -78,7 +85,7 @@ func (c *call) setup() error {
 			}
 		}
 	}
-	if c.immutable {
+	if len(c.applied) > 0 {
 		h.Set("Preference-Applied", strings.Join(c.applied, ", "))
 	}
 
