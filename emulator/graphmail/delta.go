@@ -30,6 +30,8 @@ type deltaState struct {
 	Desc bool   `json:"d,omitempty"`
 	KR   int64  `json:"kr,omitempty"`
 	KO   uint64 `json:"ko,omitempty"`
+	// Cnt counts items returned so far by a filtered initial round (cap).
+	Cnt int `json:"n,omitempty"`
 }
 
 func encodeToken(st deltaState) string {
@@ -127,6 +129,11 @@ func (s *Store) serveDelta(c *call, mb *mailbox, folderKey string) {
 	}
 	sel := parseSelect(st.Select)
 	initial := st.Since == 0
+	// "Applying a $filter in delta query only returns up to 5,000 messages."
+	// (https://learn.microsoft.com/en-us/graph/delta-query-messages) — opt-in.
+	capped := func() bool {
+		return initial && st.Ge != 0 && s.opts.DeltaFilterCap > 0 && st.Cnt >= s.opts.DeltaFilterCap
+	}
 
 	o := newObj()
 	o.str("@odata.context", c.base+"/$metadata#Collection(message)")
@@ -152,7 +159,7 @@ func (s *Store) serveDelta(c *call, mb *mailbox, folderKey string) {
 		var last *message
 		for ; j >= 0 && n < pageSize; j-- {
 			m := list[j]
-			if st.Ge != 0 && m.received.Unix() < st.Ge {
+			if (st.Ge != 0 && m.received.Unix() < st.Ge) || capped() {
 				j = -1
 				break
 			}
@@ -161,6 +168,10 @@ func (s *Store) serveDelta(c *call, mb *mailbox, folderKey string) {
 				continue // changed after the round began: the next round reports it
 			}
 			add(func(b []byte) []byte { return c.appendMessage(b, m, sel) })
+			st.Cnt++
+		}
+		if capped() {
+			j = -1
 		}
 		o.b = append(o.b, ']')
 		if j >= 0 && !(st.Ge != 0 && list[j].received.Unix() < st.Ge) {
@@ -171,7 +182,7 @@ func (s *Store) serveDelta(c *call, mb *mailbox, folderKey string) {
 			o.str("@odata.nextLink", link+"$skiptoken="+encodeToken(next))
 		} else {
 			next := st
-			next.Since, next.Upto, next.Pos, next.KR, next.KO = st.Upto, 0, 0, 0, 0
+			next.Since, next.Upto, next.Pos, next.KR, next.KO, next.Cnt = st.Upto, 0, 0, 0, 0, 0
 			o.str("@odata.deltaLink", link+"$deltatoken="+encodeToken(next))
 		}
 		c.ok(http.StatusOK, o.done())
@@ -180,7 +191,7 @@ func (s *Store) serveDelta(c *call, mb *mailbox, folderKey string) {
 	pos := st.Pos
 	for ; pos < len(f.log) && n < pageSize; pos++ {
 		e := f.log[pos]
-		if e.seq > st.Upto {
+		if e.seq > st.Upto || capped() {
 			pos = len(f.log)
 			break
 		}
@@ -213,6 +224,10 @@ func (s *Store) serveDelta(c *call, mb *mailbox, folderKey string) {
 			}
 		}
 		add(func(b []byte) []byte { return c.appendMessage(b, m, sel) })
+		st.Cnt++
+	}
+	if capped() {
+		pos = len(f.log)
 	}
 	o.b = append(o.b, ']')
 	// Skip trailing stale entries so the last page ends with the deltaLink.
@@ -226,7 +241,7 @@ func (s *Store) serveDelta(c *call, mb *mailbox, folderKey string) {
 		o.str("@odata.nextLink", link+"$skiptoken="+encodeToken(next))
 	} else {
 		next := st
-		next.Since, next.Upto, next.Pos = st.Upto, 0, 0
+		next.Since, next.Upto, next.Pos, next.Cnt = st.Upto, 0, 0, 0
 		o.str("@odata.deltaLink", link+"$deltatoken="+encodeToken(next))
 	}
 	c.ok(http.StatusOK, o.done())

@@ -218,3 +218,28 @@ func TestDeltaOrderbyDescInitialRound(t *testing.T) {
 		t.Fatalf("unsupported $orderby: %d", r.status)
 	}
 }
+
+func TestDeltaFilterCap(t *testing.T) {
+	s := NewStore(StoreOptions{TenantDomain: "contoso.test", Now: func() time.Time { return testNow }, DeltaFilterCap: 12})
+	Generate(s, GenOptions{Users: 1, SharedMailboxes: -1, MessagesPerMailbox: 60, Days: 10, Seed: 9, Now: testNow})
+	f := &fixture{s: s, h: s.Handler()}
+	mb := s.Mailboxes()[0].ID
+	inbox, _ := s.Count(mb, FolderInbox)
+	q := url.Values{"$filter": {"receivedDateTime ge " + testNow.Add(-30*24*time.Hour).Format(time.RFC3339)}}
+	for _, extra := range []string{"", "&$orderby=receivedDateTime%20desc"} {
+		items, link, _ := deltaRound(t, f, &appFull, "/v1.0/users/"+mb+"/mailFolders/inbox/messages/delta?"+q.Encode()+extra, "Prefer", "odata.maxpagesize=5")
+		if len(items) != 12 || inbox <= 12 {
+			t.Fatalf("capped round returned %d (inbox %d)", len(items), inbox)
+		}
+		s.DeliverMessage(mb, Message{Subject: "after"})
+		items, _, _ = deltaRound(t, f, &appFull, link)
+		if len(items) != 1 {
+			t.Fatalf("incremental after capped round: %d", len(items))
+		}
+	}
+	// Without a filter there is no cap.
+	items, _, _ := deltaRound(t, f, &appFull, "/v1.0/users/"+mb+"/mailFolders/inbox/messages/delta", "Prefer", "odata.maxpagesize=50")
+	if n, _ := s.Count(mb, FolderInbox); len(items) != n {
+		t.Fatalf("unfiltered round: %d of %d", len(items), n)
+	}
+}

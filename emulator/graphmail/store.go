@@ -61,6 +61,10 @@ type StoreOptions struct {
 	// minutes (Outlook service limit, default 10,000; negative disables).
 	// https://learn.microsoft.com/en-us/graph/throttling-limits#outlook-service-limits
 	MailboxRequestLimit int
+	// DeltaFilterCap, when > 0, caps how many messages a filtered initial
+	// delta round returns, as Microsoft documents (5,000). Off by default.
+	// https://learn.microsoft.com/en-us/graph/delta-query-messages
+	DeltaFilterCap int
 }
 
 // Mailbox is an Exchange mailbox and its directory user object. Shared
