@@ -132,6 +132,14 @@ func (s *consentScreen) enter() {
 		s.already.Show()
 	}
 	s.already.SetChecked(s.z.state.Consented && s.z.state.Mode != wizard.ModeDelegated && s.outcome.Text == "")
+	// The practice tenant knows whether its app is approved: say so, as an admin would.
+	if _, srv, ok := s.z.practiceInfo(); ok && s.z.state.Mode != wizard.ModeDelegated {
+		if srv.Identity().AdminConsented(s.z.state.ClientID) {
+			s.already.SetChecked(true)
+			s.waiting.SetText("Practice tenant: this app was approved by its administrator already, so the box below is ticked. " +
+				"To try the consent page itself, use the app \"Practice app (not consented)\" from the practice tenant's info file.")
+		}
+	}
 }
 
 // run starts the browser flow off the UI goroutine.
@@ -152,9 +160,9 @@ func (s *consentScreen) run() {
 	s.waiting.SetText("Waiting for the browser… Finish there, then come back to this window.")
 	s.outcome.SetText("")
 	s.advice.SetText("")
-	onURL := func(u string) { fyne.Do(func() { s.url.SetText(u) }) }
+	onURL := func(u string) { z.do(func() { s.url.SetText(u) }) }
 	onBrowserErr := func(error) {
-		fyne.Do(func() {
+		z.do(func() {
 			s.urlRow.Show()
 			s.waiting.SetText("No browser could be opened here. Copy the address below into a browser; this window keeps waiting.")
 		})
@@ -166,14 +174,14 @@ func (s *consentScreen) run() {
 		if mode == wizard.ModeDelegated {
 			cred, err := graph.SignIn(ctx, graph.SignInOptions{Cloud: cl, TenantID: tenant, ClientID: client, Permissions: perms, LoginHint: hint,
 				OpenBrowser: open, OnURL: onURL, OnBrowserError: onBrowserErr, Timeout: 5 * time.Minute,
-				OnRefreshToken: func(t string) { fyne.Do(func() { z.refreshTokenRotated(t) }) }})
+				OnRefreshToken: func(t string) { z.do(func() { z.refreshTokenRotated(t) }) }})
 			var who string
 			if err == nil {
 				var claims graph.Claims
 				_, claims, err = graph.GetToken(ctx, cl, cred)
 				who = claims.UPN
 			}
-			fyne.Do(func() {
+			z.do(func() {
 				s.finish()
 				if err != nil {
 					s.fail(err)
@@ -189,7 +197,7 @@ func (s *consentScreen) run() {
 		}
 		res, err := graph.RequestAdminConsent(ctx, graph.ConsentOptions{Cloud: cl, TenantID: tenant, ClientID: client,
 			OpenBrowser: open, OnURL: onURL, OnBrowserError: onBrowserErr, Timeout: 10 * time.Minute})
-		fyne.Do(func() {
+		z.do(func() {
 			s.finish()
 			if err != nil {
 				s.fail(err)

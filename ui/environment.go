@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 
 	"fyne.io/fyne/v2"
@@ -86,13 +87,17 @@ func (s *environmentScreen) startPractice() {
 	s.status.SetText("Starting the practice tenant…")
 	go func() {
 		srv, err := z.opts.StartPractice()
+		dir := filepath.Join(z.opts.ConfigDir, "practice")
 		if err == nil {
-			err = srv.WriteInfo(filepath.Join(z.opts.ConfigDir, "practice", "sandbox.json"))
+			err = os.MkdirAll(dir, 0o700)
+		}
+		if err == nil {
+			err = srv.WriteInfo(filepath.Join(dir, "sandbox.json"))
 			if err != nil {
 				srv.Close()
 			}
 		}
-		fyne.Do(func() {
+		z.do(func() {
 			s.busy.Hide()
 			if err != nil {
 				s.status.SetText(fmt.Sprintf("The practice tenant could not start: %v. Choose it again to retry.", err))

@@ -95,7 +95,7 @@ func (s *mailboxesScreen) search() {
 		if err == nil {
 			page, err = c.ListMailboxes(context.Background(), q, "", 25)
 		}
-		fyne.Do(func() {
+		s.z.do(func() {
 			s.results.Objects = nil
 			if err != nil {
 				s.searchSt.SetText("The app cannot list users here, so type the addresses below. (" + AdviceText(graph.AdviceFor(err)) + ")")
@@ -170,7 +170,7 @@ func (s *mailboxesScreen) checkReach(address string, force bool) {
 		s.mu.Lock()
 		s.badges[key] = b
 		s.mu.Unlock()
-		fyne.Do(s.render)
+		s.z.do(s.render)
 	}()
 }
 

@@ -33,6 +33,7 @@ type saveScreen struct {
 	status     *widget.Label
 	syncSt     *widget.Label
 	noKeyring  error
+	probeGen   int // ignores the answer of an older probe
 	root       fyne.CanvasObject
 }
 
@@ -102,9 +103,14 @@ func (s *saveScreen) enter() {
 	z := s.z
 	s.expiry.SetText(wizard.ExpiryWarning(z.state.Mode, z.state.ExpiresAt(), z.opts.Now()))
 	s.lockButtons()
+	s.probeGen++
+	gen := s.probeGen
 	go func() {
 		err := z.opts.Secrets.Probe()
-		fyne.Do(func() {
+		z.do(func() {
+			if gen != s.probeGen {
+				return
+			}
 			s.noKeyring = err
 			if err == nil {
 				s.keyring.SetText("The OS keyring is available: secrets will be kept there.")
@@ -192,7 +198,7 @@ func (s *saveScreen) doSave() {
 		if err == nil {
 			err = cfg.Save(path)
 		}
-		fyne.Do(func() {
+		z.do(func() {
 			if err != nil {
 				z.state.Locked = false
 				s.lockButtons()
@@ -294,8 +300,8 @@ func (s *saveScreen) doSync() {
 	s.syncB.Disable()
 	s.syncSt.SetText("Starting the sync…")
 	go func() {
-		err := z.opts.StartSync(context.Background(), cfg, func(p string) { fyne.Do(func() { s.syncSt.SetText(p) }) })
-		fyne.Do(func() {
+		err := z.opts.StartSync(context.Background(), cfg, func(p string) { z.do(func() { s.syncSt.SetText(p) }) })
+		z.do(func() {
 			s.syncB.Enable()
 			if err != nil {
 				s.syncSt.SetText("Sync stopped: " + err.Error())

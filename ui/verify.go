@@ -103,14 +103,14 @@ func (s *verifyScreen) start() {
 	go func() {
 		defer cancel()
 		rs, err := graph.Verify(ctx, settings, sec, func(done, total int, r graph.CheckResult) {
-			fyne.Do(func() {
+			z.do(func() {
 				s.progress.SetValue(float64(done) / float64(total))
 				s.status.SetText(fmt.Sprintf("%d of %d checks done…", done, total))
 				s.rows.Add(s.row(r))
 				s.rows.Refresh()
 			})
 		})
-		fyne.Do(func() {
+		z.do(func() {
 			s.stop = nil
 			s.run.Enable()
 			s.run.SetText("Run the checks again")

@@ -44,6 +44,9 @@ type Options struct {
 	StartSync func(ctx context.Context, c *wizard.Config, progress func(string)) error
 	// Now is the clock.
 	Now func() time.Time
+	// Do runs a UI update from another goroutine; default fyne.Do. Tests wrap it to
+	// synchronise with what they read.
+	Do func(func())
 }
 
 func (o *Options) defaults() {
@@ -65,6 +68,9 @@ func (o *Options) defaults() {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.Do == nil {
+		o.Do = fyne.Do
 	}
 	if o.AppVersion == "" {
 		o.AppVersion = "dev"
@@ -159,6 +165,9 @@ func CreateWithOptions(a fyne.App, w fyne.Window, o Options) *Wizard {
 	z.show()
 	return z
 }
+
+// do runs f on the UI goroutine (fyne.Do unless a test replaced it).
+func (z *Wizard) do(f func()) { z.opts.Do(f) }
 
 // Current is the step being shown.
 func (z *Wizard) Current() wizard.StepID { return z.flow.Current().ID }

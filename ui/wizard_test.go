@@ -1,14 +1,29 @@
 package ui
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"image/png"
+	"io"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+	"github.com/zalando/go-keyring"
 
+	"github.com/m365connect/m365connect/emulator"
+	"github.com/m365connect/m365connect/emulator/graphmail"
+	"github.com/m365connect/m365connect/secretstore"
 	"github.com/m365connect/m365connect/wizard"
 )
 
@@ -36,84 +51,478 @@ func captureDir(t *testing.T) string {
 	return t.TempDir()
 }
 
-func TestWizardWalk(t *testing.T) {
+// browser plays the person at the browser: it opens the practice tenant's sign-in or
+// consent page with a plain http.Client, picks a user and presses Accept or Cancel, and
+// follows the redirect to the app's loopback listener.
+type browser struct {
+	t      *testing.T
+	mu     sync.Mutex
+	accept bool
+	opened []string
+}
+
+var (
+	formActionRE = regexp.MustCompile(`<form method="POST" action="([^"]+)">`)
+	promptRE     = regexp.MustCompile(`name="prompt" value="([^"]+)"`)
+	optionRE     = regexp.MustCompile(`<option value="([^"]+)"( selected)?>([^<]*)`)
+)
+
+func (b *browser) setAccept(v bool) { b.mu.Lock(); b.accept = v; b.mu.Unlock() }
+
+func (b *browser) open(u string) error {
+	b.mu.Lock()
+	accept := b.accept
+	b.opened = append(b.opened, u)
+	b.mu.Unlock()
+	go func() { // a real browser does not block the app either
+		if err := b.drive(u, accept); err != nil {
+			b.t.Logf("browser: %v", err)
+		}
+	}()
+	return nil
+}
+
+func (b *browser) drive(u string, accept bool) error {
+	c := &http.Client{Timeout: 20 * time.Second}
+	resp, err := c.Get(u)
+	if err != nil {
+		return err
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	act, pr := formActionRE.FindSubmatch(page), promptRE.FindSubmatch(page)
+	if act == nil || pr == nil {
+		return fmt.Errorf("no prompt form in %s", page)
+	}
+	user := ""
+	for _, o := range optionRE.FindAllSubmatch(page, -1) {
+		if user == "" || len(o[2]) > 0 || (strings.Contains(string(page), "for your organization") && strings.Contains(string(o[3]), "Global Administrator")) {
+			user = string(o[1])
+		}
+	}
+	action := "cancel"
+	if accept {
+		action = "accept"
+	}
+	base, _ := url.Parse(u)
+	target, _ := base.Parse(string(act[1]))
+	resp, err = c.PostForm(target.String(), url.Values{"prompt": {string(pr[1])}, "user": {user}, "action": {action}})
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	return nil
+}
+
+// harness runs the wizard against an in-process practice tenant. Every UI action and
+// every read of the wizard's state holds mu, which the wizard's background updates
+// also take (Options.Do), so the race detector sees them ordered.
+type harness struct {
+	t       *testing.T
+	mu      sync.Mutex
+	z       *Wizard
+	w       fyne.Window
+	srv     *emulator.Server
+	browser *browser
+	dir     string
+	shots   string
+	store   *secretstore.Store
+}
+
+func newHarnessNoWait(t *testing.T) *harness {
+	keyring.MockInit()
 	a := test.NewTempApp(t)
-	w := test.NewWindow(nil)
-	defer w.Close()
-	w.Resize(fyne.NewSize(900, 600))
-	z := Create(a, w)
-	dir := captureDir(t)
+	h := &harness{t: t, browser: &browser{t: t, accept: true}, dir: t.TempDir(), shots: captureDir(t)}
+	h.store = secretstore.New("m365connect-uitest", filepath.Join(h.dir, "secrets.json"))
+	h.w = test.NewWindow(nil)
+	h.w.Resize(fyne.NewSize(1000, 720))
+	opts := Options{
+		AppVersion: "test", ConfigDir: h.dir, Secrets: h.store, OpenBrowser: h.browser.open,
+		StartPractice: func() (*emulator.Server, error) {
+			srv, err := emulator.New(emulator.Options{Seed: 7, MessagesPerMailbox: 20})
+			h.srv = srv
+			return srv, err
+		},
+		DeliveryWait: 15 * time.Second,
+		Do:           func(f func()) { h.mu.Lock(); defer h.mu.Unlock(); f() },
+	}
+	h.do(func() { h.z = CreateWithOptions(a, h.w, opts) })
+	t.Cleanup(func() { h.z.Close(); h.w.Close() })
+	return h
+}
 
-	steps := wizard.Steps()
-	if z.Current() != steps[0].ID {
-		t.Fatalf("starts at %s", z.Current())
-	}
-	if z.NextEnabled() {
-		t.Fatal("Next must be disabled until an environment is chosen")
-	}
-	z.Next() // ignored while disabled
-	if z.Current() != wizard.StepEnvironment {
-		t.Fatal("Next moved past an incomplete step")
-	}
-	capture(t, w, dir, "0-environment-empty")
+func newHarness(t *testing.T) *harness {
+	h := newHarnessNoWait(t)
+	h.waitFor("the practice tenant to start", func() bool { return h.z.state.Practice != nil })
+	return h
+}
 
-	env := z.screens[wizard.StepEnvironment].(*environmentScreen)
-	env.radio.SetSelected("Practice tenant (built in, works offline)")
-	if !z.NextEnabled() {
-		t.Fatal("Next must be enabled once an environment is chosen")
-	}
-	capture(t, w, dir, "0-environment")
-	test.Tap(z.next)
-	if z.Current() != wizard.StepPrerequisites {
-		t.Fatalf("after Next: %s", z.Current())
-	}
-	capture(t, w, dir, "1-prerequisites")
-	test.Tap(z.next)
-	if z.Current() != wizard.StepAppRegistration || z.NextEnabled() {
-		t.Fatalf("app registration: at %s, next enabled %v", z.Current(), z.NextEnabled())
-	}
+func (h *harness) do(f func()) { h.mu.Lock(); defer h.mu.Unlock(); f() }
 
-	reg := z.screens[wizard.StepAppRegistration].(*appRegistrationScreen)
-	test.Type(reg.tenant, "contoso")
-	test.Type(reg.client, "not-a-guid")
-	if z.NextEnabled() {
-		t.Fatal("Next enabled with invalid values")
-	}
-	if z.problem.Text == "" {
-		t.Fatal("no explanation shown for the disabled Next")
-	}
-	capture(t, w, dir, "2-app-registration-invalid")
-	reg.tenant.SetText("contoso.onmicrosoft.com")
-	reg.client.SetText("00000000-1111-2222-3333-444444444444")
-	test.Type(reg.secret, "Abc8Q~xyzxyzxyzxyzxyzxyzxyzxyzxyzxyzxyzx")
-	if !z.NextEnabled() {
-		t.Fatalf("Next disabled with valid values: %s", z.problem.Text)
-	}
-	capture(t, w, dir, "2-app-registration")
-
-	// Back keeps what was typed.
-	test.Tap(z.back)
-	test.Tap(z.next)
-	if reg.tenant.Text != "contoso.onmicrosoft.com" || z.Current() != wizard.StepAppRegistration {
-		t.Fatal("going back lost the tenant")
-	}
-	for i := 3; i < len(steps); i++ {
-		test.Tap(z.next)
-		if z.Current() != steps[i].ID {
-			t.Fatalf("step %d: at %s, want %s", i, z.Current(), steps[i].ID)
+func (h *harness) waitFor(what string, cond func() bool) {
+	h.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		h.mu.Lock()
+		ok := cond()
+		h.mu.Unlock()
+		if ok {
+			return
 		}
-		capture(t, w, dir, string(rune('0'+i))+"-"+string(steps[i].ID))
+		time.Sleep(20 * time.Millisecond)
 	}
-	if z.NextEnabled() {
-		t.Fatal("Next enabled on the last step")
-	}
-	for i := len(steps) - 2; i >= 0; i-- {
-		test.Tap(z.back)
-		if z.Current() != steps[i].ID {
-			t.Fatalf("back to %d: at %s", i, z.Current())
+	h.t.Fatalf("timed out waiting for %s", what)
+}
+
+func (h *harness) shot(name string) { h.do(func() { capture(h.t, h.w, h.shots, name) }) }
+
+func (h *harness) next(want wizard.StepID) {
+	h.t.Helper()
+	h.do(func() {
+		if !h.z.NextEnabled() {
+			h.t.Fatalf("Next disabled at %s: %s", h.z.Current(), h.z.problem.Text)
+		}
+		test.Tap(h.z.next)
+		if h.z.Current() != want {
+			h.t.Fatalf("after Next at %s, want %s", h.z.Current(), want)
+		}
+	})
+}
+
+func (h *harness) tap(b *widget.Button) { h.do(func() { test.Tap(b) }) }
+
+func (h *harness) mailbox(kind string) string {
+	for _, m := range h.srv.Info().Mailboxes {
+		if m.Kind == kind {
+			return m.Address
 		}
 	}
-	if !z.back.Disabled() {
-		t.Fatal("Back enabled on the first step")
+	h.t.Fatalf("practice tenant has no %s mailbox", kind)
+	return ""
+}
+
+// walk completes the whole wizard in one access mode and returns the exported config.
+func (h *harness) walk(mode string, shots bool) string {
+	t := h.t
+	shot := func(name string) {
+		if shots {
+			h.shot(name)
+		}
+	}
+	h.do(func() {
+		if h.z.Current() != wizard.StepEnvironment || h.z.state.Cloud != wizard.CloudPractice {
+			t.Fatalf("must start at the environment step with the practice tenant preselected, got %s/%s", h.z.Current(), h.z.state.Cloud)
+		}
+	})
+	shot("0-environment")
+	h.next(wizard.StepPrerequisites)
+	pre := h.z.screens[wizard.StepPrerequisites].(*prerequisitesScreen)
+	h.do(func() {
+		for _, m := range wizard.ModeChoices(wizard.Features{}) {
+			if m.Mode == mode {
+				pre.mode.SetSelected(modeLabel(m))
+			}
+		}
+		if h.z.state.Mode != mode || !strings.Contains(pre.perms.Text, "Mail.Send") {
+			t.Fatalf("mode %q, permissions %q", h.z.state.Mode, pre.perms.Text)
+		}
+	})
+	shot("1-prerequisites")
+	h.next(wizard.StepAppRegistration)
+	reg := h.z.screens[wizard.StepAppRegistration].(*appRegistrationScreen)
+	h.do(func() {
+		if reg.client.Text == "" || reg.tenant.Text == "" {
+			t.Fatal("practice values not filled in")
+		}
+		if mode == wizard.ModeCertificate && h.z.state.CertThumbprint == "" {
+			t.Fatalf("certificate not read: %s", reg.certStatus.Text)
+		}
+		if !strings.Contains(reg.script.Text, "az ") {
+			t.Fatalf("no Azure CLI script: %q", reg.script.Text)
+		}
+	})
+	shot("2-app-registration")
+	h.next(wizard.StepConsent)
+	cs := h.z.screens[wizard.StepConsent].(*consentScreen)
+	if mode == wizard.ModeDelegated {
+		h.do(func() {
+			if h.z.NextEnabled() {
+				t.Fatal("Next enabled before the sign-in")
+			}
+		})
+		h.tap(cs.start)
+		h.waitFor("the sign-in", func() bool { return h.z.NextEnabled() || cs.outcome.Text != "" })
+	}
+	h.do(func() {
+		if !h.z.NextEnabled() {
+			t.Fatalf("consent failed: %s %s", cs.outcome.Text, cs.advice.Text)
+		}
+	})
+	shot("3-consent")
+	h.next(wizard.StepMailboxes)
+	mb := h.z.screens[wizard.StepMailboxes].(*mailboxesScreen)
+	addr := h.mailbox(wizard.KindUser)
+	if mode == wizard.ModeDelegated {
+		h.do(func() { addr = h.z.state.ServiceAccount })
+	}
+	h.do(func() {
+		mb.address.SetText(addr)
+		mb.addTyped()
+	})
+	h.waitFor("the reachability badge", func() bool { _, ok := mb.badge(addr); return ok != nil })
+	h.do(func() {
+		if text, ok := mb.badge(addr); !*ok {
+			t.Fatalf("%s unreachable: %s", addr, text)
+		}
+	})
+	shot("4-mailboxes")
+	h.next(wizard.StepVerify)
+	vs := h.z.screens[wizard.StepVerify].(*verifyScreen)
+	h.tap(vs.run)
+	h.waitFor("the checks", func() bool { return h.z.state.Verification != nil })
+	h.do(func() {
+		v := h.z.state.Verification
+		if !v.Passed {
+			for _, c := range v.Checks {
+				t.Logf("%s %s: %s %s", c.Status, c.Name, c.Seen, c.Advice)
+			}
+			t.Fatalf("verification failed in %s mode", mode)
+		}
+		var sawRead, sawSend bool
+		for _, c := range v.Checks {
+			sawRead = sawRead || c.ID == "read" && c.Status == wizard.StatusPass
+			sawSend = sawSend || c.ID == "send" && c.Status == wizard.StatusPass
+		}
+		if !sawRead || !sawSend {
+			t.Fatalf("test read %v, test send %v", sawRead, sawSend)
+		}
+	})
+	shot("5-verify")
+	h.next(wizard.StepSave)
+	sv := h.z.screens[wizard.StepSave].(*saveScreen)
+	h.waitFor("the keyring probe", func() bool { return !strings.Contains(sv.keyring.Text, "Looking") })
+	h.tap(sv.save)
+	h.waitFor("saving", func() bool { return h.z.state.Locked && strings.HasPrefix(sv.status.Text, "Saved") })
+	out := filepath.Join(h.dir, "exported-"+mode+".json")
+	h.do(func() { sv.doExport(out) })
+	shot("6-save")
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, secret := range []string{h.z.state.ClientSecret, h.z.state.RefreshToken, h.z.state.CertPassword} {
+		if secret != "" && strings.Contains(string(data), secret) {
+			t.Fatal("the exported config contains a secret")
+		}
+	}
+	report, err := os.ReadFile(strings.TrimSuffix(out, ".json") + "-report.html")
+	if err != nil || !strings.Contains(string(report), "Every required check passed") {
+		t.Fatalf("report: %v", err)
+	}
+	return out
+}
+
+// TestWizardPracticeTenant completes the wizard in each access mode against the
+// practice tenant, then verifies the exported config headless, as `verify` does.
+func TestWizardPracticeTenant(t *testing.T) {
+	for _, mode := range []string{wizard.ModeSecret, wizard.ModeCertificate, wizard.ModeDelegated} {
+		t.Run(mode, func(t *testing.T) {
+			h := newHarness(t)
+			out := h.walk(mode, mode == wizard.ModeSecret)
+			c, err := wizard.Load(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rs, err := VerifyConfig(context.Background(), c, h.store, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range rs {
+				if r.Status == "fail" {
+					t.Errorf("headless verify of the export: %s failed: %s", r.Title, r.Seen)
+				}
+			}
+		})
+	}
+}
+
+// TestWizardFailurePaths hits the invalid field, declined consent, unreachable mailbox
+// and failed send paths, each with its explanation on screen.
+func TestWizardFailurePaths(t *testing.T) {
+	h := newHarness(t)
+	h.next(wizard.StepPrerequisites)
+	h.next(wizard.StepAppRegistration)
+	reg := h.z.screens[wizard.StepAppRegistration].(*appRegistrationScreen)
+	var tenant, client, secret string
+	h.do(func() {
+		tenant, client, secret = reg.tenant.Text, reg.client.Text, reg.secret.Text
+		reg.tenant.SetText("")
+		test.Type(reg.tenant, "contoso")
+		reg.client.SetText("")
+		test.Type(reg.client, "not-a-guid")
+		if h.z.NextEnabled() || !strings.HasPrefix(h.z.problem.Text, "Tenant:") {
+			t.Fatalf("invalid tenant: next %v, problem %q", h.z.NextEnabled(), h.z.problem.Text)
+		}
+		reg.tenant.SetText(tenant)
+		if !strings.HasPrefix(h.z.problem.Text, "Client ID:") {
+			t.Fatalf("invalid client: %q", h.z.problem.Text)
+		}
+	})
+	h.shot("2-app-registration-invalid")
+	// The practice tenant's unapproved app: consent is needed for real.
+	var app emulator.InfoApp
+	for _, a := range h.srv.Info().Apps {
+		if a.Name == emulator.AppNotConsentedName {
+			app = a
+		}
+	}
+	h.do(func() {
+		reg.client.SetText(app.ClientID)
+		reg.secret.SetText(app.ClientSecret)
+	})
+	h.next(wizard.StepConsent)
+	h.do(func() {
+		if h.z.NextEnabled() {
+			t.Fatal("Next enabled before consent for an unapproved app")
+		}
+	})
+
+	cs := h.z.screens[wizard.StepConsent].(*consentScreen)
+	h.browser.setAccept(false)
+	h.tap(cs.start)
+	h.waitFor("the declined answer", func() bool { return cs.outcome.Text != "" })
+	h.do(func() {
+		if !strings.Contains(cs.outcome.Text, "declined") || cs.advice.Text == "" || h.z.NextEnabled() {
+			t.Fatalf("declined consent: %q / %q / next %v", cs.outcome.Text, cs.advice.Text, h.z.NextEnabled())
+		}
+	})
+	h.shot("3-consent-declined")
+	h.browser.setAccept(true)
+	h.tap(cs.start)
+	h.waitFor("consent", func() bool { return h.z.NextEnabled() })
+	h.do(func() {
+		if !strings.Contains(cs.outcome.Text, "granted") {
+			t.Fatalf("consent: %q", cs.outcome.Text)
+		}
+	})
+	h.shot("3-consent-granted")
+	// Back to the approved app with every permission for the rest of the walk.
+	h.do(func() {
+		if err := h.z.GoTo(wizard.StepAppRegistration); err != nil {
+			t.Fatal(err)
+		}
+		reg.client.SetText(client)
+		reg.secret.SetText(secret)
+	})
+	h.next(wizard.StepConsent)
+	h.next(wizard.StepMailboxes)
+
+	mb := h.z.screens[wizard.StepMailboxes].(*mailboxesScreen)
+	nobody := "nobody@" + h.srv.Info().TenantDomain
+	good := h.mailbox(wizard.KindUser)
+	h.do(func() {
+		mb.address.SetText("not an address")
+		mb.addTyped()
+		if !strings.Contains(mb.addErr.Text, "Mailbox:") {
+			t.Fatalf("bad address: %q", mb.addErr.Text)
+		}
+		for _, a := range []string{nobody, good} {
+			mb.address.SetText(a)
+			mb.addTyped()
+		}
+	})
+	h.waitFor("both badges", func() bool {
+		_, a := mb.badge(nobody)
+		_, b := mb.badge(good)
+		return a != nil && b != nil
+	})
+	h.do(func() {
+		text, ok := mb.badge(nobody)
+		if *ok || !strings.HasPrefix(text, "unreachable") {
+			t.Fatalf("unknown mailbox badge: %v %q", *ok, text)
+		}
+	})
+	h.shot("4-mailboxes-unreachable")
+	h.do(func() { h.z.state.RemoveMailbox(nobody); mb.render(); h.z.refresh() })
+	h.next(wizard.StepVerify)
+
+	h.srv.Mail().InjectFault(graphmail.Fault{Kind: graphmail.FaultAccessDenied, PathContains: "/send"})
+	vs := h.z.screens[wizard.StepVerify].(*verifyScreen)
+	h.tap(vs.run)
+	h.waitFor("the checks", func() bool { return h.z.state.Verification != nil })
+	h.do(func() {
+		v := h.z.state.Verification
+		failedSend := false
+		for _, c := range v.Checks {
+			failedSend = failedSend || (c.ID == "send" && c.Status == wizard.StatusFail && c.Advice != "")
+		}
+		if v.Passed || !failedSend || h.z.NextEnabled() {
+			t.Fatalf("failed send not reported: passed %v, checks %+v", v.Passed, v.Checks)
+		}
+	})
+	h.shot("5-verify-failed-send")
+	h.srv.Mail().ClearFaults()
+	h.tap(vs.run)
+	h.waitFor("the re-run", func() bool { return h.z.state.Verification != nil })
+	h.do(func() {
+		if !h.z.state.Verification.Passed {
+			t.Fatal("re-run after the fix did not pass")
+		}
+		// A failure's button goes back to the step that fixes it.
+		if err := h.z.GoTo(wizard.StepAppRegistration); err != nil || h.z.Current() != wizard.StepAppRegistration {
+			t.Fatalf("GoTo: %v", err)
+		}
+	})
+}
+
+// TestNoKeyringOffersFile: where no keyring exists the save step says so and stores the
+// secret in the user-only file only after the user agreed.
+func TestNoKeyringOffersFile(t *testing.T) {
+	h := newHarness(t)
+	h.walkTo(wizard.StepSave)
+	keyring.MockInitWithError(errors.New("org.freedesktop.secrets was not provided"))
+	defer keyring.MockInit()
+	sv := h.z.screens[wizard.StepSave].(*saveScreen)
+	h.do(func() { sv.enter() })
+	h.waitFor("the keyring probe", func() bool { return strings.Contains(sv.keyring.Text, "no keyring") })
+	h.tap(sv.save)
+	h.waitFor("the refusal", func() bool { return strings.HasPrefix(sv.status.Text, "Not saved") })
+	h.do(func() {
+		if h.z.state.Locked {
+			t.Fatal("locked without saving")
+		}
+		test.Tap(sv.useFile)
+	})
+	h.tap(sv.save)
+	h.waitFor("saving", func() bool { return strings.HasPrefix(sv.status.Text, "Saved") })
+	fi, err := os.Stat(filepath.Join(h.dir, "secrets.json"))
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("fallback file: %v %v", fi, err)
+	}
+	h.shot("6-save-no-keyring")
+	h.do(func() { sv.doDisconnect() })
+	if _, err := os.Stat(filepath.Join(h.dir, "secrets.json")); !os.IsNotExist(err) {
+		t.Fatal("Disconnect left the secret behind")
+	}
+}
+
+// walkTo drives the secret mode to a step quickly (consent confirmed as given).
+func (h *harness) walkTo(target wizard.StepID) {
+	steps := []wizard.StepID{wizard.StepPrerequisites, wizard.StepAppRegistration, wizard.StepConsent, wizard.StepMailboxes, wizard.StepVerify, wizard.StepSave}
+	for _, s := range steps {
+		switch h.z.Current() {
+		case wizard.StepConsent:
+			h.do(func() { test.Tap(h.z.screens[wizard.StepConsent].(*consentScreen).already) })
+		case wizard.StepMailboxes:
+			h.do(func() { _ = h.z.state.AddMailbox(wizard.Mailbox{Address: h.mailbox(wizard.KindUser)}); h.z.refresh() })
+		case wizard.StepVerify:
+			vs := h.z.screens[wizard.StepVerify].(*verifyScreen)
+			h.tap(vs.run)
+			h.waitFor("the checks", func() bool { return h.z.state.Verification != nil })
+		}
+		h.next(s)
+		if s == target {
+			return
+		}
 	}
 }
