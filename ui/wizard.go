@@ -35,7 +35,7 @@ type Options struct {
 	Secrets *secretstore.Store
 	// OpenBrowser opens a URL in the system browser; default graph.DefaultOpenBrowser.
 	OpenBrowser func(url string) error
-	// StartPractice starts the practice tenant; default emulator.New(emulator.Options{}).
+	// StartPractice starts the practice tenant; default emulator.New with PracticeSeed.
 	StartPractice func() (*emulator.Server, error)
 	// DeliveryWait bounds the test send's wait for the message to arrive (default 60 s).
 	DeliveryWait time.Duration
@@ -49,22 +49,41 @@ type Options struct {
 	Do func(func())
 }
 
+// DefaultConfigDir is where the app keeps its config: os.UserConfigDir()/m365connect.
+func DefaultConfigDir() string {
+	d, err := os.UserConfigDir()
+	if err != nil {
+		d = os.TempDir()
+	}
+	return filepath.Join(d, "m365connect")
+}
+
+// SecretService is the keyring service name under which every secret is stored.
+const SecretService = "m365connect"
+
+// DefaultSecrets is the secret store the app and the subcommands share: the OS keyring,
+// with configDir/secrets.json as the user-only fallback.
+func DefaultSecrets(configDir string) *secretstore.Store {
+	return secretstore.New(SecretService, filepath.Join(configDir, "secrets.json"))
+}
+
+// PracticeSeed is the practice tenant's seed in the app; `m365connect sandbox` uses the
+// same default, so tenant and client IDs match and a config made in the window
+// verifies against a sandbox started later (with --sandbox-info).
+const PracticeSeed = 1
+
 func (o *Options) defaults() {
 	if o.ConfigDir == "" {
-		d, err := os.UserConfigDir()
-		if err != nil {
-			d = os.TempDir()
-		}
-		o.ConfigDir = filepath.Join(d, "m365connect")
+		o.ConfigDir = DefaultConfigDir()
 	}
 	if o.Secrets == nil {
-		o.Secrets = secretstore.New("m365connect", filepath.Join(o.ConfigDir, "secrets.json"))
+		o.Secrets = DefaultSecrets(o.ConfigDir)
 	}
 	if o.OpenBrowser == nil {
 		o.OpenBrowser = graph.DefaultOpenBrowser
 	}
 	if o.StartPractice == nil {
-		o.StartPractice = func() (*emulator.Server, error) { return emulator.New(emulator.Options{}) }
+		o.StartPractice = func() (*emulator.Server, error) { return emulator.New(emulator.Options{Seed: PracticeSeed}) }
 	}
 	if o.Now == nil {
 		o.Now = time.Now

@@ -3,10 +3,52 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
+	"fmt"
 	"io"
+	"path/filepath"
+	"time"
+
+	"github.com/m365connect/m365connect/secretstore"
+	"github.com/m365connect/m365connect/ui"
+	"github.com/m365connect/m365connect/wizard"
 )
 
-// runImport is the 'import' subcommand. Not built yet: the owner of this file replaces it.
-func runImport(_ context.Context, _ []string, _, _ io.Writer) error {
-	return errors.New("not available in this build yet")
+// runImport is the 'import' subcommand: it reads a config (an export, or an older
+// version, which is migrated), refuses it whole if anything is wrong, and installs it as
+// the app's config. It says which secret is still missing from the keyring.
+func runImport(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("import", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dest := fs.String("config", filepath.Join(ui.DefaultConfigDir(), "config.json"), "where to install the config")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return fmt.Errorf("%w: m365connect import [--config DEST] FILE", errUsage)
+	}
+	c, err := wizard.Load(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	c.Locked = false // an imported config is checked in the wizard before it is locked again
+	if err := c.Save(*dest); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Imported %s into %s: %s, tenant %s, %s, %d mailbox(es).\n",
+		fs.Arg(0), *dest, wizard.CloudDisplayName(c.Cloud), c.TenantID, wizard.ModeDisplayName(c.AccessMode), len(c.Mailboxes))
+	kind := map[string]string{wizard.ModeSecret: wizard.SecretClientSecret, wizard.ModeDelegated: wizard.SecretRefreshToken}[c.AccessMode]
+	if kind != "" {
+		_, err := ui.DefaultSecrets(filepath.Dir(*dest)).Get(c.SecretKey(kind))
+		switch {
+		case errors.Is(err, secretstore.ErrNotFound):
+			fmt.Fprintf(stdout, "No %s for this connection on this computer: open the wizard to enter it (or set %s for `verify`).\n", kind, map[string]string{wizard.SecretClientSecret: envClientSecret, wizard.SecretRefreshToken: envRefreshToken}[kind])
+		case err != nil:
+			fmt.Fprintf(stdout, "The keyring could not be read (%v): the wizard will ask for the %s.\n", err, kind)
+		}
+	}
+	if w := c.ExpiryWarning(time.Now()); w != "" {
+		fmt.Fprintf(stdout, "WARNING %s\n", w)
+	}
+	return nil
 }
