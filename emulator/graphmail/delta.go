@@ -129,8 +129,10 @@ func (s *Store) serveDelta(c *call, mb *mailbox, folderKey string) {
 	}
 	sel := parseSelect(st.Select)
 	initial := st.Since == 0
-	// "Applying a $filter in delta query only returns up to 5,000 messages."
-	// (https://learn.microsoft.com/en-us/graph/delta-query-messages) — opt-in.
+	// "Applying $filter in a delta query returns only up to 5,000 messages."
+	// (https://learn.microsoft.com/en-us/graph/delta-query-messages). The page
+	// that reaches the cap carries the round's deltaLink; nothing tells the
+	// client that older messages were left out (StoreOptions.DeltaFilterCap).
 	capped := func() bool {
 		return initial && st.Ge != 0 && s.opts.DeltaFilterCap > 0 && st.Cnt >= s.opts.DeltaFilterCap
 	}

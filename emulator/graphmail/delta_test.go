@@ -243,3 +243,72 @@ func TestDeltaFilterCap(t *testing.T) {
 		t.Fatalf("unfiltered round: %d of %d", len(items), n)
 	}
 }
+
+// TestDeltaFilterCapDefault: with default options a filtered initial round
+// stops at Microsoft's documented 5,000 messages — the newest 5,000 with
+// $orderby=receivedDateTime desc — and ends with a deltaLink; a negative cap
+// turns it off. The messages left out are reachable with a plain list
+// filtered on receivedDateTime, which is how a client fills the gap.
+// https://learn.microsoft.com/en-us/graph/delta-query-messages
+func TestDeltaFilterCapDefault(t *testing.T) {
+	const n = DefaultDeltaFilterCap + 237
+	build := func(cap int) (*fixture, string) {
+		s := NewStore(StoreOptions{TenantDomain: "contoso.test", Now: func() time.Time { return testNow }, DeltaFilterCap: cap, MailboxRequestLimit: -1})
+		s.AddMailbox(Mailbox{ID: "busy", Address: "busy@contoso.test", DisplayName: "Busy"})
+		for i := range n {
+			// Two messages per minute, so equal receivedDateTimes straddle pages.
+			if _, err := s.DeliverMessage("busy", Message{Subject: "m", Received: testNow.Add(-time.Duration(i/2) * time.Minute)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return &fixture{s: s, h: s.Handler()}, "busy"
+	}
+	window := testNow.Add(-30 * 24 * time.Hour).Format(time.RFC3339)
+	start := "/v1.0/users/busy/mailFolders/inbox/messages/delta?" + url.Values{
+		"$filter": {"receivedDateTime ge " + window}, "$orderby": {"receivedDateTime desc"}, "$select": {"receivedDateTime"}}.Encode()
+
+	f, mb := build(0)
+	items, link, pages := deltaRound(t, f, &appFull, start, "Prefer", "odata.maxpagesize=300")
+	if len(items) != DefaultDeltaFilterCap || pages != (DefaultDeltaFilterCap+299)/300 {
+		t.Fatalf("capped round: %d items in %d pages, want %d", len(items), pages, DefaultDeltaFilterCap)
+	}
+	all, _ := f.s.Messages(mb, FolderInbox) // newest first
+	for i, it := range items {
+		if it["id"] != all[i].ID {
+			t.Fatalf("item %d is %v, want the %d-th newest", i, it["id"], i)
+		}
+	}
+	// The rest: list with receivedDateTime ge window and le the oldest seen.
+	oldest := all[DefaultDeltaFilterCap-1].Received
+	q := url.Values{"$filter": {"receivedDateTime ge " + window + " and receivedDateTime lt " + oldest.Add(time.Second).Format(time.RFC3339)},
+		"$orderby": {"receivedDateTime desc"}, "$top": {"1000"}, "$select": {"receivedDateTime"}}
+	seen := map[any]bool{}
+	for _, it := range items {
+		seen[it["id"]] = true
+	}
+	next := "/v1.0/users/busy/mailFolders/inbox/messages?" + q.Encode()
+	for next != "" {
+		r := f.do(t, &appFull, "GET", next, nil)
+		m := r.json(t)
+		for _, v := range m["value"].([]any) {
+			seen[v.(map[string]any)["id"]] = true
+		}
+		nl, _ := m["@odata.nextLink"].(string)
+		next = strings.TrimPrefix(nl, "https://graph.test")
+	}
+	if len(seen) != n {
+		t.Fatalf("delta + gap list saw %d of %d", len(seen), n)
+	}
+	// The deltaLink of the capped round reports later changes to any message
+	// in the window, also one the capped round left out.
+	f.s.MarkRead(mb, all[n-1].ID, true)
+	items, _, _ = deltaRound(t, f, &appFull, link)
+	if len(items) != 1 || items[0]["id"] != all[n-1].ID {
+		t.Fatalf("incremental after the capped round: %v", items)
+	}
+
+	f, _ = build(-1)
+	if items, _, _ := deltaRound(t, f, &appFull, start, "Prefer", "odata.maxpagesize=1000"); len(items) != n {
+		t.Fatalf("cap off: %d of %d", len(items), n)
+	}
+}

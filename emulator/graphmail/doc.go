@@ -26,7 +26,10 @@
 //     odata.maxpagesize (default 10). Tokens are opaque and carry the initial
 //     request's $select, $filter (receivedDateTime ge/gt) and $orderby
 //     (receivedDateTime desc). A round's window is fixed when it starts:
-//     changes made while paging show up in the next round. Moved-out and
+//     changes made while paging show up in the next round. An initial round
+//     with $filter stops after 5,000 messages (Microsoft's documented cap,
+//     StoreOptions.DeltaFilterCap) and ends with its deltaLink; later rounds
+//     report changes to every message in the filter's window. Moved-out and
 //     deleted items come back as @removed {"reason": "deleted"}.
 //     Store.ExpireDeltaTokens makes old tokens answer 410 SyncStateNotFound.
 //   - DELETE moves a message to Deleted Items (deletes it there);

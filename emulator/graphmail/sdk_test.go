@@ -451,3 +451,68 @@ func TestSDKBatch(t *testing.T) {
 		t.Fatalf("batched unknown user status %d", st)
 	}
 }
+
+// TestSDKSentDraftKeepsImmutableID follows Microsoft's recipe: create a draft
+// with Prefer: IdType="ImmutableId", send it by that id, GET the same id: it is
+// the Sent Items copy (isDraft false). The regular id changes, as on a move.
+// https://learn.microsoft.com/en-us/graph/outlook-immutable-id#immutable-id-with-sending-mail
+func TestSDKSentDraftKeepsImmutableID(t *testing.T) {
+	env := newSDKEnv(t, 5, sdkPrincipals)
+	ad := env.adapter(t, "app")
+	ctx := context.Background()
+	u0, u1 := env.users[0], env.users[1]
+	box := usersOf(ad).ByUserId(u0.ID)
+	immutable := func() *abs.RequestHeaders {
+		h := abs.NewRequestHeaders()
+		h.Add("Prefer", `IdType="ImmutableId"`)
+		return h
+	}
+
+	draft := models.NewMessage()
+	draft.SetSubject(ptr("Kept id"))
+	rcpt := models.NewRecipient()
+	ea := models.NewEmailAddress()
+	ea.SetAddress(ptr(u1.Address))
+	rcpt.SetEmailAddress(ea)
+	draft.SetToRecipients([]models.Recipientable{rcpt})
+	created, err := box.Messages().Post(ctx, draft, &users.ItemMessagesRequestBuilderPostRequestConfiguration{Headers: immutable()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	immID := *created.GetId()
+	before, err := env.store.Message(u0.ID, immID)
+	if err != nil || before.ImmutableID != immID || before.Folder != graphmail.FolderDrafts {
+		t.Fatalf("draft %+v (%v): the create response must carry the immutable id", before, err)
+	}
+	if err := box.Messages().ByMessageId(immID).Send().Post(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+
+	got, err := box.Messages().ByMessageId(immID).Get(ctx, &users.ItemMessagesMessageItemRequestBuilderGetRequestConfiguration{
+		Headers:         immutable(),
+		QueryParameters: &users.ItemMessagesMessageItemRequestBuilderGetQueryParameters{Select: []string{"subject", "isDraft", "parentFolderId"}},
+	})
+	if err != nil {
+		t.Fatalf("GET the draft's immutable id after send: %v", err)
+	}
+	sentFolder, _ := env.store.Messages(u0.ID, graphmail.FolderSentItems)
+	if *got.GetId() != immID || got.GetIsDraft() == nil || *got.GetIsDraft() || *got.GetSubject() != "Kept id" ||
+		len(sentFolder) == 0 || got.GetParentFolderId() == nil || *got.GetParentFolderId() != sentFolder[0].FolderID {
+		t.Fatalf("GET %s: id %v isDraft %v parent %v, want the Sent Items copy", immID, *got.GetId(), got.GetIsDraft(), got.GetParentFolderId())
+	}
+	after, _ := env.store.Message(u0.ID, immID)
+	if after.ImmutableID != immID || after.ID == before.ID {
+		t.Fatalf("regular id %s → %s: want a new regular id and the same immutable id", before.ID, after.ID)
+	}
+	// The old regular id is gone, as after a move; the draft left Drafts.
+	_, err = box.Messages().ByMessageId(before.ID).Get(ctx, nil)
+	odataErr(t, err, 404, "ErrorItemNotFound")
+	if drafts, _ := env.store.Messages(u0.ID, graphmail.FolderDrafts); len(drafts) != 0 {
+		t.Fatalf("%d drafts left", len(drafts))
+	}
+	// The recipient's copy is another mailbox's item with its own id.
+	inbox, _ := env.store.Messages(u1.ID, graphmail.FolderInbox)
+	if inbox[0].Subject != "Kept id" || inbox[0].ImmutableID == immID {
+		t.Fatalf("recipient copy %+v", inbox[0])
+	}
+}

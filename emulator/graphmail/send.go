@@ -79,8 +79,14 @@ func (s *Store) serveSendMail(c *call, mb *mailbox) {
 	c.noContent(http.StatusAccepted)
 }
 
-// serveSendDraft sends a draft: 202, the draft moves to Sent Items.
+// serveSendDraft sends a draft: 202, the draft moves to Sent Items. The Sent
+// Items copy keeps the draft's immutable id (its regular id changes, as on any
+// move): "Create a draft message using the Prefer: IdType="ImmutableId" header
+// and save the id ... Send the message using the ID from the previous step ...
+// Get the message using the ID from the first step. This is the copy in Sent
+// Items." (section "Immutable ID with sending mail")
 // https://learn.microsoft.com/en-us/graph/api/message-send
+// https://learn.microsoft.com/en-us/graph/outlook-immutable-id
 func (s *Store) serveSendDraft(c *call, mb *mailbox, id string) {
 	s.mu.Lock()
 	m := s.findMessage(c, mb, id)
@@ -98,7 +104,9 @@ func (s *Store) serveSendDraft(c *call, mb *mailbox, id string) {
 		return
 	}
 	s.deleteLocked(m)
-	m.regID, m.immID, m.order = "", "", 0
+	// Keep immID; a new regular id as for a move (moves feeds regularID).
+	m.regID, m.order = "", 0
+	m.moves++
 	s.submitLocked(c, mb, m, true)
 	s.mu.Unlock()
 	c.noContent(http.StatusAccepted)
@@ -169,8 +177,10 @@ func (s *Store) submitLocked(c *call, mb *mailbox, m *message, save bool) {
 	s.sent = append(s.sent, rec)
 	idx := len(s.sent) - 1
 	if save {
+		// A sent draft keeps its immutable id (m.immID set, see serveSendDraft);
+		// sendMail's message has none yet and gets a new one.
 		cp := *m
-		cp.order, cp.immID, cp.regID = 0, "", ""
+		cp.order, cp.regID = 0, ""
 		s.placeLocked(mb.wellKnown[FolderSentItems], &cp)
 	}
 	tmpl := *m

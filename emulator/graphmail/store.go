@@ -42,6 +42,11 @@ var wellKnownFolders = []struct{ name, display string }{
 	{FolderOutbox, "Outbox"},
 }
 
+// DefaultDeltaFilterCap is Microsoft's documented limit on a filtered message
+// delta round: "Applying $filter in a delta query returns only up to 5,000
+// messages." https://learn.microsoft.com/en-us/graph/delta-query-messages
+const DefaultDeltaFilterCap = 5000
+
 // Errors returned by the Go-level store methods.
 var (
 	ErrNoMailbox = errors.New("graphmail: no such mailbox")
@@ -61,9 +66,12 @@ type StoreOptions struct {
 	// minutes (Outlook service limit, default 10,000; negative disables).
 	// https://learn.microsoft.com/en-us/graph/throttling-limits#outlook-service-limits
 	MailboxRequestLimit int
-	// DeltaFilterCap, when > 0, caps how many messages a filtered initial
-	// delta round returns, as Microsoft documents (5,000). Off by default.
+	// DeltaFilterCap is how many messages an initial delta round with $filter
+	// returns at most; the round then simply ends with its deltaLink. Microsoft:
+	// "Applying $filter in a delta query returns only up to 5,000 messages."
 	// https://learn.microsoft.com/en-us/graph/delta-query-messages
+	// 0 means that documented default (DefaultDeltaFilterCap); negative turns
+	// the cap off.
 	DeltaFilterCap int
 }
 
@@ -225,6 +233,9 @@ func NewStore(opts StoreOptions) *Store {
 	}
 	if opts.MailboxRequestLimit == 0 {
 		opts.MailboxRequestLimit = 10000
+	}
+	if opts.DeltaFilterCap == 0 {
+		opts.DeltaFilterCap = DefaultDeltaFilterCap
 	}
 	return &Store{
 		opts:      opts,
