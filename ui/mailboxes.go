@@ -216,4 +216,5 @@ func (s *mailboxesScreen) render() {
 		s.chosen.Add(container.NewBorder(nil, nil, container.NewHBox(icon, widget.NewLabel(name+" ("+m.Kind+")")), remove, st))
 	}
 	s.chosen.Refresh()
+	s.z.refresh()
 }

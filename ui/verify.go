@@ -29,7 +29,7 @@ type verifyScreen struct {
 
 func newVerifyScreen(z *Wizard) *verifyScreen {
 	s := &verifyScreen{z: z}
-	s.run = widget.NewButtonWithIcon("Run the checks", theme.MediaPlayIcon(), s.start)
+	s.run = widget.NewButtonWithIcon("Run every check", theme.MediaPlayIcon(), s.start)
 	s.run.Importance = widget.HighImportance
 	s.cancel = widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), func() {
 		if s.stop != nil {
@@ -51,7 +51,6 @@ func (s *verifyScreen) enter() {
 		s.rows.Objects = nil
 		s.rows.Refresh()
 		s.progress.SetValue(0)
-		s.run.SetText("Run the checks")
 	}
 }
 
@@ -107,13 +106,12 @@ func (s *verifyScreen) start() {
 				s.progress.SetValue(float64(done) / float64(total))
 				s.status.SetText(fmt.Sprintf("%d of %d checks done…", done, total))
 				s.rows.Add(s.row(r))
-				s.rows.Refresh()
+				s.z.refresh()
 			})
 		})
 		z.do(func() {
 			s.stop = nil
 			s.run.Enable()
-			s.run.SetText("Run the checks again")
 			s.cancel.Hide()
 			if err != nil {
 				s.status.SetText("The checks could not start: " + AdviceText(graph.AdviceFor(err)))

@@ -260,8 +260,12 @@ func (z *Wizard) show() {
 	z.refresh()
 }
 
-// refresh re-checks the Next guard after a value changed.
+// refresh re-checks the Next guard after a value changed, and lays the current screen
+// out again (a wrapped label that got longer needs more height).
 func (z *Wizard) refresh() {
+	if c, ok := z.screens[z.flow.Current().ID].object().(*fyne.Container); ok {
+		c.Refresh()
+	}
 	if z.flow.IsFirst() {
 		z.back.Disable()
 	} else {
