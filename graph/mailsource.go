@@ -25,14 +25,19 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 )
 
-// MailSourceRequest asks for one delta page; same field list as mailsync.PageRequest.
+// MailSourceRequest asks for one delta page, or with Before set one list page; same field
+// list as mailsync.PageRequest.
 type MailSourceRequest struct {
 	Mailbox     string    // user id or UPN
 	Folder      string    // folder id or well-known name
 	Link        string    // nextLink or deltaLink; empty starts a new round
 	WindowStart time.Time // with an empty Link: $filter=receivedDateTime ge WindowStart
-	PageSize    int       // Prefer: odata.maxpagesize
+	PageSize    int       // Prefer: odata.maxpagesize (delta), $top (list)
 	Body        string    // "preview", "text" or "html"
+	// Before, when non-zero, asks for a page of the plain message list (not delta) of
+	// messages received in [WindowStart, Before), newest first: the sync engine's gap
+	// fill beyond the 5,000-message cap of filtered delta (see ListPageURL).
+	Before time.Time
 }
 
 // MailSourceMessage is one message or removal; same field list as mailsync.Message.
@@ -54,7 +59,8 @@ type MailSourceMessage struct {
 	FlagStatus        string
 }
 
-// MailSourcePage is one delta page.
+// MailSourcePage is one delta page (exactly one of NextLink, DeltaLink) or list page
+// (a NextLink except on the last page, never a DeltaLink).
 type MailSourcePage struct {
 	Messages  []MailSourceMessage
 	NextLink  string
@@ -148,19 +154,56 @@ func (c *MailSourceClient) DeltaPageURL(req MailSourceRequest) string {
 
 func mailSourceEscape(s string) string { return strings.ReplaceAll(url.QueryEscape(s), "+", "%20") }
 
+// ListPageURL is the first URL of a gap-fill list: the folder's messages received in
+// [WindowStart, Before), newest first, $top=PageSize, $select of the stored fields.
+// "Applying $filter in a delta query returns only up to 5,000 messages"
+// (https://learn.microsoft.com/en-us/graph/delta-query-messages), so the engine lists what
+// a capped first round left out. List paging: "The default page size is 10 messages. Use
+// $top to customize the page size, within the range of 1 and 1000"; follow
+// @odata.nextLink as given (it carries $skip). With $filter and $orderby together the
+// $orderby property must also appear in $filter, first, or Graph answers 400
+// InefficientFilter (https://learn.microsoft.com/en-us/graph/api/user-list-messages,
+// https://learn.microsoft.com/en-us/graph/api/mailfolder-list-messages).
+func (c *MailSourceClient) ListPageURL(req MailSourceRequest) string {
+	sel := mailSourceSelect
+	if req.Body == "text" || req.Body == "html" {
+		sel += ",body"
+	}
+	top := 10 // Graph's default page size for messages
+	if req.PageSize > 0 {
+		top = min(req.PageSize, 1000)
+	}
+	const f = "2006-01-02T15:04:05Z"
+	q := "$select=" + sel +
+		"&$filter=" + mailSourceEscape("receivedDateTime ge "+req.WindowStart.UTC().Format(f)+" and receivedDateTime lt "+req.Before.UTC().Format(f)) +
+		"&$orderby=" + mailSourceEscape("receivedDateTime desc") +
+		"&$top=" + strconv.Itoa(top)
+	return c.base + "/users/" + url.PathEscape(req.Mailbox) + "/mailFolders/" + url.PathEscape(req.Folder) + "/messages?" + q
+}
+
 // DeltaPage fetches one page: req.Link when set (a nextLink or deltaLink exactly as
-// Graph gave it), else the round's first URL. It does not retry.
+// Graph gave it), else the round's first URL. With req.Before set it fetches a page of
+// the gap-fill list instead (ListPageURL, then its nextLinks). It does not retry.
 func (c *MailSourceClient) DeltaPage(ctx context.Context, req MailSourceRequest) (MailSourcePage, error) {
+	list := !req.Before.IsZero()
 	u := req.Link
 	if u == "" {
-		u = c.DeltaPageURL(req)
+		if list {
+			u = c.ListPageURL(req)
+		} else {
+			u = c.DeltaPageURL(req)
+		}
 	}
 	op := "GET /users/{id}/mailFolders/" + req.Folder + "/messages/delta"
+	if list {
+		op = "GET /users/{id}/mailFolders/" + req.Folder + "/messages"
+	}
 	// Prefer values (https://learn.microsoft.com/en-us/graph/delta-query-messages,
 	// https://learn.microsoft.com/en-us/graph/outlook-immutable-id,
 	// https://learn.microsoft.com/en-us/graph/api/user-list-messages#request-headers).
+	// A list's page size is its $top.
 	prefer := []string{`IdType="ImmutableId"`}
-	if req.PageSize > 0 {
+	if req.PageSize > 0 && !list {
 		prefer = append(prefer, "odata.maxpagesize="+strconv.Itoa(req.PageSize))
 	}
 	if req.Body == "text" {
@@ -172,7 +215,7 @@ func (c *MailSourceClient) DeltaPage(ctx context.Context, req MailSourceRequest)
 	}
 	defer cancel()
 	defer resp.Body.Close()
-	page, err := mailSourceDecodePage(resp.Body, req.PageSize)
+	page, err := mailSourceDecodePage(resp.Body, req.PageSize, list)
 	if err != nil {
 		return MailSourcePage{}, &MailSourceError{Op: op, Status: resp.StatusCode, Code: "InvalidResponse", Message: err.Error()}
 	}
@@ -356,8 +399,9 @@ func mailSourceRecipients(rs []mailSourceWireRecipient) []string {
 }
 
 // mailSourceDecodePage walks the page object token by token and decodes "value" one element
-// at a time, so at most one message's raw JSON is buffered.
-func mailSourceDecodePage(r io.Reader, sizeHint int) (MailSourcePage, error) {
+// at a time, so at most one message's raw JSON is buffered. A delta page must carry exactly
+// one of nextLink and deltaLink; a list page (list) no deltaLink.
+func mailSourceDecodePage(r io.Reader, sizeHint int, list bool) (MailSourcePage, error) {
 	var page MailSourcePage
 	dec := json.NewDecoder(r)
 	if err := mailSourceExpectDelim(dec, '{'); err != nil {
@@ -403,7 +447,11 @@ func mailSourceDecodePage(r io.Reader, sizeHint int) (MailSourcePage, error) {
 	if err := mailSourceExpectDelim(dec, '}'); err != nil {
 		return page, err
 	}
-	if (page.NextLink == "") == (page.DeltaLink == "") {
+	if list {
+		if page.DeltaLink != "" {
+			return page, errors.New("message list page has an @odata.deltaLink")
+		}
+	} else if (page.NextLink == "") == (page.DeltaLink == "") {
 		return page, errors.New("delta page has neither or both of @odata.nextLink and @odata.deltaLink")
 	}
 	return page, nil

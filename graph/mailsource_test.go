@@ -166,7 +166,7 @@ func TestMailSourceDecodeRejectsBadPages(t *testing.T) {
 		`[1,2]`,
 		`{"value":[`,
 	} {
-		if _, err := mailSourceDecodePage(strings.NewReader(body), 10); err == nil {
+		if _, err := mailSourceDecodePage(strings.NewReader(body), 10, false); err == nil {
 			t.Errorf("%s: want an error", body)
 		}
 	}
@@ -180,5 +180,65 @@ func TestMailSourceNetworkErrorHidesURL(t *testing.T) {
 	_, err := c.DeltaPage(context.Background(), MailSourceRequest{Folder: "inbox", Link: srv.URL + "/x?$deltatoken=TOKENVALUE"})
 	if err == nil || strings.Contains(err.Error(), "TOKENVALUE") {
 		t.Fatalf("err %v", err)
+	}
+}
+
+// TestMailSourceListPage: with Before set the client lists the folder's messages in
+// [WindowStart, Before) newest first (the sync engine's gap fill beyond filtered delta's
+// 5,000-message cap), follows the list's nextLink verbatim, and accepts a last page
+// without any link — but never a deltaLink.
+func TestMailSourceListPage(t *testing.T) {
+	var got []*http.Request
+	pages := []string{
+		`{"value":[{"id":"AAkA1","receivedDateTime":"2026-02-01T10:00:00Z","subject":"a"}],"@odata.nextLink":"LINK?$skip=1"}`,
+		`{"@odata.context":"x","value":[{"id":"AAkA2","receivedDateTime":"2026-02-01T09:00:00Z"}]}`,
+		`{"value":[],"@odata.deltaLink":"https://graph.test/x?$deltatoken=1"}`,
+	}
+	var srvURL string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = append(got, r)
+		fmt.Fprint(w, strings.ReplaceAll(pages[len(got)-1], "LINK", srvURL+"/v1.0/users/u/mailFolders/inbox/messages"))
+	}))
+	defer srv.Close()
+	srvURL = srv.URL
+	cred := &mailSourceCountingCred{ttl: time.Hour, now: time.Now}
+	c := NewMailSourceClient(srv.URL+"/v1.0", srv.Client(), cred, "https://graph.microsoft.com/.default")
+	req := MailSourceRequest{Mailbox: "u", Folder: "inbox", PageSize: 5000, Body: "text",
+		WindowStart: time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC), Before: time.Date(2026, 2, 1, 10, 0, 1, 0, time.UTC)}
+	p, err := c.DeltaPage(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r0 := got[0]
+	q := r0.URL.Query()
+	if r0.URL.Path != "/v1.0/users/u/mailFolders/inbox/messages" ||
+		q.Get("$filter") != "receivedDateTime ge 2026-01-02T00:00:00Z and receivedDateTime lt 2026-02-01T10:00:01Z" ||
+		q.Get("$orderby") != "receivedDateTime desc" || q.Get("$top") != "1000" || !strings.HasSuffix(q.Get("$select"), ",body") {
+		t.Fatalf("first list request %s ? %v", r0.URL.Path, q)
+	}
+	if strings.Contains(r0.URL.RawQuery, "+") {
+		t.Errorf("spaces sent as '+': %s", r0.URL.RawQuery)
+	}
+	prefer := strings.Join(r0.Header.Values("Prefer"), ",")
+	if !strings.Contains(prefer, `IdType="ImmutableId"`) || strings.Contains(prefer, "maxpagesize") || !strings.Contains(prefer, `outlook.body-content-type="text"`) {
+		t.Errorf("Prefer %q", prefer)
+	}
+	if len(p.Messages) != 1 || p.Messages[0].ID != "AAkA1" || !strings.HasSuffix(p.NextLink, "/messages?$skip=1") || p.DeltaLink != "" {
+		t.Fatalf("page 1 %+v", p)
+	}
+	req.Link = p.NextLink
+	p, err = c.DeltaPage(context.Background(), req)
+	if err != nil || len(p.Messages) != 1 || p.NextLink != "" || p.DeltaLink != "" {
+		t.Fatalf("last list page %+v %v", p, err)
+	}
+	if got[1].URL.RequestURI() != "/v1.0/users/u/mailFolders/inbox/messages?$skip=1" {
+		t.Fatalf("nextLink not followed verbatim: %s", got[1].URL.RequestURI())
+	}
+	if _, err := c.DeltaPage(context.Background(), req); err == nil {
+		t.Fatal("a list page with a deltaLink must be refused")
+	}
+	// Without Before the same client still speaks delta.
+	if u := c.DeltaPageURL(MailSourceRequest{Mailbox: "u", Folder: "inbox"}); !strings.Contains(u, "/messages/delta?") {
+		t.Fatalf("delta URL %s", u)
 	}
 }

@@ -384,7 +384,20 @@ func (e *Engine) folderRound(ctx context.Context, r *mailboxRun, folder string) 
 			link = st.DeltaLink
 		}
 		req := PageRequest{Mailbox: mb, Folder: folder, Link: link, WindowStart: st.WindowStart, PageSize: e.opts.PageSize, Body: e.opts.Body}
+		gap := !st.GapBefore.IsZero()
+		if gap {
+			// The delta pages of this round may have been cut at Graph's cap: list the
+			// older rest of the window (see PageRequest.Before).
+			req.Link, req.Before = st.GapLink, st.GapBefore
+		}
 		page, err := e.fetch(ctx, r, folder, req)
+		if err == nil && gap && page.DeltaLink != "" {
+			// A Source that ignores Before answered with delta: storing that would lose the
+			// gap silently.
+			err = errors.New("the mail source answered a list request (PageRequest.Before) with a delta page; it must support list pages")
+			e.update(mb, folder, func(_ *MailboxStatus, fs *FolderStatus) { fs.State, fs.LastError = StateError, err.Error() })
+			return fmt.Errorf("folder %s: %w", folder, err)
+		}
 		if err != nil {
 			if kind, _ := Classify(err); kind == KindSyncReset && resets < 2 {
 				// The token expired: start again from the window; upserts by immutable id
@@ -406,11 +419,17 @@ func (e *Engine) folderRound(ctx context.Context, r *mailboxRun, folder string) 
 			})
 			return fmt.Errorf("folder %s: %w", folder, err)
 		}
+		st.GapFillAt = int64(max(e.opts.DeltaCap, 0))
+		prevPhase := st.Phase
 		next, res, err := e.store.ApplyPage(ctx, st, page)
 		if err != nil {
 			return fmt.Errorf("folder %s: %w", folder, err)
 		}
 		st = next
+		if st.Phase == PhaseGapFill && prevPhase != PhaseGapFill {
+			e.logf(mb, folder, "info", "gap-fill", fmt.Sprintf("first round returned %d messages (Graph's filtered delta cap is %d): listing the rest of the window before %s",
+				st.RoundCount, e.opts.DeltaCap, st.GapBefore.Format(time.RFC3339)))
+		}
 		fetched += int64(len(page.Messages))
 		count += int64(res.Upserted) - int64(res.Removed) - int64(res.Swept)
 		if res.Upserted > 0 || res.Removed > 0 || res.Swept > 0 {
@@ -426,11 +445,11 @@ func (e *Engine) folderRound(ctx context.Context, r *mailboxRun, folder string) 
 			if elapsed > 0 {
 				fs.Rate = float64(fetched) / elapsed
 			}
-			if st.NextLink == "" {
+			if st.roundDone() {
 				fs.State, fs.LastSync = StateDone, e.opts.Now()
 			}
 		})
-		if st.NextLink == "" {
+		if st.roundDone() {
 			return nil
 		}
 	}

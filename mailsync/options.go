@@ -31,6 +31,12 @@ const (
 	MaxRequestsPerMailbox = 4
 	DefaultMailboxes      = 4
 	DefaultMaxAttempts    = 8
+	// DefaultDeltaCap is Microsoft's limit on a delta round with $filter: "Applying
+	// $filter in a delta query returns only up to 5,000 messages."
+	// (https://learn.microsoft.com/en-us/graph/delta-query-messages). The cut is silent —
+	// the round just ends with its deltaLink — so a first round that returned this many
+	// messages is followed by a gap fill that lists the rest of the window.
+	DefaultDeltaCap = 5000
 )
 
 // DefaultFolders are synced when Options.Folders is empty (Graph well-known names,
@@ -57,6 +63,10 @@ type Options struct {
 	MaxRequests   int           `json:"maxRequests,omitempty"`   // per mailbox, default and at most 4
 	MaxAttempts   int           `json:"maxAttempts,omitempty"`   // tries per page before the folder fails, default 8
 	EstimateTotal bool          `json:"estimateTotal,omitempty"` // ask the folder's totalItemCount for progress (one request per folder)
+	// DeltaCap: a first (full) round whose delta pages return at least this many messages
+	// is taken as cut short by Graph's cap and followed by the gap fill. Default
+	// DefaultDeltaCap; negative never gap-fills (only for a source known not to cap).
+	DeltaCap int `json:"deltaCap,omitempty"`
 
 	// Now, Sleep and Jitter are for tests: clock, sleeper (must return ctx.Err() when
 	// ctx ends) and a source of [0,1) for backoff jitter.
@@ -97,6 +107,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.MaxAttempts <= 0 {
 		o.MaxAttempts = DefaultMaxAttempts
+	}
+	if o.DeltaCap == 0 {
+		o.DeltaCap = DefaultDeltaCap
 	}
 	if o.Now == nil {
 		o.Now = time.Now

@@ -27,26 +27,37 @@ type Message struct {
 	FlagStatus        string // flag.flagStatus: notFlagged, flagged, complete
 }
 
-// PageRequest asks a Source for one delta page of one folder. graph.MailSourceRequest has
-// the same field list.
+// PageRequest asks a Source for one delta page of one folder, or — with Before set — one
+// page of the gap fill's plain message list. graph.MailSourceRequest has the same field
+// list.
 type PageRequest struct {
 	Mailbox     string    // user id or UPN
 	Folder      string    // folder id or well-known name (inbox, sentitems, ...)
-	Link        string    // nextLink or deltaLink to follow; empty starts a new round
+	Link        string    // nextLink or deltaLink to follow; empty starts a new round (or list)
 	WindowStart time.Time // with an empty Link: only messages received at or after this
-	PageSize    int       // Prefer: odata.maxpagesize
+	PageSize    int       // Prefer: odata.maxpagesize (delta) or $top (list)
 	Body        string    // BodyPreview, BodyText or BodyHTML
+	// Before, when non-zero, asks for a list page instead of delta: GET
+	// .../mailFolders/{folder}/messages with $filter=receivedDateTime ge WindowStart and
+	// receivedDateTime lt Before, $orderby=receivedDateTime desc, $top=PageSize and
+	// Prefer: IdType="ImmutableId" (Link, when set, is that list's nextLink). The engine
+	// uses it to fill what a filtered delta round leaves out beyond Graph's 5,000-message
+	// cap (https://learn.microsoft.com/en-us/graph/delta-query-messages). Such a page has
+	// a NextLink, or no link at all on the last page; never a DeltaLink.
+	Before time.Time
 }
 
 // Page is one delta page: messages (and removals) plus exactly one of NextLink or
-// DeltaLink.
+// DeltaLink. A list page (PageRequest.Before) has a NextLink or, when it is the last, no
+// link.
 type Page struct {
 	Messages  []Message
 	NextLink  string
 	DeltaLink string
 }
 
-// Source fetches delta pages. It must not retry on its own: the engine owns retries and
+// Source fetches delta pages and, for the gap fill, list pages (PageRequest.Before). It
+// must not retry on its own: the engine owns retries and
 // throttling. Errors should expose HTTPStatus() int, GraphCode() string and, for 429/503,
 // RetryAfter() (time.Duration, bool), see [Classify].
 type Source interface {

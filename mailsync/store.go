@@ -20,6 +20,9 @@ type Phase string
 const (
 	// PhaseBackfill: the first round (or a resync round) is still paging through the window.
 	PhaseBackfill Phase = "backfill"
+	// PhaseGapFill: the first round's delta may have been cut at Graph's 5,000-message cap
+	// for filtered delta; the older rest of the window is being listed page by page.
+	PhaseGapFill Phase = "gapfill"
 	// PhaseIncremental: a deltaLink is stored; later rounds fetch only changes.
 	PhaseIncremental Phase = "incremental"
 )
@@ -35,6 +38,27 @@ type FolderState struct {
 	Generation  int64     // bumped by each full (from scratch) round; rows carry the generation that last saw them
 	FullRound   bool      // the round in progress started from scratch (its end sweeps stale rows)
 	Total       int64     // estimated total (folder's totalItemCount), 0 when unknown
+
+	// RoundCount and RoundOldest count the messages the delta pages of the current full
+	// round returned and the oldest receivedDateTime among them.
+	RoundCount  int64
+	RoundOldest time.Time
+	// GapBefore is non-zero during the gap fill (PhaseGapFill): messages received in
+	// [WindowStart, GapBefore) are listed newest first; GapLink is the list's nextLink
+	// (empty for its first page). The deltaLink is already stored.
+	GapBefore time.Time
+	GapLink   string
+
+	// GapFillAt is not stored: the engine sets it (Options.DeltaCap). A full round whose
+	// delta pages returned at least this many messages may have been capped, so its
+	// deltaLink page starts the gap fill instead of ending the round. 0 never gap-fills.
+	GapFillAt int64
+}
+
+// roundDone reports whether the folder's round has finished: no nextLink and no gap fill
+// pending (the deltaLink is stored).
+func (st FolderState) roundDone() bool {
+	return st.NextLink == "" && st.GapBefore.IsZero()
 }
 
 // PageResult counts what one applied page changed.
@@ -55,7 +79,10 @@ type Store interface {
 	// ApplyPage writes one page's messages and removals and the folder's new links in one
 	// transaction. When the page carries the round's deltaLink and the round was a full
 	// one, rows of older generations inside the window are swept (they were deleted
-	// while the delta token was lost).
+	// while the delta token was lost) — unless the round returned st.GapFillAt messages
+	// or more: then the deltaLink is stored and the gap fill begins (GapBefore), and the
+	// sweep waits for the gap fill's last page. During the gap fill (st.GapBefore set)
+	// the page is a list page: its NextLink becomes GapLink; the last one ends the round.
 	ApplyPage(ctx context.Context, st FolderState, page Page) (FolderState, PageResult, error)
 	// SetTotal stores the estimated total for progress.
 	SetTotal(ctx context.Context, mailbox, folder string, total int64) error
@@ -130,6 +157,38 @@ var migrations = [...]string{
 		event TEXT NOT NULL,
 		detail TEXT NOT NULL DEFAULT ''
 	);`,
+	// 2: the gap-fill phase (filtered delta returns at most 5,000 messages,
+	// https://learn.microsoft.com/en-us/graph/delta-query-messages). SQLite cannot alter a
+	// CHECK constraint, so delta_state is rebuilt. A full round in progress gets its count
+	// and oldest message from the rows it has written so far.
+	`CREATE TABLE delta_state_v2 (
+		mailbox_id TEXT NOT NULL,
+		folder_id TEXT NOT NULL,
+		phase TEXT NOT NULL CHECK (phase IN ('backfill','gapfill','incremental')),
+		next_link TEXT NOT NULL DEFAULT '',
+		delta_link TEXT NOT NULL DEFAULT '',
+		window_start TEXT NOT NULL DEFAULT '',
+		generation INTEGER NOT NULL DEFAULT 0,
+		full_round INTEGER NOT NULL DEFAULT 0,
+		round_count INTEGER NOT NULL DEFAULT 0,
+		round_oldest TEXT NOT NULL DEFAULT '',
+		gap_before TEXT NOT NULL DEFAULT '',
+		gap_link TEXT NOT NULL DEFAULT '',
+		updated_at TEXT NOT NULL,
+		PRIMARY KEY (mailbox_id, folder_id),
+		FOREIGN KEY (mailbox_id, folder_id) REFERENCES folders(mailbox_id, folder_id)
+	);
+	INSERT INTO delta_state_v2(mailbox_id, folder_id, phase, next_link, delta_link, window_start, generation,
+		full_round, round_count, round_oldest, updated_at)
+	SELECT d.mailbox_id, d.folder_id, d.phase, d.next_link, d.delta_link, d.window_start, d.generation, d.full_round,
+		CASE WHEN d.full_round <> 0 THEN (SELECT COUNT(*) FROM messages m WHERE m.mailbox_id=d.mailbox_id
+			AND m.folder_id=d.folder_id AND m.sync_gen=d.generation) ELSE 0 END,
+		CASE WHEN d.full_round <> 0 THEN COALESCE((SELECT MIN(received_at) FROM messages m WHERE m.mailbox_id=d.mailbox_id
+			AND m.folder_id=d.folder_id AND m.sync_gen=d.generation), '') ELSE '' END,
+		d.updated_at
+	FROM delta_state d;
+	DROP TABLE delta_state;
+	ALTER TABLE delta_state_v2 RENAME TO delta_state;`,
 }
 
 // SQLiteStore is the single-file SQLite implementation of Store (modernc.org/sqlite, no
@@ -252,12 +311,14 @@ func (s *SQLiteStore) EnsureMailbox(ctx context.Context, id, address string) err
 // Folder implements Store.
 func (s *SQLiteStore) Folder(ctx context.Context, mailbox, folder string) (FolderState, error) {
 	st := FolderState{Mailbox: mailbox, Folder: folder, Phase: PhaseBackfill}
-	var win string
+	var win, oldest, gap string
 	var full int
-	err := s.db.QueryRowContext(ctx, `SELECT d.phase, d.next_link, d.delta_link, d.window_start, d.generation, d.full_round, f.total
+	err := s.db.QueryRowContext(ctx, `SELECT d.phase, d.next_link, d.delta_link, d.window_start, d.generation, d.full_round,
+		d.round_count, d.round_oldest, d.gap_before, d.gap_link, f.total
 		FROM delta_state d JOIN folders f USING (mailbox_id, folder_id)
 		WHERE d.mailbox_id=? AND d.folder_id=?`, mailbox, folder).
-		Scan(&st.Phase, &st.NextLink, &st.DeltaLink, &win, &st.Generation, &full, &st.Total)
+		Scan(&st.Phase, &st.NextLink, &st.DeltaLink, &win, &st.Generation, &full,
+			&st.RoundCount, &oldest, &gap, &st.GapLink, &st.Total)
 	if errors.Is(err, sql.ErrNoRows) {
 		return st, nil
 	}
@@ -265,10 +326,25 @@ func (s *SQLiteStore) Folder(ctx context.Context, mailbox, folder string) (Folde
 		return st, fmt.Errorf("load folder state: %w", err)
 	}
 	st.FullRound = full != 0
-	if win != "" {
-		st.WindowStart, _ = time.Parse(timeFormat, win)
-	}
+	st.WindowStart = parseStamp(win)
+	st.RoundOldest = parseStamp(oldest)
+	st.GapBefore = parseStamp(gap)
 	return st, nil
+}
+
+func parseStamp(v string) time.Time {
+	if v == "" {
+		return time.Time{}
+	}
+	t, _ := time.Parse(timeFormat, v)
+	return t
+}
+
+func formatStamp(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(timeFormat)
 }
 
 // StartFullRound implements Store.
@@ -310,20 +386,19 @@ func (s *SQLiteStore) ensureFolder(ctx context.Context, tx *sql.Tx, mailbox, fol
 }
 
 func (s *SQLiteStore) saveState(ctx context.Context, tx *sql.Tx, st FolderState) error {
-	win := ""
-	if !st.WindowStart.IsZero() {
-		win = st.WindowStart.UTC().Format(timeFormat)
-	}
 	full := 0
 	if st.FullRound {
 		full = 1
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO delta_state(mailbox_id, folder_id, phase, next_link, delta_link, window_start, generation, full_round, updated_at)
-		VALUES(?,?,?,?,?,?,?,?,?)
+	_, err := tx.ExecContext(ctx, `INSERT INTO delta_state(mailbox_id, folder_id, phase, next_link, delta_link, window_start,
+		generation, full_round, round_count, round_oldest, gap_before, gap_link, updated_at)
+		VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)
 		ON CONFLICT(mailbox_id, folder_id) DO UPDATE SET phase=excluded.phase, next_link=excluded.next_link,
 		delta_link=excluded.delta_link, window_start=excluded.window_start, generation=excluded.generation,
-		full_round=excluded.full_round, updated_at=excluded.updated_at`,
-		st.Mailbox, st.Folder, string(st.Phase), st.NextLink, st.DeltaLink, win, st.Generation, full, s.stamp())
+		full_round=excluded.full_round, round_count=excluded.round_count, round_oldest=excluded.round_oldest,
+		gap_before=excluded.gap_before, gap_link=excluded.gap_link, updated_at=excluded.updated_at`,
+		st.Mailbox, st.Folder, string(st.Phase), st.NextLink, st.DeltaLink, formatStamp(st.WindowStart), st.Generation, full,
+		st.RoundCount, formatStamp(st.RoundOldest), formatStamp(st.GapBefore), st.GapLink, s.stamp())
 	if err != nil {
 		return fmt.Errorf("save delta state: %w", err)
 	}
@@ -361,6 +436,8 @@ func (s *SQLiteStore) ApplyPage(ctx context.Context, st FolderState, page Page) 
 		return st, res, fmt.Errorf("apply page: %w", err)
 	}
 	defer del.Close()
+	gap := !st.GapBefore.IsZero()
+	next := st
 	for i := range page.Messages {
 		m := &page.Messages[i]
 		if m.ID == "" {
@@ -389,12 +466,35 @@ func (s *SQLiteStore) ApplyPage(ctx context.Context, st FolderState, page Page) 
 			return st, res, fmt.Errorf("store message: %w", err)
 		}
 		res.Upserted++
+		if st.FullRound && !gap {
+			next.RoundCount++
+			if rt := m.ReceivedDateTime.UTC().Truncate(time.Second); next.RoundOldest.IsZero() || rt.Before(next.RoundOldest) {
+				next.RoundOldest = rt
+			}
+		}
 	}
-	next := st
-	next.NextLink = page.NextLink
-	next.DeltaLink = ""
-	if page.NextLink == "" {
-		next.DeltaLink = page.DeltaLink
+	finish := false
+	switch {
+	case gap:
+		// A list page of the gap fill: its nextLink continues the list; the deltaLink
+		// stored when the delta pages ended stays.
+		next.GapLink = page.NextLink
+		finish = page.NextLink == ""
+	case page.NextLink != "":
+		next.NextLink, next.DeltaLink = page.NextLink, ""
+	default:
+		next.NextLink, next.DeltaLink = "", page.DeltaLink
+		if st.FullRound && st.GapFillAt > 0 && next.RoundCount >= st.GapFillAt && !next.RoundOldest.IsZero() {
+			// The delta pages may have stopped at Graph's cap: list the rest of the
+			// window, up to and including the oldest second seen (equal receivedDateTimes
+			// may straddle the cut; upserts make the overlap harmless).
+			next.Phase = PhaseGapFill
+			next.GapBefore, next.GapLink = next.RoundOldest.Add(time.Second), ""
+		} else {
+			finish = true
+		}
+	}
+	if finish {
 		if st.FullRound {
 			r, err := tx.ExecContext(ctx, `DELETE FROM messages WHERE mailbox_id=? AND folder_id=? AND sync_gen<? AND received_at>=?`,
 				st.Mailbox, st.Folder, st.Generation, st.WindowStart.UTC().Format(timeFormat))
@@ -406,6 +506,7 @@ func (s *SQLiteStore) ApplyPage(ctx context.Context, st FolderState, page Page) 
 		}
 		next.FullRound = false
 		next.Phase = PhaseIncremental
+		next.RoundCount, next.RoundOldest, next.GapBefore, next.GapLink = 0, time.Time{}, time.Time{}, ""
 	}
 	if err := s.saveState(ctx, tx, next); err != nil {
 		return st, res, err
