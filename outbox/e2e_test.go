@@ -107,7 +107,10 @@ func child() int {
 	e, err := ob.NewEngine(outbox.EngineOptions{Graph: adapter{c}, LeaseTTL: 300 * time.Millisecond,
 		Hook: func(step string) {
 			if step == killAt {
-				syscall.Kill(os.Getpid(), syscall.SIGKILL)
+				// Die at once, no deferred cleanup: SIGKILL on Unix, TerminateProcess on Windows.
+				if self, err := os.FindProcess(os.Getpid()); err == nil {
+					self.Kill()
+				}
 				select {}
 			}
 		}})
