@@ -51,6 +51,10 @@ type fakeSource struct {
 	maxIn    map[string]int
 	delay    time.Duration
 	requests []PageRequest
+	// deltaCap, when > 0, ends a filtered full round after that many messages with its
+	// deltaLink, as Graph does at 5,000; ignoreBefore answers list requests with delta.
+	deltaCap     int
+	ignoreBefore bool
 }
 
 func newFake() *fakeSource {
@@ -119,6 +123,9 @@ func (f *fakeSource) DeltaPage(ctx context.Context, req PageRequest) (Page, erro
 		return Page{}, q[0]
 	}
 	ff := f.folder(req.Mailbox, req.Folder)
+	if !req.Before.IsZero() && !f.ignoreBefore {
+		return f.listPage(ff, req), nil
+	}
 	// Links: "next|<fromSeq>|<snapshotSeq>|<offset>|<windowUnix>" or "delta|<seq>|<windowUnix>".
 	if req.Link == "" {
 		return f.fullPage(ff, req, f.seq, 0, req.WindowStart), nil
@@ -172,11 +179,40 @@ func (f *fakeSource) fullPage(ff *fakeFolder, req PageRequest, snap, off int, wi
 		return cmp.Or(b.ReceivedDateTime.Compare(a.ReceivedDateTime), strings.Compare(a.ID, b.ID))
 	})
 	end := min(off+req.PageSize, len(all))
+	capped := false
+	if f.deltaCap > 0 && !window.IsZero() && end >= f.deltaCap {
+		end, capped = f.deltaCap, true
+	}
 	p := Page{Messages: slices.Clone(all[off:end])}
-	if end < len(all) {
+	if end < len(all) && !capped {
 		p.NextLink = fmt.Sprintf("next|%d|%d|%d|%d", f.seq, snap, end, window.Unix())
 	} else {
 		p.DeltaLink = fmt.Sprintf("delta|%d|%d", snap, window.Unix())
+	}
+	return p
+}
+
+// listPage serves the gap fill's list: messages received in [WindowStart, Before), newest
+// first, links "list|<offset>", no link on the last page.
+func (f *fakeSource) listPage(ff *fakeFolder, req PageRequest) Page {
+	var all []Message
+	for _, m := range ff.msgs {
+		if !m.ReceivedDateTime.Before(req.WindowStart) && m.ReceivedDateTime.Before(req.Before) {
+			all = append(all, m)
+		}
+	}
+	slices.SortFunc(all, func(a, b Message) int {
+		return cmp.Or(b.ReceivedDateTime.Compare(a.ReceivedDateTime), strings.Compare(a.ID, b.ID))
+	})
+	off := 0
+	if req.Link != "" {
+		off, _ = strconv.Atoi(strings.TrimPrefix(req.Link, "list|"))
+	}
+	off = min(off, len(all))
+	end := min(off+req.PageSize, len(all))
+	p := Page{Messages: slices.Clone(all[off:end])}
+	if end < len(all) {
+		p.NextLink = fmt.Sprintf("list|%d", end)
 	}
 	return p
 }
