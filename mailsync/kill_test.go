@@ -23,6 +23,7 @@ type childParams struct {
 	Mailboxes []mailsync.Mailbox
 	PageSize  int
 	NowUnix   int64
+	Folders   []string // default inbox, sentitems
 }
 
 const childEnv = "MAILSYNC_KILL_CHILD"
@@ -49,14 +50,14 @@ func TestKillChild(t *testing.T) {
 	var mu sync.Mutex
 	last := map[string]int64{}
 	opts := mailsync.Options{Mailboxes: p.Mailboxes, Once: true, PageSize: p.PageSize, StorePath: p.StorePath,
-		Now: func() time.Time { return now }}
+		Now: func() time.Time { return now }, Folders: p.Folders}
 	err = mailsync.Run(context.Background(), opts, tn.source(), func(pr mailsync.Progress) {
 		mu.Lock()
 		defer mu.Unlock()
 		k := pr.Mailbox + "/" + pr.Folder
 		if pr.Pages > last[k] {
 			last[k] = pr.Pages
-			fmt.Println("PAGE", k, pr.Pages)
+			fmt.Println("PAGE", k, pr.Pages, pr.Phase)
 		}
 	})
 	mustOK(t, err)
