@@ -15,31 +15,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/m365connect/m365connect/connection"
 	"github.com/m365connect/m365connect/emulator"
 	"github.com/m365connect/m365connect/emulator/graphmail"
 	"github.com/m365connect/m365connect/graph"
 	"github.com/m365connect/m365connect/mailsync"
 )
-
-// graphSource adapts graph.MailSourceClient to mailsync.Source: the wiring that cmd does
-// too. The struct conversions compile only while both field lists agree.
-type graphSource struct{ c *graph.MailSourceClient }
-
-func (g graphSource) DeltaPage(ctx context.Context, r mailsync.PageRequest) (mailsync.Page, error) {
-	p, err := g.c.DeltaPage(ctx, graph.MailSourceRequest(r))
-	if err != nil {
-		return mailsync.Page{}, err
-	}
-	out := mailsync.Page{NextLink: p.NextLink, DeltaLink: p.DeltaLink, Messages: make([]mailsync.Message, len(p.Messages))}
-	for i, m := range p.Messages {
-		out.Messages[i] = mailsync.Message(m)
-	}
-	return out, nil
-}
-
-func (g graphSource) FolderTotal(ctx context.Context, mailbox, folder string) (int64, error) {
-	return g.c.FolderTotal(ctx, mailbox, folder)
-}
 
 // countingTransport counts Graph requests (token requests excluded).
 type countingTransport struct {
@@ -96,7 +77,7 @@ func connect(t testing.TB, info emulator.Info, ca []byte, srv *emulator.Server) 
 		cred: graph.NewMailSourceClient(info.GraphBaseURL, hc, cred, cl.DefaultScope())}
 }
 
-func (tn *tenant) source() mailsync.Source { return graphSource{tn.cred} }
+func (tn *tenant) source() mailsync.Source { return connection.MailSource(tn.cred) }
 
 func (tn *tenant) mailboxes(n int) []mailsync.Mailbox {
 	var out []mailsync.Mailbox

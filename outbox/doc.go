@@ -31,11 +31,12 @@
 // leaves the queue without a reason on record (Message.Reason, History).
 //
 // Graph is reached only through the [Graph] interface; graph.OutboxClient implements it
-// with raw HTTP (an adapter in cmd/ui converts its structs, which have the same fields).
+// with raw HTTP (connection.OutboxGraph converts its structs, which have the same fields).
 //
 // # Policy JSON
 //
-// The config carries the policy under "outbox" (the CLI reads only this section):
+// The wizard's config (package wizard, Config.Outbox) carries the policy under "outbox";
+// package connection turns it into a Policy and the files below:
 //
 //	{
 //	  "outbox": {

@@ -20,42 +20,13 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+
+	"github.com/m365connect/m365connect/connection"
 	"github.com/m365connect/m365connect/emulator"
 	"github.com/m365connect/m365connect/emulator/graphmail"
 	"github.com/m365connect/m365connect/graph"
 	"github.com/m365connect/m365connect/outbox"
 )
-
-// adapter makes graph.OutboxClient an outbox.Graph (the structs have the same fields).
-type adapter struct{ c *graph.OutboxClient }
-
-func (a adapter) CreateDraft(ctx context.Context, d outbox.Draft) (outbox.Remote, error) {
-	r, err := a.c.CreateDraft(ctx, graph.OutboxDraft(d))
-	return outbox.Remote(r), err
-}
-func (a adapter) SendDraft(ctx context.Context, mailbox, id string) error {
-	return a.c.SendDraft(ctx, mailbox, id)
-}
-func (a adapter) GetMessage(ctx context.Context, mailbox, id string) (outbox.Remote, error) {
-	r, err := a.c.GetMessage(ctx, mailbox, id)
-	return outbox.Remote(r), err
-}
-func (a adapter) FindByInternetMessageID(ctx context.Context, mailbox, folder, imid string) ([]outbox.Remote, error) {
-	rs, err := a.c.FindByInternetMessageID(ctx, mailbox, folder, imid)
-	return convert(rs), err
-}
-func (a adapter) ListConversation(ctx context.Context, mailbox, folder, conv string) ([]outbox.Remote, error) {
-	rs, err := a.c.ListConversation(ctx, mailbox, folder, conv)
-	return convert(rs), err
-}
-
-func convert(rs []graph.OutboxMessage) []outbox.Remote {
-	out := make([]outbox.Remote, len(rs))
-	for i, r := range rs {
-		out[i] = outbox.Remote(r)
-	}
-	return out
-}
 
 // staticToken is a TokenCredential holding one access token (for the child process).
 type staticToken string
@@ -104,7 +75,7 @@ func child() int {
 		return 3
 	}
 	killAt := os.Getenv(envKillAt)
-	e, err := ob.NewEngine(outbox.EngineOptions{Graph: adapter{c}, LeaseTTL: 300 * time.Millisecond,
+	e, err := ob.NewEngine(outbox.EngineOptions{Graph: connection.OutboxGraph(c), LeaseTTL: 300 * time.Millisecond,
 		Hook: func(step string) {
 			if step == killAt {
 				// Die at once, no deferred cleanup: SIGKILL on Unix, TerminateProcess on Windows.
@@ -172,7 +143,7 @@ func (tn *tenant) client(t *testing.T) outbox.Graph {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return adapter{c}
+	return connection.OutboxGraph(c)
 }
 
 func (tn *tenant) sends(imid string) int {

@@ -72,7 +72,51 @@ type Config struct {
 	Locked bool `json:"locked"`
 	// Verification is the last verification run, if any.
 	Verification *Verification `json:"verification,omitempty"`
+	// Sync tunes the local sync engine; nil means its defaults (30 days, Inbox and
+	// Sent Items, body preview, store in the app's data folder).
+	Sync *SyncSettings `json:"sync,omitempty"`
+	// Outbox holds the sending policy; nil means nothing may be sent.
+	Outbox *OutboxSettings `json:"outbox,omitempty"`
 }
+
+// SyncSettings are the sync engine's settings kept in the config (all optional).
+type SyncSettings struct {
+	// BackfillDays is how far back the first sync reaches; 0 means 30.
+	BackfillDays int `json:"backfillDays,omitempty"`
+	// Folders are folder ids or well-known names; empty means inbox and sentitems.
+	Folders []string `json:"folders,omitempty"`
+	// Body is what is kept of each message: preview (default), text or html.
+	Body string `json:"body,omitempty"`
+	// Store is the local store's file; empty means mail.db in the app's data folder.
+	Store string `json:"store,omitempty"`
+}
+
+// OutboxSettings are the outbox's files and its sending policy.
+type OutboxSettings struct {
+	// Database is the outbox's SQLite file; empty means outbox.db in the data folder.
+	Database string `json:"database,omitempty"`
+	// Folder is the drop folder watched for JSON messages; empty means outbox/ in the
+	// data folder.
+	Folder string `json:"folder,omitempty"`
+	// Policy says who may send to whom and whether each message needs approval.
+	Policy OutboxPolicy `json:"policy"`
+}
+
+// OutboxPolicy mirrors package outbox's Policy (same JSON), kept here so the config
+// package imports no store.
+type OutboxPolicy struct {
+	// AllowedSenders are connected mailboxes (address or id) that may send.
+	AllowedSenders []string `json:"allowedSenders"`
+	// AllowExternal allows recipients outside InternalDomains.
+	AllowExternal bool `json:"allowExternal"`
+	// InternalDomains are the organisation's domains; empty means the sender's own.
+	InternalDomains []string `json:"internalDomains"`
+	// RequireApproval holds every message until someone approves it.
+	RequireApproval bool `json:"requireApproval"`
+}
+
+// MaxBackfillDays bounds sync.backfillDays (ten years).
+const MaxBackfillDays = 3650
 
 // PracticeHosts are the practice tenant's addresses, as `m365connect sandbox --info`
 // writes them. The ports change with every run; `verify --sandbox-info` overrides them.
@@ -246,6 +290,36 @@ func (c *Config) Validate() error {
 			add(field+".kind", "must be %q or %q", KindUser, KindShared)
 		}
 	}
+	if s := c.Sync; s != nil {
+		if s.BackfillDays < 0 || s.BackfillDays > MaxBackfillDays {
+			add("sync.backfillDays", "is %d; use 1 to %d days, or leave it out for 30", s.BackfillDays, MaxBackfillDays)
+		}
+		switch strings.ToLower(s.Body) {
+		case "", "preview", "text", "html":
+		default:
+			add("sync.body", "%q is not one of preview, text, html", s.Body)
+		}
+		for i, f := range s.Folders {
+			if strings.TrimSpace(f) == "" {
+				add(fmt.Sprintf("sync.folders[%d]", i), "is empty; name a folder id or a well-known name such as inbox")
+			}
+		}
+	}
+	if o := c.Outbox; o != nil {
+		if len(o.Policy.AllowedSenders) > 0 && !c.Features.Send {
+			add("outbox.policy.allowedSenders", "senders are listed but the connection was not set up to send; choose send in Prerequisites and verify again")
+		}
+		for i, a := range o.Policy.AllowedSenders {
+			if !c.HasMailbox(a) {
+				add(fmt.Sprintf("outbox.policy.allowedSenders[%d]", i), "%q is not one of the connected mailboxes; add it under Mailboxes or remove it", a)
+			}
+		}
+		for i, d := range o.Policy.InternalDomains {
+			if !domainRE.MatchString(strings.TrimPrefix(strings.TrimSpace(d), "@")) {
+				add(fmt.Sprintf("outbox.policy.internalDomains[%d]", i), "%q is not a domain such as contoso.com", d)
+			}
+		}
+	}
 	if c.Verification != nil {
 		for i, ch := range c.Verification.Checks {
 			switch ch.Status {
@@ -259,6 +333,18 @@ func (c *Config) Validate() error {
 		return nil
 	}
 	return fe
+}
+
+// HasMailbox reports whether s names a connected mailbox, by address or by id
+// (case-insensitive).
+func (c *Config) HasMailbox(s string) bool {
+	s = strings.TrimSpace(s)
+	for _, m := range c.Mailboxes {
+		if strings.EqualFold(m.Address, s) || (m.ID != "" && strings.EqualFold(m.ID, s)) {
+			return true
+		}
+	}
+	return false
 }
 
 // ValidateMailboxAddress checks one mailbox address (user@domain).

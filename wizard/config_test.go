@@ -47,6 +47,24 @@ func TestConfigValidate(t *testing.T) {
 		{"bad address", func(c *Config) { c.Mailboxes[1].Address = "info at contoso" }, "mailboxes[1].address", "not an email address"},
 		{"duplicate", func(c *Config) { c.Mailboxes[1].Address = "Anna@contoso.com" }, "mailboxes[1].address", "listed twice"},
 		{"kind", func(c *Config) { c.Mailboxes[0].Kind = "room" }, "mailboxes[0].kind", "must be"},
+		{"sync and outbox", func(c *Config) {
+			c.Sync = &SyncSettings{BackfillDays: 90, Folders: []string{"inbox", "archive"}, Body: "Text"}
+			c.Outbox = &OutboxSettings{Policy: OutboxPolicy{AllowedSenders: []string{"INFO@contoso.com"}, InternalDomains: []string{"contoso.com"}, RequireApproval: true}}
+		}, "", ""},
+		{"backfill negative", func(c *Config) { c.Sync = &SyncSettings{BackfillDays: -1} }, "sync.backfillDays", "use 1 to 3650"},
+		{"backfill too far", func(c *Config) { c.Sync = &SyncSettings{BackfillDays: 5000} }, "sync.backfillDays", "use 1 to 3650"},
+		{"sync body", func(c *Config) { c.Sync = &SyncSettings{Body: "mime"} }, "sync.body", "not one of preview"},
+		{"sync empty folder", func(c *Config) { c.Sync = &SyncSettings{Folders: []string{"inbox", " "}} }, "sync.folders[1]", "is empty"},
+		{"sender not connected", func(c *Config) {
+			c.Outbox = &OutboxSettings{Policy: OutboxPolicy{AllowedSenders: []string{"boss@contoso.com"}}}
+		}, "outbox.policy.allowedSenders[0]", "not one of the connected mailboxes"},
+		{"sender without send", func(c *Config) {
+			c.Features.Send = false
+			c.Outbox = &OutboxSettings{Policy: OutboxPolicy{AllowedSenders: []string{"anna@contoso.com"}}}
+		}, "outbox.policy.allowedSenders", "not set up to send"},
+		{"internal domain", func(c *Config) {
+			c.Outbox = &OutboxSettings{Policy: OutboxPolicy{InternalDomains: []string{"contoso"}}}
+		}, "outbox.policy.internalDomains[0]", "not a domain"},
 		{"check status", func(c *Config) { c.Verification = &Verification{Checks: []Check{{Status: "ok"}}} }, "verification.checks[0].status", "not one of"},
 	}
 	for _, tc := range tests {

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/m365connect/m365connect/connection"
 	"github.com/m365connect/m365connect/secretstore"
 	"github.com/m365connect/m365connect/ui"
 	"github.com/m365connect/m365connect/wizard"
@@ -42,7 +43,7 @@ func runImport(_ context.Context, args []string, stdout, stderr io.Writer) error
 		_, err := ui.DefaultSecrets(filepath.Dir(*dest)).Get(c.SecretKey(kind))
 		switch {
 		case errors.Is(err, secretstore.ErrNotFound):
-			fmt.Fprintf(stdout, "No %s for this connection on this computer: open the wizard to enter it (or set %s for `verify`).\n", kind, map[string]string{wizard.SecretClientSecret: envClientSecret, wizard.SecretRefreshToken: envRefreshToken}[kind])
+			fmt.Fprintf(stdout, "No %s for this connection on this computer: open the wizard to enter it (or set %s for `verify`).\n", kind, map[string]string{wizard.SecretClientSecret: connection.EnvClientSecret, wizard.SecretRefreshToken: connection.EnvRefreshToken}[kind])
 		case err != nil:
 			fmt.Fprintf(stdout, "The keyring could not be read (%v): the wizard will ask for the %s.\n", err, kind)
 		}

@@ -8,94 +8,45 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
 
-	"github.com/m365connect/m365connect/appdirs"
-	"github.com/m365connect/m365connect/emulator"
+	"github.com/m365connect/m365connect/connection"
 	"github.com/m365connect/m365connect/graph"
 	"github.com/m365connect/m365connect/outbox"
+	"github.com/m365connect/m365connect/wizard"
 )
 
-// outboxConfig is the "outbox" section of a config file (documented in package outbox).
+// outboxConfig is what the outbox subcommands need from a wizard config: the outbox's
+// files and policy (its "outbox" section), and the connection to send through.
 type outboxConfig struct {
-	Database string        `json:"database"`
-	Folder   string        `json:"folder"`
-	Policy   outbox.Policy `json:"policy"`
+	Database string
+	Folder   string
+	Policy   outbox.Policy
+	config   *wizard.Config
+	secrets  connection.Chain
 }
 
-// loadOutboxConfig reads only the "outbox" section of a config file.
-func loadOutboxConfig(path string) (outboxConfig, error) {
-	var f struct {
-		Outbox *outboxConfig `json:"outbox"`
-	}
-	b, err := os.ReadFile(path)
+// loadOutboxConfig reads a wizard config (see loadConfig for sandboxInfo).
+func loadOutboxConfig(path, sandboxInfo string) (outboxConfig, error) {
+	c, secrets, err := loadConfig(path, sandboxInfo)
 	if err != nil {
-		return outboxConfig{}, fmt.Errorf("read config: %w", err)
+		return outboxConfig{}, err
 	}
-	if err := json.Unmarshal(b, &f); err != nil {
-		return outboxConfig{}, fmt.Errorf("config %s: %w", path, err)
-	}
-	if f.Outbox == nil {
-		return outboxConfig{}, fmt.Errorf("config %s has no \"outbox\" section (policy); see 'go doc outbox'", path)
-	}
-	c := *f.Outbox
-	if c.Database == "" || c.Folder == "" {
-		d, err := appdirs.DataDir()
-		if err != nil {
-			return c, fmt.Errorf("find the data folder (set outbox.database and outbox.folder): %w", err)
-		}
-		if c.Database == "" {
-			c.Database = filepath.Join(d, outbox.FileName)
-		}
-		if c.Folder == "" {
-			c.Folder = filepath.Join(d, "outbox")
+	oc := outboxConfig{Policy: connection.OutboxPolicy(c), config: c, secrets: secrets}
+	dataDir := ""
+	if c.Outbox == nil || c.Outbox.Database == "" || c.Outbox.Folder == "" {
+		if dataDir, err = connection.DataDir(); err != nil {
+			return oc, fmt.Errorf("%w (or set outbox.database and outbox.folder in the config)", err)
 		}
 	}
-	return c, nil
+	oc.Database, oc.Folder = connection.OutboxFiles(c, dataDir)
+	return oc, nil
 }
 
 func (c outboxConfig) open(ctx context.Context) (*outbox.Outbox, error) {
 	return outbox.Open(ctx, c.Database, outbox.Options{Policy: c.Policy})
-}
-
-// outboxGraph adapts graph.OutboxClient to outbox.Graph (same field lists).
-type outboxGraph struct{ c *graph.OutboxClient }
-
-var _ outbox.Graph = outboxGraph{}
-
-func (a outboxGraph) CreateDraft(ctx context.Context, d outbox.Draft) (outbox.Remote, error) {
-	r, err := a.c.CreateDraft(ctx, graph.OutboxDraft(d))
-	return outbox.Remote(r), err
-}
-
-func (a outboxGraph) SendDraft(ctx context.Context, mailbox, id string) error {
-	return a.c.SendDraft(ctx, mailbox, id)
-}
-
-func (a outboxGraph) GetMessage(ctx context.Context, mailbox, id string) (outbox.Remote, error) {
-	r, err := a.c.GetMessage(ctx, mailbox, id)
-	return outbox.Remote(r), err
-}
-
-func (a outboxGraph) FindByInternetMessageID(ctx context.Context, mailbox, folder, imid string) ([]outbox.Remote, error) {
-	rs, err := a.c.FindByInternetMessageID(ctx, mailbox, folder, imid)
-	return remotes(rs), err
-}
-
-func (a outboxGraph) ListConversation(ctx context.Context, mailbox, folder, conv string) ([]outbox.Remote, error) {
-	rs, err := a.c.ListConversation(ctx, mailbox, folder, conv)
-	return remotes(rs), err
-}
-
-func remotes(rs []graph.OutboxMessage) []outbox.Remote {
-	out := make([]outbox.Remote, len(rs))
-	for i, r := range rs {
-		out[i] = outbox.Remote(r)
-	}
-	return out
 }
 
 // runOutbox is the 'outbox' subcommand: list, show, approve, reject, scan and run.
@@ -107,8 +58,9 @@ func runOutbox(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	action, args := args[0], args[1:]
 	fs := flag.NewFlagSet("outbox "+action, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	config := fs.String("config", "", "config file with an \"outbox\" section")
-	var state, by, reason, info, app *string
+	config := fs.String("config", "", "config file saved or exported by the wizard (its \"outbox\" section holds the policy)")
+	info := fs.String("sandbox-info", "", "practice tenant: the info file of a running 'm365connect sandbox' (replaces the config's practice hosts)")
+	var state, by, reason *string
 	var asJSON, once *bool
 	var interval *time.Duration
 	switch action {
@@ -120,8 +72,6 @@ func runOutbox(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	case "reject":
 		reason = fs.String("reason", "", "why (kept on record)")
 	case "run":
-		info = fs.String("sandbox-info", "", "practice tenant info file (from 'm365connect sandbox') to send through")
-		app = fs.String("app", emulator.AppSecretName, "practice app to send as")
 		once = fs.Bool("once", false, "scan the folder and run one pass, then exit")
 		interval = fs.Duration("interval", 5*time.Second, "poll interval")
 	case "show", "scan":
@@ -146,7 +96,7 @@ func runOutbox(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if needID != (len(pos) == 1) {
 		return fmt.Errorf("%w: outbox %s takes %s", errUsage, action, map[bool]string{true: "one message ID", false: "no arguments"}[needID])
 	}
-	cfg, err := loadOutboxConfig(*config)
+	cfg, err := loadOutboxConfig(*config, *info)
 	if err != nil {
 		return err
 	}
@@ -230,10 +180,14 @@ func runOutbox(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return nil
 	}
 	// run
-	if *info == "" {
-		return errors.New("outbox run sends through the practice tenant only for now: give --sandbox-info FILE")
+	if !cfg.config.Features.Send {
+		return errors.New("this connection was not set up to send: choose send in the wizard's Prerequisites step, verify and save again")
 	}
-	g, err := practiceOutboxGraph(*info, *app)
+	conn, err := connection.Open(ctx, cfg.config, cfg.secrets)
+	if err != nil {
+		return connectError(err)
+	}
+	g, err := conn.OutboxGraph()
 	if err != nil {
 		return err
 	}
@@ -258,42 +212,6 @@ func runOutbox(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	return nil
-}
-
-// practiceOutboxGraph builds the outbox's Graph client from a sandbox info file.
-func practiceOutboxGraph(path, appName string) (outbox.Graph, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read sandbox info: %w", err)
-	}
-	var inf emulator.Info
-	if err := json.Unmarshal(b, &inf); err != nil {
-		return nil, fmt.Errorf("sandbox info %s: %w", path, err)
-	}
-	ca, err := os.ReadFile(inf.CACertFile)
-	if err != nil {
-		return nil, fmt.Errorf("read practice CA: %w", err)
-	}
-	cl, err := graph.PracticeCloud(inf.AuthorityHost, inf.BrowserAuthorityHost, inf.GraphBaseURL, ca)
-	if err != nil {
-		return nil, err
-	}
-	for _, a := range inf.Apps {
-		if a.Name != appName && a.ClientID != appName {
-			continue
-		}
-		cred, err := graph.NewSecretCredential(cl, inf.TenantID, a.ClientID, a.ClientSecret)
-		if err != nil {
-			return nil, err
-		}
-		c, err := graph.NewOutboxClient(graph.OutboxClientOptions{GraphBaseURL: cl.GraphBaseURL, HTTPClient: cl.HTTPClient(),
-			Credential: cred, Resource: cl.GraphResource})
-		if err != nil {
-			return nil, err
-		}
-		return outboxGraph{c}, nil
-	}
-	return nil, fmt.Errorf("sandbox info %s has no app %q", path, appName)
 }
 
 func oneLine(s string, n int) string {

@@ -31,7 +31,7 @@ func (l *listFlag) Set(v string) error {
 func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("send", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	config := fs.String("config", "", "config file with an \"outbox\" section (policy, database)")
+	config := fs.String("config", "", "config file saved or exported by the wizard (its \"outbox\" section holds the policy)")
 	from := fs.String("from", "", "sending mailbox (SMTP address)")
 	var to, cc listFlag
 	fs.Var(&to, "to", "recipient address (repeatable or comma-separated)")
@@ -67,7 +67,7 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			n.Text = string(b)
 		}
 	}
-	cfg, err := loadOutboxConfig(*config)
+	cfg, err := loadOutboxConfig(*config, "")
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/m365connect/m365connect/connection"
 	"github.com/m365connect/m365connect/graph"
 	"github.com/m365connect/m365connect/mailsync"
 )
@@ -34,50 +35,101 @@ type sandboxInfo struct {
 }
 
 // runSync is the 'sync' subcommand: mirror mailboxes into the local store.
+//
+// With --config it syncs the mailboxes of a saved (or exported) config with the secrets
+// the wizard stored; the config's "sync" section sets the window, folders, body and
+// store, and flags given on the command line override it. With only --sandbox-info it
+// syncs every mailbox of a running practice tenant through its secret app.
 func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("sync", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	config := fs.String("config", "", "wizard config file (not wired yet: use --sandbox-info)")
-	sandbox := fs.String("sandbox-info", "", "practice tenant info file written by 'm365connect sandbox'")
-	storePath := fs.String("store", "m365connect-mail.db", "local store (SQLite file)")
+	config := fs.String("config", "", "config file saved or exported by the wizard")
+	sandbox := fs.String("sandbox-info", "", "practice tenant info file written by 'm365connect sandbox' (alone, or to locate the practice tenant of a --config)")
+	storePath := fs.String("store", "", "local store (SQLite file); default: the config's sync.store, else mail.db in the app's data folder")
 	once := fs.Bool("once", false, "sync every folder once, then exit")
 	days := fs.Int("days", mailsync.DefaultBackfillDays, "backfill window in days")
 	folders := fs.String("folders", "inbox,sentitems", "comma-separated folder ids or well-known names")
 	body := fs.String("body", mailsync.BodyPreview, "preview, text or html")
 	pageSize := fs.Int("page-size", mailsync.DefaultPageSize, "Prefer: odata.maxpagesize")
-	mailboxes := fs.String("mailboxes", "", "comma-separated mailbox ids or addresses (default: every mailbox in the info file)")
+	mailboxes := fs.String("mailboxes", "", "comma-separated mailbox ids or addresses (default: every mailbox of the config or info file)")
 	poll := fs.Duration("poll", mailsync.DefaultPollInterval, "poll interval when not --once")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *config != "" {
-		return fmt.Errorf("%w: --config is not wired to the sync engine yet; use --sandbox-info", errUsage)
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
 	}
-	if *sandbox == "" {
-		return fmt.Errorf("%w: --sandbox-info FILE is required", errUsage)
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+
+	var (
+		src  mailsync.Source
+		opts mailsync.Options
+	)
+	switch {
+	case *config != "":
+		c, secrets, err := loadConfig(*config, *sandbox)
+		if err != nil {
+			return err
+		}
+		dataDir, err := connection.DataDir()
+		if err != nil && !set["store"] && (c.Sync == nil || c.Sync.Store == "") {
+			return err
+		}
+		conn, err := connection.Open(ctx, c, secrets)
+		if err != nil {
+			return connectError(err)
+		}
+		src, opts = conn.MailSource(), connection.SyncOptions(c, dataDir)
+	case *sandbox != "":
+		var mbs []mailsync.Mailbox
+		var err error
+		if src, mbs, err = sandboxSource(*sandbox); err != nil {
+			return err
+		}
+		opts = mailsync.Options{Mailboxes: mbs, StorePath: "m365connect-mail.db", EstimateTotal: true}
+	default:
+		return fmt.Errorf("%w: --config FILE (or, for the practice tenant alone, --sandbox-info FILE) is required", errUsage)
 	}
-	src, mbs, err := sandboxSource(*sandbox)
-	if err != nil {
-		return err
+	// Flags given on the command line win over the config.
+	if set["days"] || opts.BackfillDays == 0 {
+		opts.BackfillDays = *days
+	}
+	if set["folders"] || len(opts.Folders) == 0 {
+		opts.Folders = splitList(*folders)
+	}
+	if set["body"] || opts.Body == "" {
+		opts.Body = *body
+	}
+	if set["store"] {
+		opts.StorePath = *storePath
 	}
 	if *mailboxes != "" {
-		mbs = nil
-		for _, m := range strings.Split(*mailboxes, ",") {
-			if m = strings.TrimSpace(m); m != "" {
-				mbs = append(mbs, mailsync.Mailbox{ID: m, Address: m})
-			}
+		opts.Mailboxes = nil
+		for _, m := range splitList(*mailboxes) {
+			opts.Mailboxes = append(opts.Mailboxes, mailsync.Mailbox{ID: m, Address: m})
 		}
 	}
-	opts := mailsync.Options{
-		Mailboxes: mbs, Folders: splitList(*folders), BackfillDays: *days, Body: *body,
-		PageSize: *pageSize, StorePath: *storePath, Once: *once, PollInterval: *poll, EstimateTotal: true,
-	}
+	opts.PageSize, opts.Once, opts.PollInterval = *pageSize, *once, *poll
+	fmt.Fprintf(stdout, "Syncing %d mailbox(es) into %s\n", len(opts.Mailboxes), opts.StorePath)
 	rep := mailsync.NewReporter(stdout, isTerminal(stdout))
-	err = mailsync.Run(ctx, opts, src, rep.Progress)
+	err := mailsync.Run(ctx, opts, src, rep.Progress)
 	if errors.Is(err, mailsync.ErrStoreLocked) {
 		return fmt.Errorf("%w (is another m365connect sync running?)", err)
 	}
 	return err
+}
+
+// connectError turns a failed sign-in into Microsoft's code and plain advice (cause and
+// fix). It prints the advice's redacted "seen" line, never the raw error, whose response
+// dump is long and could echo what was sent.
+func connectError(err error) error {
+	a := graph.AdviceFor(err)
+	seen := a.Seen
+	if seen == "" {
+		seen = strings.SplitN(err.Error(), "\n", 2)[0]
+	}
+	return fmt.Errorf("cannot connect: %s\n  %s", seen, connection.AdviceText(a))
 }
 
 func isTerminal(w io.Writer) bool {
@@ -130,25 +182,5 @@ func sandboxSource(path string) (mailsync.Source, []mailsync.Mailbox, error) {
 	for _, m := range info.Mailboxes {
 		mbs = append(mbs, mailsync.Mailbox{ID: m.ID, Address: m.Address})
 	}
-	return graphMailSource{graph.NewMailSourceClient(cl.GraphBaseURL, cl.HTTPClient(), cred, cl.DefaultScope())}, mbs, nil
-}
-
-// graphMailSource adapts graph.MailSourceClient to mailsync.Source: the two packages
-// share field lists, not types, so plain struct conversions do it.
-type graphMailSource struct{ c *graph.MailSourceClient }
-
-func (g graphMailSource) DeltaPage(ctx context.Context, r mailsync.PageRequest) (mailsync.Page, error) {
-	p, err := g.c.DeltaPage(ctx, graph.MailSourceRequest(r))
-	if err != nil {
-		return mailsync.Page{}, err
-	}
-	out := mailsync.Page{NextLink: p.NextLink, DeltaLink: p.DeltaLink, Messages: make([]mailsync.Message, len(p.Messages))}
-	for i, m := range p.Messages {
-		out.Messages[i] = mailsync.Message(m)
-	}
-	return out, nil
-}
-
-func (g graphMailSource) FolderTotal(ctx context.Context, mailbox, folder string) (int64, error) {
-	return g.c.FolderTotal(ctx, mailbox, folder)
+	return connection.MailSource(graph.NewMailSourceClient(cl.GraphBaseURL, cl.HTTPClient(), cred, cl.DefaultScope())), mbs, nil
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -11,19 +10,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/m365connect/m365connect/connection"
 	"github.com/m365connect/m365connect/emulator"
 	"github.com/m365connect/m365connect/graph"
-	"github.com/m365connect/m365connect/secretstore"
 	"github.com/m365connect/m365connect/ui"
 	"github.com/m365connect/m365connect/wizard"
-)
-
-// Environment variables that supply secrets in CI instead of the keyring. The config
-// never holds a secret.
-const (
-	envClientSecret = "M365CONNECT_CLIENT_SECRET"
-	envCertPassword = "M365CONNECT_CERT_PASSWORD"
-	envRefreshToken = "M365CONNECT_REFRESH_TOKEN"
 )
 
 // runVerify is the 'verify' subcommand: it runs every connection check of a config, the
@@ -43,7 +34,7 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	timeout := fs.Duration("timeout", 3*time.Minute, "give up after this long")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: m365connect verify --config FILE [--json] [--sandbox-info FILE]\n\n"+
-			"Secrets come from the OS keyring (as the wizard saved them) or, for CI, from\n%s, %s or %s.\n\n", envClientSecret, envCertPassword, envRefreshToken)
+			"Secrets come from the OS keyring (as the wizard saved them) or, for CI, from\n%s, %s or %s.\n\n", connection.EnvClientSecret, connection.EnvCertPassword, connection.EnvRefreshToken)
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -52,29 +43,9 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *cfgPath == "" || fs.NArg() > 0 {
 		return fmt.Errorf("%w: --config FILE is required", errUsage)
 	}
-	c, err := wizard.Load(*cfgPath)
+	c, src, err := loadConfig(*cfgPath, *sandboxInfo)
 	if err != nil {
 		return err
-	}
-	src := secretChain{env: os.Getenv, store: ui.DefaultSecrets(ui.DefaultConfigDir())}
-	if *sandboxInfo != "" {
-		if c.Cloud != wizard.CloudPractice {
-			return fmt.Errorf("%w: --sandbox-info is only for a practice-tenant config (this one is %q)", errUsage, c.Cloud)
-		}
-		info, err := readSandboxInfo(*sandboxInfo)
-		if err != nil {
-			return err
-		}
-		c.Practice = &wizard.PracticeHosts{AuthorityHost: info.AuthorityHost, BrowserAuthorityHost: info.BrowserAuthorityHost,
-			GraphBaseURL: info.GraphBaseURL, CACertFile: info.CACertFile}
-		for _, a := range info.Apps {
-			if strings.EqualFold(a.ClientID, c.ClientID) {
-				src.practiceSecret = a.ClientSecret
-				if c.AccessMode == wizard.ModeCertificate && a.CertificateFile != "" {
-					c.Credential.CertificateFile = a.CertificateFile
-				}
-			}
-		}
 	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
@@ -145,34 +116,4 @@ func readSandboxInfo(path string) (emulator.Info, error) {
 		return info, fmt.Errorf("sandbox info %s lacks the authority host, Graph URL or CA file", path)
 	}
 	return info, nil
-}
-
-// secretChain finds a secret: environment variable, then the keyring (or its fallback
-// file), then — practice tenant only — the sandbox info file.
-type secretChain struct {
-	env            func(string) string
-	store          *secretstore.Store
-	practiceSecret string
-}
-
-func (s secretChain) Get(key string) (string, error) {
-	envName := map[string]string{wizard.SecretClientSecret: envClientSecret, wizard.SecretCertPassword: envCertPassword, wizard.SecretRefreshToken: envRefreshToken}
-	for kind, name := range envName {
-		if strings.HasSuffix(key, "/"+kind) {
-			if v := s.env(name); v != "" {
-				return v, nil
-			}
-		}
-	}
-	v, err := s.store.Get(key)
-	if err == nil {
-		return v, nil
-	}
-	if s.practiceSecret != "" && strings.HasSuffix(key, "/"+wizard.SecretClientSecret) {
-		return s.practiceSecret, nil
-	}
-	if errors.Is(err, secretstore.ErrNotFound) || errors.Is(err, secretstore.ErrNoKeyring) {
-		return "", fmt.Errorf("%w: save the connection in the wizard, or set the environment variable for CI", err)
-	}
-	return "", err
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/zalando/go-keyring"
 
+	"github.com/m365connect/m365connect/connection"
 	"github.com/m365connect/m365connect/emulator"
 	"github.com/m365connect/m365connect/wizard"
 )
@@ -72,7 +73,7 @@ func TestVerifyAgainstSandbox(t *testing.T) {
 
 	// JSON, and a wrong secret from the environment: non-zero exit, failure with advice.
 	const wrong = "Wr0ng~secret-value-that-is-long-enough"
-	t.Setenv(envClientSecret, wrong)
+	t.Setenv(connection.EnvClientSecret, wrong)
 	out.Reset()
 	errb.Reset()
 	code := run(context.Background(), []string{"verify", "--json", "--config", cfgPath, "--sandbox-info", infoPath}, &out, &errb)

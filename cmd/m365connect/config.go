@@ -1,0 +1,47 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/m365connect/m365connect/connection"
+	"github.com/m365connect/m365connect/ui"
+	"github.com/m365connect/m365connect/wizard"
+)
+
+// loadConfig reads a wizard config for the headless subcommands (verify, sync, send,
+// outbox) and the chain its secrets come from: environment variables for CI, then the
+// OS keyring the wizard saved them to.
+//
+// Practice tenant: the config records the practice tenant's hosts and CA file, which
+// change with every run, so sandboxInfo (the file `m365connect sandbox --info FILE`
+// writes) replaces them and supplies the practice app's secret and certificate.
+func loadConfig(path, sandboxInfo string) (*wizard.Config, connection.Chain, error) {
+	src := connection.Chain{Env: os.Getenv, Store: ui.DefaultSecrets(ui.DefaultConfigDir())}
+	c, err := wizard.Load(path)
+	if err != nil {
+		return nil, src, err
+	}
+	if sandboxInfo == "" {
+		return c, src, nil
+	}
+	if c.Cloud != wizard.CloudPractice {
+		return nil, src, fmt.Errorf("%w: --sandbox-info is only for a practice-tenant config (this one is %q)", errUsage, c.Cloud)
+	}
+	info, err := readSandboxInfo(sandboxInfo)
+	if err != nil {
+		return nil, src, err
+	}
+	c.Practice = &wizard.PracticeHosts{AuthorityHost: info.AuthorityHost, BrowserAuthorityHost: info.BrowserAuthorityHost,
+		GraphBaseURL: info.GraphBaseURL, CACertFile: info.CACertFile}
+	for _, a := range info.Apps {
+		if strings.EqualFold(a.ClientID, c.ClientID) {
+			src.PracticeSecret = a.ClientSecret
+			if c.AccessMode == wizard.ModeCertificate && a.CertificateFile != "" {
+				c.Credential.CertificateFile = a.CertificateFile
+			}
+		}
+	}
+	return c, src, nil
+}

@@ -1,0 +1,131 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/m365connect/m365connect/mailsync"
+	"github.com/m365connect/m365connect/outbox"
+	"github.com/m365connect/m365connect/wizard"
+)
+
+func runCmd(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(context.Background(), args, &out, &errb)
+	return out.String(), errb.String(), code
+}
+
+// A saved config syncs headless: the config's sync section picks the store, flags
+// override it, and the store ends up holding the mailbox's Inbox.
+func TestSyncFromConfig(t *testing.T) {
+	srv, infoPath, cfgPath := practiceConfig(t)
+	c, err := wizard.Load(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := filepath.Join(t.TempDir(), "from-config.db")
+	c.Sync = &wizard.SyncSettings{BackfillDays: 3650, Folders: []string{"inbox"}, Store: store}
+	if err := c.Save(cfgPath); err != nil {
+		t.Fatal(err)
+	}
+	out, errs, code := runCmd(t, "sync", "--config", cfgPath, "--sandbox-info", infoPath, "--once")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
+	}
+	if !strings.Contains(out, store) {
+		t.Errorf("output does not name the config's store %s:\n%s", store, out)
+	}
+	st, err := mailsync.OpenSQLite(context.Background(), store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mb := c.Mailboxes[0].Address
+	n, err := st.CountMessages(context.Background(), mb, "inbox")
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	emb, ok := srv.Mail().Lookup(mb)
+	if !ok {
+		t.Fatalf("%s is not in the practice tenant", mb)
+	}
+	want, err := srv.Mail().Count(emb.ID, "inbox")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n == 0 || int(n) != want {
+		t.Fatalf("store holds %d inbox messages, the tenant %d", n, want)
+	}
+
+	// A wrong secret: no sync, Microsoft's code and the fix, and never the secret.
+	const wrong = "Wr0ng~secret-value-that-is-long-enough"
+	t.Setenv("M365CONNECT_CLIENT_SECRET", wrong)
+	out, errs, code = runCmd(t, "sync", "--config", cfgPath, "--sandbox-info", infoPath, "--once", "--store", filepath.Join(t.TempDir(), "x.db"))
+	if code == 0 || !strings.Contains(errs, "AADSTS7000215") || strings.Contains(out+errs, wrong) {
+		t.Fatalf("wrong secret: exit %d\n%s\n%s", code, out, errs)
+	}
+}
+
+// send and outbox run work from the wizard's config: the policy holds the message for
+// approval, approve releases it, and it reaches the recipient once, even when run twice.
+func TestSendAndOutboxRunFromConfig(t *testing.T) {
+	srv, infoPath, cfgPath := practiceConfig(t)
+	c, err := wizard.Load(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	from := c.Mailboxes[0].Address
+	c.Outbox = &wizard.OutboxSettings{Database: filepath.Join(dir, "outbox.db"), Folder: filepath.Join(dir, "drop"),
+		Policy: wizard.OutboxPolicy{AllowedSenders: []string{from}, RequireApproval: true}}
+	if err := c.Save(cfgPath); err != nil {
+		t.Fatal(err)
+	}
+	out, errs, code := runCmd(t, "send", "--config", cfgPath, "--from", from, "--to", from, "--subject", "Quarterly figures", "--text", "Attached.")
+	if code != 0 || !strings.Contains(out, "waits for approval") {
+		t.Fatalf("send: exit %d\n%s\n%s", code, out, errs)
+	}
+	// Not allowed: a sender outside the policy is refused at once.
+	_, errs, code = runCmd(t, "send", "--config", cfgPath, "--from", "someone@contoso.com", "--to", from, "--subject", "x", "--text", "x")
+	if code == 0 || !strings.Contains(errs, "not queued") {
+		t.Fatalf("sender outside the policy: exit %d, %s", code, errs)
+	}
+	out, _, _ = runCmd(t, "outbox", "list", "--config", cfgPath, "--json")
+	var msgs []outbox.Message
+	if err := json.Unmarshal([]byte(out), &msgs); err != nil {
+		t.Fatalf("list --json: %v\n%s", err, out)
+	}
+	var id, imid string
+	for _, m := range msgs {
+		if m.State == outbox.StatePendingApproval {
+			id, imid = m.ID, m.InternetMessageID
+		}
+	}
+	if id == "" {
+		t.Fatalf("no pending message: %s", out)
+	}
+	// Nothing leaves before approval.
+	if out, errs, code := runCmd(t, "outbox", "run", "--once", "--config", cfgPath, "--sandbox-info", infoPath); code != 0 {
+		t.Fatalf("run: exit %d\n%s\n%s", code, out, errs)
+	}
+	if n := srv.Mail().DeliveryCount(imid, from); n != 0 {
+		t.Fatalf("unapproved message delivered %d times", n)
+	}
+	if out, errs, code := runCmd(t, "outbox", "approve", id, "--config", cfgPath); code != 0 {
+		t.Fatalf("approve: exit %d\n%s\n%s", code, out, errs)
+	}
+	for range 2 {
+		if out, errs, code := runCmd(t, "outbox", "run", "--once", "--config", cfgPath, "--sandbox-info", infoPath); code != 0 {
+			t.Fatalf("run: exit %d\n%s\n%s", code, out, errs)
+		}
+	}
+	srv.Mail().Wait()
+	if n := srv.Mail().DeliveryCount(imid, from); n != 1 {
+		t.Fatalf("approved message delivered %d times, want 1", n)
+	}
+}

@@ -1,0 +1,62 @@
+package connection
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/m365connect/m365connect/secretstore"
+	"github.com/m365connect/m365connect/wizard"
+)
+
+// Environment variables that supply secrets in CI instead of the keyring. The config
+// never holds a secret.
+const (
+	EnvClientSecret = "M365CONNECT_CLIENT_SECRET"
+	EnvCertPassword = "M365CONNECT_CERT_PASSWORD"
+	EnvRefreshToken = "M365CONNECT_REFRESH_TOKEN"
+)
+
+// Chain finds a secret: environment variable, then the keyring (or its fallback file),
+// then — practice tenant only — the practice app's secret from the sandbox info file.
+type Chain struct {
+	Env            func(string) string
+	Store          *secretstore.Store
+	PracticeSecret string
+}
+
+// Get implements SecretSource.
+func (s Chain) Get(key string) (string, error) {
+	envName := map[string]string{wizard.SecretClientSecret: EnvClientSecret, wizard.SecretCertPassword: EnvCertPassword, wizard.SecretRefreshToken: EnvRefreshToken}
+	for kind, name := range envName {
+		if strings.HasSuffix(key, "/"+kind) && s.Env != nil {
+			if v := s.Env(name); v != "" {
+				return v, nil
+			}
+		}
+	}
+	if s.Store == nil {
+		return "", fmt.Errorf("%w: no secret store", secretstore.ErrNotFound)
+	}
+	v, err := s.Store.Get(key)
+	if err == nil {
+		return v, nil
+	}
+	if s.PracticeSecret != "" && strings.HasSuffix(key, "/"+wizard.SecretClientSecret) {
+		return s.PracticeSecret, nil
+	}
+	if errors.Is(err, secretstore.ErrNotFound) || errors.Is(err, secretstore.ErrNoKeyring) {
+		return "", fmt.Errorf("%w: save the connection in the wizard, or set the environment variable for CI", err)
+	}
+	return "", err
+}
+
+// Set implements Setter: rotated refresh tokens go back to the keyring (never to the
+// environment).
+func (s Chain) Set(key, value string) error {
+	if s.Store == nil {
+		return nil
+	}
+	_, err := s.Store.Set(key, value)
+	return err
+}
