@@ -20,20 +20,33 @@ func runCmd(t *testing.T, args ...string) (string, string, int) {
 	return out.String(), errb.String(), code
 }
 
-// A saved config syncs headless: the config's sync section picks the store, flags
-// override it, and the store ends up holding the mailbox's Inbox.
-func TestSyncFromConfig(t *testing.T) {
+// An exported config syncs headless (issue 6's "done when"): every mailbox of the
+// practice tenant, users and shared, mirrored exactly — the store holds the same message
+// ids per mailbox as the tenant's Inbox and Sent Items, no more, no fewer. The config's
+// sync section picks the store; a wrong secret fails with Microsoft's code and the fix.
+func TestSyncExportedConfigMirrorsTenant(t *testing.T) {
 	srv, infoPath, cfgPath := practiceConfig(t)
 	c, err := wizard.Load(cfgPath)
 	if err != nil {
 		t.Fatal(err)
 	}
+	c.Mailboxes = nil
+	for _, m := range srv.Info().Mailboxes {
+		c.Mailboxes = append(c.Mailboxes, wizard.Mailbox{Address: m.Address, ID: m.ID, Kind: m.Kind})
+	}
+	if len(c.Mailboxes) < 3 {
+		t.Fatalf("practice tenant has only %d mailboxes", len(c.Mailboxes))
+	}
 	store := filepath.Join(t.TempDir(), "from-config.db")
-	c.Sync = &wizard.SyncSettings{BackfillDays: 3650, Folders: []string{"inbox"}, Store: store}
+	c.Sync = &wizard.SyncSettings{BackfillDays: wizard.MaxBackfillDays, Store: store}
 	if err := c.Save(cfgPath); err != nil {
 		t.Fatal(err)
 	}
-	out, errs, code := runCmd(t, "sync", "--config", cfgPath, "--sandbox-info", infoPath, "--once")
+	exported := filepath.Join(t.TempDir(), "exported.json")
+	if out, errs, code := runCmd(t, "export", "--config", cfgPath, "--out", exported); code != 0 {
+		t.Fatalf("export: exit %d\n%s\n%s", code, out, errs)
+	}
+	out, errs, code := runCmd(t, "sync", "--config", exported, "--sandbox-info", infoPath, "--once")
 	if code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
 	}
@@ -44,28 +57,43 @@ func TestSyncFromConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mb := c.Mailboxes[0].Address
-	n, err := st.CountMessages(context.Background(), mb, "inbox")
-	st.Close()
-	if err != nil {
-		t.Fatal(err)
+	defer st.Close()
+	total := 0
+	for _, mb := range c.Mailboxes {
+		want := map[string]bool{}
+		for _, f := range []string{"inbox", "sentitems"} {
+			msgs, err := srv.Mail().Messages(mb.ID, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range msgs {
+				want[m.ImmutableID] = true
+			}
+		}
+		got, err := st.Messages(context.Background(), mb.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := map[string]bool{}
+		for _, m := range got {
+			if !want[m.ID] || seen[m.ID] {
+				t.Errorf("%s: stored %s (%q) is not in the tenant, or twice", mb.Address, m.ID, m.Subject)
+			}
+			seen[m.ID] = true
+		}
+		if len(seen) != len(want) {
+			t.Errorf("%s: store holds %d messages, the tenant %d", mb.Address, len(seen), len(want))
+		}
+		total += len(seen)
 	}
-	emb, ok := srv.Mail().Lookup(mb)
-	if !ok {
-		t.Fatalf("%s is not in the practice tenant", mb)
-	}
-	want, err := srv.Mail().Count(emb.ID, "inbox")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n == 0 || int(n) != want {
-		t.Fatalf("store holds %d inbox messages, the tenant %d", n, want)
+	if total == 0 {
+		t.Fatal("nothing synced")
 	}
 
 	// A wrong secret: no sync, Microsoft's code and the fix, and never the secret.
 	const wrong = "Wr0ng~secret-value-that-is-long-enough"
 	t.Setenv("M365CONNECT_CLIENT_SECRET", wrong)
-	out, errs, code = runCmd(t, "sync", "--config", cfgPath, "--sandbox-info", infoPath, "--once", "--store", filepath.Join(t.TempDir(), "x.db"))
+	out, errs, code = runCmd(t, "sync", "--config", exported, "--sandbox-info", infoPath, "--once", "--store", filepath.Join(t.TempDir(), "x.db"))
 	if code == 0 || !strings.Contains(errs, "AADSTS7000215") || strings.Contains(out+errs, wrong) {
 		t.Fatalf("wrong secret: exit %d\n%s\n%s", code, out, errs)
 	}
