@@ -72,24 +72,9 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, r, errConsumers(clientID))
 		return
 	}
-	if app == nil {
-		s.errorPage(w, r, errAppNotFound(clientID, id.TenantID()))
-		return
-	}
 	redirect := q.Get("redirect_uri")
-	fault := id.takeFault(stageBrowser, app.ClientID, false, true)
-	if fault != nil {
-		switch fault.Kind {
-		case FaultAppNotFound, FaultUnknownTenant:
-			s.errorPage(w, r, s.faultError(fault, app, ""))
-			return
-		case FaultRedirectMismatch:
-			s.errorPage(w, r, errRedirectMismatch(redirect, app.ClientID))
-			return
-		}
-	}
-	if !redirectAllowed(app, redirect) {
-		s.errorPage(w, r, errRedirectMismatch(redirect, app.ClientID))
+	fault, ok := s.browserAppChecks(w, r, app, clientID, redirect, true)
+	if !ok {
 		return
 	}
 	mode := q.Get("response_mode")
@@ -181,6 +166,33 @@ func (id *Identity) grantUserConsent(app *App, userID string) {
 }
 
 // issueCode creates a single-use authorization code and sends it to the app.
+// browserAppChecks answers, on Entra's own error page (never redirected to the app),
+// what the sign-in and admin-consent pages refuse before anything else: an unknown app,
+// an app or tenant fault, a redirect URI that is not registered (AADSTS50011). It
+// returns the fault still to apply, and ok=false when the page was written.
+func (s *Server) browserAppChecks(w http.ResponseWriter, r *http.Request, app *App, clientID, redirect string, delegated bool) (*Fault, bool) {
+	if app == nil {
+		s.errorPage(w, r, errAppNotFound(clientID, s.identity.TenantID()))
+		return nil, false
+	}
+	fault := s.identity.takeFault(stageBrowser, app.ClientID, false, delegated)
+	if fault != nil {
+		switch fault.Kind {
+		case FaultAppNotFound, FaultUnknownTenant:
+			s.errorPage(w, r, s.faultError(fault, app, ""))
+			return nil, false
+		case FaultRedirectMismatch:
+			s.errorPage(w, r, errRedirectMismatch(redirect, app.ClientID))
+			return nil, false
+		}
+	}
+	if !redirectAllowed(app, redirect) {
+		s.errorPage(w, r, errRedirectMismatch(redirect, app.ClientID))
+		return nil, false
+	}
+	return fault, true
+}
+
 func (s *Server) issueCode(w http.ResponseWriter, r *http.Request, p *pendingPrompt, u User) {
 	id := s.identity
 	code := randomToken(48)
@@ -355,24 +367,9 @@ func (s *Server) handleAdminConsent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	app := id.dir.appByID(clientID)
-	if app == nil {
-		s.errorPage(w, r, errAppNotFound(clientID, id.TenantID()))
-		return
-	}
 	redirect := q.Get("redirect_uri")
-	fault := id.takeFault(stageBrowser, app.ClientID, false, false)
-	if fault != nil {
-		switch fault.Kind {
-		case FaultAppNotFound, FaultUnknownTenant:
-			s.errorPage(w, r, s.faultError(fault, app, ""))
-			return
-		case FaultRedirectMismatch:
-			s.errorPage(w, r, errRedirectMismatch(redirect, app.ClientID))
-			return
-		}
-	}
-	if !redirectAllowed(app, redirect) {
-		s.errorPage(w, r, errRedirectMismatch(redirect, app.ClientID))
+	fault, ok := s.browserAppChecks(w, r, app, clientID, redirect, false)
+	if !ok {
 		return
 	}
 	state := q.Get("state")
