@@ -4,9 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/zalando/go-keyring"
 
 	"github.com/m365connect/m365connect/mailsync"
 	"github.com/m365connect/m365connect/outbox"
@@ -155,5 +159,49 @@ func TestSendAndOutboxRunFromConfig(t *testing.T) {
 	srv.Mail().Wait()
 	if n := srv.Mail().DeliveryCount(imid, from); n != 1 {
 		t.Fatalf("approved message delivered %d times, want 1", n)
+	}
+}
+
+// `sandbox --config` writes a config that the headless commands take as it is: verify
+// passes every check against that practice tenant.
+func TestSandboxConfigVerifies(t *testing.T) {
+	keyring.MockInit()
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	dir := t.TempDir()
+	infoPath, cfgPath := filepath.Join(dir, "sandbox.json"), filepath.Join(dir, "config.json")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- runSandbox(ctx, []string{"--info", infoPath, "--config", cfgPath, "--users", "2", "--messages", "5"}, &stdout, &stderr)
+	}()
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if _, err := os.Stat(cfgPath); err == nil {
+			break
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("sandbox exited early: %v\n%s", err, stderr.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("config file never appeared")
+		}
+	}
+	c, err := wizard.Load(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Mailboxes) != 3 || c.Outbox == nil || !c.Outbox.Policy.RequireApproval {
+		t.Fatalf("config: %d mailboxes, outbox %+v", len(c.Mailboxes), c.Outbox)
+	}
+	out, errs, code := runCmd(t, "verify", "--config", cfgPath, "--sandbox-info", infoPath)
+	if code != 0 || !strings.Contains(out, "checks passed") {
+		t.Fatalf("verify: exit %d\n%s\n%s", code, out, errs)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }

@@ -10,7 +10,10 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/m365connect/m365connect/connection"
 	"github.com/m365connect/m365connect/emulator"
+	"github.com/m365connect/m365connect/graph"
+	"github.com/m365connect/m365connect/wizard"
 )
 
 // runSandbox is the 'sandbox' subcommand: it serves a practice tenant (emulated Entra ID
@@ -26,6 +29,7 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	shared := fs.Int("shared", 1, "number of shared mailboxes")
 	messages := fs.Int("messages", 200, "messages per mailbox")
 	seed := fs.Int64("seed", 1, "seed for tenant ids and mail data (same seed, same tenant)")
+	cfgOut := fs.String("config", "", "also write a ready config for the practice secret app (every mailbox, read + send, approval required) to FILE, for verify/sync/send/outbox with --sandbox-info")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -64,6 +68,12 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	abs, _ := filepath.Abs(path)
 	inf := srv.Info()
+	if *cfgOut != "" {
+		if err := practiceConfigFile(inf).Save(*cfgOut); err != nil {
+			return fmt.Errorf("write config: %w", err)
+		}
+		fmt.Fprintf(stdout, "Config:          %s (use with --sandbox-info %s)\n", *cfgOut, abs)
+	}
 	fmt.Fprintf(stdout, "Practice tenant %s (%s) is running.\n", inf.TenantDomain, inf.TenantID)
 	fmt.Fprintf(stdout, "Info file:       %s\n", abs)
 	fmt.Fprintf(stdout, "Authority host:  %s\n", inf.AuthorityHost)
@@ -77,4 +87,28 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	return nil
+}
+
+// practiceConfigFile is a config for the practice tenant's secret app, as the wizard
+// would save it after choosing every mailbox, read and send: a starting point for the
+// headless commands. Its outbox policy lets the connected mailboxes send inside the
+// tenant and holds every message for approval.
+func practiceConfigFile(inf emulator.Info) *wizard.Config {
+	features := wizard.Features{Read: true, Send: true, ListUsers: true}
+	c := &wizard.Config{Schema: wizard.SchemaVersion, AppVersion: version, SavedAt: time.Now().UTC(),
+		Cloud: wizard.CloudPractice, TenantID: inf.TenantID, AccessMode: wizard.ModeSecret, Features: features,
+		Permissions: graph.RequestedPermissions(graph.ModeSecret, connection.GraphFeatures(features)),
+		Practice: &wizard.PracticeHosts{AuthorityHost: inf.AuthorityHost, BrowserAuthorityHost: inf.BrowserAuthorityHost,
+			GraphBaseURL: inf.GraphBaseURL, CACertFile: inf.CACertFile},
+		Outbox: &wizard.OutboxSettings{Policy: wizard.OutboxPolicy{InternalDomains: []string{inf.TenantDomain}, RequireApproval: true}}}
+	for _, a := range inf.Apps {
+		if a.Name == emulator.AppSecretName {
+			c.ClientID = a.ClientID
+		}
+	}
+	for _, m := range inf.Mailboxes {
+		c.Mailboxes = append(c.Mailboxes, wizard.Mailbox{Address: m.Address, ID: m.ID, DisplayName: m.DisplayName, Kind: m.Kind})
+		c.Outbox.Policy.AllowedSenders = append(c.Outbox.Policy.AllowedSenders, m.Address)
+	}
+	return c
 }
