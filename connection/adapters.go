@@ -2,6 +2,7 @@ package connection
 
 import (
 	"context"
+	"time"
 
 	"github.com/m365connect/m365connect/graph"
 	"github.com/m365connect/m365connect/mailsync"
@@ -28,8 +29,8 @@ func (g mailSource) DeltaPage(ctx context.Context, r mailsync.PageRequest) (mail
 	return out, nil
 }
 
-func (g mailSource) FolderTotal(ctx context.Context, mailbox, folder string) (int64, error) {
-	return g.c.FolderTotal(ctx, mailbox, folder)
+func (g mailSource) FolderTotal(ctx context.Context, mailbox, folder string, since time.Time) (int64, error) {
+	return g.c.FolderTotal(ctx, mailbox, folder, since)
 }
 
 // OutboxGraph adapts graph.OutboxClient to outbox.Graph.

@@ -434,3 +434,42 @@ func TestE2ENonDeliveryReport(t *testing.T) {
 		t.Fatalf("%+v", sr)
 	}
 }
+
+// FolderTotal counts what a sync window will hold ($count with the window's filter),
+// not the whole folder, so the engine's progress ends at 100%.
+func TestE2EFolderTotalInWindow(t *testing.T) {
+	srv, c := practice(t)
+	app := srv.Identity().App(emulator.AppSecretName)
+	cred, err := NewSecretCredential(c, srv.Identity().TenantID(), app.ClientID, app.ClientSecret())
+	if err != nil {
+		t.Fatal(err)
+	}
+	users, _ := userMailboxes(srv)
+	mb, _ := srv.Mail().Lookup(users[0])
+	msgs, err := srv.Mail().Messages(mb.ID, "inbox")
+	if err != nil || len(msgs) < 3 {
+		t.Fatalf("inbox: %d messages, %v", len(msgs), err)
+	}
+	// A window that starts at the third-newest message holds exactly the newest three.
+	var times []time.Time
+	for _, m := range msgs {
+		times = append(times, m.Received)
+	}
+	slices.SortFunc(times, func(a, b time.Time) int { return b.Compare(a) })
+	since := times[2].Truncate(time.Second)
+	want := 0
+	for _, tm := range times {
+		if !tm.Before(since) {
+			want++
+		}
+	}
+	mc := NewMailSourceClient(c.GraphBaseURL, c.HTTPClient(), cred, c.DefaultScope())
+	got, err := mc.FolderTotal(context.Background(), users[0], "inbox", since)
+	if err != nil || got != int64(want) || want == len(msgs) {
+		t.Fatalf("window count = %d, %v; want %d of %d", got, err, want, len(msgs))
+	}
+	all, err := mc.FolderTotal(context.Background(), users[0], "inbox", time.Time{})
+	if err != nil || all != int64(len(msgs)) {
+		t.Fatalf("folder total = %d, %v; want %d", all, err, len(msgs))
+	}
+}

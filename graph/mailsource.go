@@ -222,23 +222,40 @@ func (c *MailSourceClient) DeltaPage(ctx context.Context, req MailSourceRequest)
 	return page, nil
 }
 
-// FolderTotal returns a folder's totalItemCount, the engine's progress estimate
-// (https://learn.microsoft.com/en-us/graph/api/resources/mailfolder).
-func (c *MailSourceClient) FolderTotal(ctx context.Context, mailbox, folder string) (int64, error) {
-	u := c.base + "/users/" + url.PathEscape(mailbox) + "/mailFolders/" + url.PathEscape(folder) + "?$select=totalItemCount"
-	resp, cancel, err := c.get(ctx, "GET /users/{id}/mailFolders/"+folder, u, nil)
+// FolderTotal estimates how many messages a sync of the folder will hold, for the
+// engine's progress. With since set, it counts the messages received at or after since
+// — the backfill window — with $count=true on the folder's message list, $top=1 so one
+// id comes back (https://learn.microsoft.com/en-us/graph/query-parameters#count-parameter,
+// https://learn.microsoft.com/en-us/graph/api/user-list-messages); with since zero, the
+// folder's totalItemCount (https://learn.microsoft.com/en-us/graph/api/resources/mailfolder).
+func (c *MailSourceClient) FolderTotal(ctx context.Context, mailbox, folder string, since time.Time) (int64, error) {
+	folderURL := c.base + "/users/" + url.PathEscape(mailbox) + "/mailFolders/" + url.PathEscape(folder)
+	u, op := folderURL+"?$select=totalItemCount", "GET /users/{id}/mailFolders/"+folder
+	if !since.IsZero() {
+		u = folderURL + "/messages?$count=true&$top=1&$select=id&$filter=" +
+			mailSourceEscape("receivedDateTime ge "+since.UTC().Format("2006-01-02T15:04:05Z"))
+		op += "/messages?$count=true"
+	}
+	resp, cancel, err := c.get(ctx, op, u, nil)
 	if err != nil {
 		return 0, err
 	}
 	defer cancel()
 	defer resp.Body.Close()
 	var v struct {
-		TotalItemCount int64 `json:"totalItemCount"`
+		TotalItemCount *int64 `json:"totalItemCount"`
+		Count          *int64 `json:"@odata.count"`
 	}
 	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&v); err != nil {
 		return 0, fmt.Errorf("read folder: %w", err)
 	}
-	return v.TotalItemCount, nil
+	switch {
+	case !since.IsZero() && v.Count != nil:
+		return *v.Count, nil
+	case since.IsZero() && v.TotalItemCount != nil:
+		return *v.TotalItemCount, nil
+	}
+	return 0, fmt.Errorf("read folder: no count in the answer")
 }
 
 // get sends an authorised GET and returns a 2xx response (the caller closes it and

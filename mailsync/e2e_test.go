@@ -368,6 +368,6 @@ func (f *firstPage) DeltaPage(ctx context.Context, r mailsync.PageRequest) (mail
 	return p, err
 }
 
-func (f *firstPage) FolderTotal(ctx context.Context, mailbox, folder string) (int64, error) {
-	return f.Source.(mailsync.FolderCounter).FolderTotal(ctx, mailbox, folder)
+func (f *firstPage) FolderTotal(ctx context.Context, mailbox, folder string, since time.Time) (int64, error) {
+	return f.Source.(mailsync.FolderCounter).FolderTotal(ctx, mailbox, folder, since)
 }

@@ -59,7 +59,8 @@ type Status struct {
 // Progress is one event: a folder of a mailbox changed. Callbacks run on engine
 // goroutines and must return quickly (a UI wraps them in fyne.Do).
 type Progress struct {
-	Mailbox      string
+	Mailbox      string // the mailbox's id (Mailbox.ID)
+	Address      string // its display address, when known
 	MailboxState State
 	FolderStatus
 }
@@ -236,7 +237,7 @@ func (e *Engine) update(mailbox, folder string, f func(ms *MailboxStatus, fs *Fo
 		fs = &FolderStatus{}
 	}
 	f(ms, fs)
-	p := Progress{Mailbox: mailbox, MailboxState: ms.State, FolderStatus: *fs}
+	p := Progress{Mailbox: mailbox, Address: ms.Address, MailboxState: ms.State, FolderStatus: *fs}
 	e.mu.Unlock()
 	if folder != "" {
 		e.progress(p)
@@ -256,7 +257,7 @@ func (e *Engine) setMailboxState(id string, st State, lastErr string) {
 	var evs []Progress
 	if ms != nil {
 		for _, f := range ms.Folders {
-			evs = append(evs, Progress{Mailbox: id, MailboxState: ms.State, FolderStatus: f})
+			evs = append(evs, Progress{Mailbox: id, Address: ms.Address, MailboxState: ms.State, FolderStatus: f})
 		}
 	}
 	e.mu.Unlock()
@@ -358,7 +359,11 @@ func (e *Engine) folderRound(ctx context.Context, r *mailboxRun, folder string) 
 			if err := e.acquire(ctx, r); err != nil {
 				return err
 			}
-			total, err := fc.FolderTotal(ctx, mb, folder)
+			since := st.WindowStart // the window this folder's store holds
+			if since.IsZero() {
+				since = e.windowStart()
+			}
+			total, err := fc.FolderTotal(ctx, mb, folder, since)
 			e.release(r)
 			if err == nil {
 				st.Total = total

@@ -64,7 +64,7 @@ func (r *Reporter) Progress(p Progress) {
 // PlainLine renders an event as one log line.
 func PlainLine(p Progress) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s: %s, %s, %d messages", p.Mailbox, p.Folder, p.State, p.Phase, p.Messages)
+	fmt.Fprintf(&b, "%s %s: %s, %s, %d messages", p.name(), p.Folder, p.State, p.Phase, p.Messages)
 	if p.Total > 0 {
 		fmt.Fprintf(&b, " of ~%d", p.Total)
 	}
@@ -87,7 +87,7 @@ func BarLine(p Progress, width int) string {
 		n := min(int(int64(width)*p.Messages/p.Total), width)
 		bar = strings.Repeat("#", n) + strings.Repeat("-", width-n)
 	}
-	s := fmt.Sprintf("%s %s [%s] %d", p.Mailbox, p.Folder, bar, p.Messages)
+	s := fmt.Sprintf("%s %s [%s] %d", p.name(), p.Folder, bar, p.Messages)
 	if p.Total > 0 {
 		s += fmt.Sprintf("/%d", p.Total)
 	}
@@ -98,4 +98,12 @@ func BarLine(p Progress, width int) string {
 		s += " " + string(p.State)
 	}
 	return s
+}
+
+// name is how a line names the mailbox: its address when known, else its id.
+func (p Progress) name() string {
+	if p.Address != "" {
+		return p.Address
+	}
+	return p.Mailbox
 }

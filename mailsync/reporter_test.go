@@ -20,6 +20,8 @@ func TestBarAndPlainLines(t *testing.T) {
 			"b@x sentitems [----------] 3 throttled", "b@x sentitems: throttled, backfill, 3 messages (last error: 429)"},
 		{Progress{Mailbox: "c@x", FolderStatus: FolderStatus{Folder: "inbox", State: StateSyncing, Messages: 500, Total: 100}},
 			"c@x inbox [##########] 500/100", "c@x inbox: syncing, , 500 messages of ~100"},
+		{Progress{Mailbox: "1f0c9e", Address: "d@x", FolderStatus: FolderStatus{Folder: "inbox", State: StateDone, Phase: PhaseIncremental, Messages: 2}},
+			"d@x inbox [##########] 2 done", "d@x inbox: done, incremental, 2 messages"},
 	} {
 		if got := BarLine(tc.p, 10); got != tc.bar {
 			t.Errorf("bar %q, want %q", got, tc.bar)

@@ -64,10 +64,11 @@ type Source interface {
 	DeltaPage(ctx context.Context, req PageRequest) (Page, error)
 }
 
-// FolderCounter is optionally implemented by a Source to give an estimated total (the
-// folder's totalItemCount) for progress reporting.
+// FolderCounter is optionally implemented by a Source to give an estimated total for
+// progress reporting: the messages received at or after since (the sync window), or the
+// whole folder when since is zero.
 type FolderCounter interface {
-	FolderTotal(ctx context.Context, mailbox, folder string) (int64, error)
+	FolderTotal(ctx context.Context, mailbox, folder string, since time.Time) (int64, error)
 }
 
 // SourceFunc adapts a function to [Source].
