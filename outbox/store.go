@@ -225,34 +225,37 @@ type NewMessage struct {
 
 // Message is one outbox entry.
 type Message struct {
-	ID                string
-	Key               string
-	From              string
-	To, Cc            []string
-	Subject           string
-	Body              string
-	BodyType          string // "text" or "html"
-	ReplyTo           string
-	InternetMessageID string // <uuid@sender-domain>, set at enqueue, never changes
-	State             State
-	DraftID           string // immutable id of the draft in the From mailbox
-	ConversationID    string
-	Reason            string // why it was rejected or failed
-	ErrorCode         string // Graph's error code, for failures reported by Graph
-	ErrorMessage      string // Graph's error message
-	Attempts          int
-	ApprovedBy        string
-	Created, Updated  time.Time
-	StateSince        time.Time
-	SentAt            time.Time
-	SentConfirmed     bool // the copy was seen in Sent Items
+	ID                string    `json:"id"`
+	Key               string    `json:"key,omitempty"`
+	From              string    `json:"from"`
+	To                []string  `json:"to"`
+	Cc                []string  `json:"cc"`
+	Subject           string    `json:"subject"`
+	Body              string    `json:"body"`
+	BodyType          string    `json:"bodyType"` // "text" or "html"
+	ReplyTo           string    `json:"replyTo,omitempty"`
+	InternetMessageID string    `json:"internetMessageId"` // <uuid@sender-domain>, set at enqueue, never changes
+	State             State     `json:"state"`
+	DraftID           string    `json:"draftId,omitempty"` // immutable id of the draft in the From mailbox
+	ConversationID    string    `json:"conversationId,omitempty"`
+	Reason            string    `json:"reason,omitempty"`       // why it was rejected or failed
+	ErrorCode         string    `json:"errorCode,omitempty"`    // Graph's error code, for failures reported by Graph
+	ErrorMessage      string    `json:"errorMessage,omitempty"` // Graph's error message
+	Attempts          int       `json:"attempts"`
+	ApprovedBy        string    `json:"approvedBy,omitempty"`
+	Created           time.Time `json:"created"`
+	Updated           time.Time `json:"updated"`
+	StateSince        time.Time `json:"stateSince"`
+	SentAt            time.Time `json:"sentAt,omitzero"`
+	SentConfirmed     bool      `json:"sentConfirmed"` // the copy was seen in Sent Items
 }
 
 // Event is one recorded state change.
 type Event struct {
-	At       time.Time
-	From, To State
-	Detail   string
+	At     time.Time `json:"at"`
+	From   State     `json:"from"`
+	To     State     `json:"to"`
+	Detail string    `json:"detail"`
 }
 
 // ErrInvalid marks a message that cannot be enqueued as given (no recipients, bad
