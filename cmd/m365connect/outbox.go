@@ -224,7 +224,7 @@ func oneLine(s string, n int) string {
 }
 
 // currentUser names the person at this computer for the approval record: the OS account
-// (DOMAIN\\user on Windows), else USER or USERNAME.
+// (DOMAIN\user on Windows), else USER or USERNAME.
 func currentUser() string {
 	if u, err := user.Current(); err == nil && u.Username != "" {
 		return u.Username
