@@ -7,7 +7,7 @@ LDFLAGS := -X main.version=$(VERSION)
 BIN     := bin/m365connect
 export LANG := en_US.UTF-8
 
-.PHONY: all deps deps-windows build run test lint package windows windows-vet windows-smoke clean
+.PHONY: all deps deps-windows build run test lint package windows windows-vet windows-smoke deps-windows-smoke clean
 
 all: build
 
@@ -39,34 +39,49 @@ package: deps
 deps-windows:
 	@scripts/deps.sh windows
 
+# The smoke test also needs Wine, Xvfb, xdotool and ImageMagick.
+deps-windows-smoke:
+	@scripts/deps.sh windows windows-smoke
+
 # Windows is where most of our users are. Cross-compiled with mingw-w64: one .exe that is a
 # GUI app when double-clicked and a console tool when run from a terminal (see
 # cmd/m365connect/console_windows.go), with the icon and version info embedded.
+# The exe is a file target: it is rebuilt only when a source file is newer, so
+# `make windows-smoke` after `make windows` does not build it again.
 WIN_ENV := CGO_ENABLED=1 GOOS=windows GOARCH=amd64 CC=x86_64-w64-mingw32-gcc
 WIN_DIR := dist/windows/m365connect-$(VERSION)-windows-amd64
+WIN_EXE := $(WIN_DIR)/m365connect.exe
+WIN_ZIP := $(WIN_DIR).zip
+WIN_SRC := $(shell git ls-files -co --exclude-standard -- '*.go' go.mod go.sum FyneApp.toml assets 2>/dev/null)
 
-windows: deps-windows windows-vet
-	rm -rf $(WIN_DIR) && mkdir -p $(WIN_DIR)
+windows: $(WIN_ZIP)
+	@echo "Built $(WIN_ZIP)"
+
+$(WIN_EXE): $(WIN_SRC) | deps-windows windows-vet
+	mkdir -p $(WIN_DIR)
 	$(GO) tool -modfile=tools/go.mod go-winres simply --arch amd64 --out cmd/m365connect/rsrc \
 		--icon assets/icon.png --manifest gui --product-name "M365 Connect" \
 		--file-description "M365 Connect - connect and verify Microsoft 365 mailboxes" \
 		--product-version $(VERSION).0 --file-version $(VERSION).0 \
 		--original-filename m365connect.exe --copyright "m365connect contributors"
 	$(WIN_ENV) $(GO) build -trimpath -ldflags "$(LDFLAGS) -s -w -H=windowsgui" \
-		-o $(WIN_DIR)/m365connect.exe ./cmd/m365connect; \
+		-o $@.tmp ./cmd/m365connect; \
 		status=$$?; rm -f cmd/m365connect/rsrc_windows_amd64.syso; exit $$status
+	mv $@.tmp $@
+
+$(WIN_ZIP): $(WIN_EXE) docs/windows/README.txt
 	cp docs/windows/README.txt $(WIN_DIR)/README.txt
-	cd dist/windows && rm -f $(notdir $(WIN_DIR)).zip && zip -qr $(notdir $(WIN_DIR)).zip $(notdir $(WIN_DIR))
-	@echo "Built dist/windows/$(notdir $(WIN_DIR)).zip"
+	cd dist/windows && rm -f $(notdir $@) && zip -qrX $(notdir $@) $(notdir $(WIN_DIR))
 
-# Catches Windows-only compile errors in every package, test files included.
+# Catches Windows-only compile errors in every package, test files included. -trimpath as
+# in the exe build, so the packages vet compiles are the ones the build reuses.
 windows-vet: deps-windows
-	$(WIN_ENV) $(GO) vet ./...
+	$(WIN_ENV) $(GO) vet -trimpath ./...
 
-# Starts the .exe under Wine (when installed): `version` must print in the console, and
-# the wizard window must open (screenshot in dist/windows/wine-wizard.png).
-windows-smoke: windows
-	scripts/windows-smoke.sh $(WIN_DIR)/m365connect.exe $(VERSION)
+# Starts the .exe under Wine in a throwaway prefix: `version` must print on the console,
+# and the wizard window must open under Xvfb (screenshot in dist/windows/wine-wizard.png).
+windows-smoke: windows deps-windows-smoke
+	scripts/windows-smoke.sh $(WIN_EXE) $(VERSION)
 
 clean:
 	rm -rf bin dist

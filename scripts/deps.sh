@@ -5,6 +5,7 @@
 #
 #   scripts/deps.sh            packages for building and testing on Linux
 #   scripts/deps.sh windows    also the mingw-w64 cross compiler for the Windows build
+#   scripts/deps.sh windows windows-smoke   and Wine + Xvfb to smoke-test the .exe
 set -euo pipefail
 
 # Fyne's cgo build (GLFW + OpenGL): each of these is needed; see shared RECIPES.
@@ -16,7 +17,9 @@ for extra in "$@"; do
   case "$extra" in
     windows) pkgs+=(gcc-mingw-w64-x86-64 zip) ;;
     gui-check) pkgs+=(xvfb xauth xdotool imagemagick) ;;
-    *) echo "deps.sh: unknown extra '$extra' (windows, gui-check)" >&2; exit 2 ;;
+    # Wine runs the .exe (Debian's Wine 8); Mesa's software OpenGL draws its window on Xvfb.
+    windows-smoke) pkgs+=(wine64 libgl1-mesa-dri xvfb xauth xdotool imagemagick) ;;
+    *) echo "deps.sh: unknown extra '$extra' (windows, windows-smoke, gui-check)" >&2; exit 2 ;;
   esac
 done
 
