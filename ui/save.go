@@ -2,10 +2,10 @@ package ui
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -29,12 +29,20 @@ type saveScreen struct {
 	export     *widget.Button
 	importB    *widget.Button
 	disconnect *widget.Button
-	syncB      *widget.Button
 	status     *widget.Label
-	syncSt     *widget.Label
 	noKeyring  error
 	probeGen   int // ignores the answer of an older probe
-	root       fyne.CanvasObject
+
+	// The tabs: Connection (save, export, disconnect), Sync (sync.go) and, when the
+	// connection sends, Outgoing mail (outbox.go).
+	tabs     *container.AppTabs
+	connTab  *container.TabItem
+	syncTab  *container.TabItem
+	outTab   *container.TabItem
+	sync     *syncPanel
+	outbox   *outboxPanel
+	syncConf *wizard.SyncSettings // an imported config's sync section, kept on save
+	root     fyne.CanvasObject
 }
 
 // ConfigPath is where the wizard saves the config.
@@ -48,7 +56,6 @@ func newSaveScreen(z *Wizard) *saveScreen {
 	s.expiry = wrapLabel("")
 	s.expiry.Importance = widget.WarningImportance
 	s.status = wrapLabel("")
-	s.syncSt = wrapLabel("")
 	s.save = widget.NewButtonWithIcon("Save the connection", theme.DocumentSaveIcon(), s.doSave)
 	s.save.Importance = widget.HighImportance
 	s.reset = widget.NewButtonWithIcon("Reset (rotate a secret or fix a value)", theme.ViewRefreshIcon(), s.doReset)
@@ -82,19 +89,42 @@ func newSaveScreen(z *Wizard) *saveScreen {
 		}, z.win)
 	})
 	s.disconnect.Importance = widget.DangerImportance
-	s.syncB = widget.NewButtonWithIcon("Start sync", theme.MediaPlayIcon(), s.doSync)
-	s.root = container.NewVBox(
+	s.sync = newSyncPanel(z)
+	s.outbox = newOutboxPanel(z)
+	s.connTab = container.NewTabItemWithIcon("Connection", theme.DocumentSaveIcon(), container.NewVBox(
 		wrapLabel("Saving puts the client secret, certificate password or sign-in into the OS keyring (Credential Manager on Windows, Keychain on macOS, the Secret Service on Linux). "+
 			"The config file and every export hold no secret."),
 		s.keyring, s.useFile, s.expiry,
 		container.NewHBox(s.save, s.reset),
 		s.status,
 		widget.NewSeparator(),
-		container.NewHBox(s.export, s.importB),
-		container.NewHBox(s.syncB, s.disconnect),
-		s.syncSt,
-	)
+		container.NewHBox(s.export, s.importB, s.disconnect),
+	))
+	s.syncTab = container.NewTabItemWithIcon("Sync", theme.ViewRefreshIcon(), s.sync.root)
+	s.outTab = container.NewTabItemWithIcon("Outgoing mail", theme.MailSendIcon(), s.outbox.root)
+	s.tabs = container.NewAppTabs(s.connTab, s.syncTab)
+	s.tabs.OnSelected = func(t *container.TabItem) {
+		if t == s.outTab {
+			s.outbox.refresh()
+		}
+		z.refresh()
+	}
+	s.root = container.NewStack(s.tabs)
 	return s
+}
+
+// saveConfig is the config as the last step saves it: the wizard's values, the sync
+// section of an imported config and the outbox policy of the Outgoing mail tab.
+func (z *Wizard) saveConfig() *wizard.Config {
+	c := z.state.Config(z.opts.AppVersion, z.opts.Now())
+	s := z.screens[wizard.StepSave].(*saveScreen)
+	if sc := s.syncConf; sc != nil {
+		cp := *sc
+		cp.Folders = slices.Clone(sc.Folders)
+		c.Sync = &cp
+	}
+	c.Outbox = s.outbox.section(c)
+	return c
 }
 
 func (s *saveScreen) object() fyne.CanvasObject { return s.root }
@@ -103,6 +133,14 @@ func (s *saveScreen) enter() {
 	z := s.z
 	s.expiry.SetText(wizard.ExpiryWarning(z.state.Mode, z.state.ExpiresAt(), z.opts.Now()))
 	s.lockButtons()
+	if z.state.Outgoing {
+		if !slices.Contains(s.tabs.Items, s.outTab) {
+			s.tabs.Append(s.outTab)
+		}
+		s.outbox.enter()
+	} else if slices.Contains(s.tabs.Items, s.outTab) {
+		s.tabs.Remove(s.outTab)
+	}
 	s.probeGen++
 	gen := s.probeGen
 	go func() {
@@ -128,14 +166,13 @@ func (s *saveScreen) lockButtons() {
 	if s.z.state.Locked {
 		s.save.Disable()
 		s.reset.Enable()
-		s.syncB.Enable()
 		s.disconnect.Enable()
 	} else {
 		s.save.Enable()
 		s.reset.Disable()
-		s.syncB.Disable()
 		s.disconnect.Disable()
 	}
+	s.sync.setCanStart(s.z.state.Locked)
 }
 
 // secretEntries are the secrets this state holds, by kind.
@@ -173,7 +210,7 @@ func (s *saveScreen) doSave() {
 		return
 	}
 	z.state.Locked = true
-	cfg := z.state.Config(z.opts.AppVersion, z.opts.Now())
+	cfg := z.saveConfig()
 	if err := cfg.Validate(); err != nil {
 		z.state.Locked = false
 		s.status.SetText("Not saved: " + err.Error())
@@ -213,7 +250,7 @@ func (s *saveScreen) doSave() {
 			if where == secretstore.BackendFile {
 				place = store.FallbackPath() + " (readable only by you)"
 			}
-			s.status.SetText("Saved to " + path + "; secrets in " + place + ". The settings are locked: use Reset to change them.")
+			s.status.SetText("Saved to " + path + "; secrets in " + place + ". The settings are locked: use Reset to change them. Start the sync on the Sync tab.")
 			s.lockButtons()
 			z.refresh()
 		})
@@ -221,6 +258,7 @@ func (s *saveScreen) doSave() {
 }
 
 func (s *saveScreen) doReset() {
+	s.sync.stop(nil) // it syncs the saved settings, which are about to change
 	s.z.state.Locked = false
 	s.lockButtons()
 	s.status.SetText("Unlocked. Change what you need, then verify and save again.")
@@ -230,7 +268,7 @@ func (s *saveScreen) doReset() {
 // doExport writes the verified config (no secrets) and the HTML report beside it.
 func (s *saveScreen) doExport(path string) {
 	z := s.z
-	cfg := z.state.Config(z.opts.AppVersion, z.opts.Now())
+	cfg := z.saveConfig()
 	report := strings.TrimSuffix(path, filepath.Ext(path)) + "-report.html"
 	err := cfg.Save(path)
 	if err == nil {
@@ -254,6 +292,7 @@ func (s *saveScreen) doImport(path string) {
 		s.status.SetText("Not imported: " + err.Error())
 		return
 	}
+	s.sync.stop(nil)
 	st := wizard.StateFromConfig(c)
 	st.Locked = false
 	st.Consented = c.Verification != nil && c.Verification.Passed
@@ -263,11 +302,21 @@ func (s *saveScreen) doImport(path string) {
 		}
 	}
 	*z.state = *st
+	s.syncConf = c.Sync
+	s.outbox.load(c.Outbox)
 	s.status.SetText(fmt.Sprintf("Imported %s. Check each step, then verify and save.", path))
 	_ = z.GoTo(wizard.StepAppRegistration)
 }
 
+// doDisconnect stops a running sync first (its store stays), then forgets the secrets.
 func (s *saveScreen) doDisconnect() {
+	if s.sync.running {
+		s.status.SetText("Stopping the sync before disconnecting…")
+	}
+	s.sync.stop(s.disconnectNow)
+}
+
+func (s *saveScreen) disconnectNow() {
 	z := s.z
 	cfg := z.state.Config(z.opts.AppVersion, z.opts.Now())
 	var errs []error
@@ -288,24 +337,4 @@ func (s *saveScreen) doDisconnect() {
 		return
 	}
 	s.status.SetText("Disconnected: the stored secret and sign-in are removed from this computer. Mail already synced is kept.")
-}
-
-func (s *saveScreen) doSync() {
-	z := s.z
-	if z.opts.StartSync == nil {
-		s.syncSt.SetText("Syncing is not wired into this build yet: run `m365connect sync --config " + z.ConfigPath() + "` instead.")
-		return
-	}
-	cfg := z.state.Config(z.opts.AppVersion, z.opts.Now())
-	s.syncB.Disable()
-	s.syncSt.SetText("Starting the sync…")
-	go func() {
-		err := z.opts.StartSync(context.Background(), cfg, func(p string) { z.do(func() { s.syncSt.SetText(p) }) })
-		z.do(func() {
-			s.syncB.Enable()
-			if err != nil {
-				s.syncSt.SetText("Sync stopped: " + err.Error())
-			}
-		})
-	}()
 }

@@ -6,7 +6,6 @@
 package ui
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"sync"
@@ -39,9 +38,13 @@ type Options struct {
 	StartPractice func() (*emulator.Server, error)
 	// DeliveryWait bounds the test send's wait for the message to arrive (default 60 s).
 	DeliveryWait time.Duration
-	// StartSync hands a saved config to the sync engine. Nil shows that syncing is not
-	// wired in this build. HOOK for the lead: wire mailsync here.
-	StartSync func(ctx context.Context, c *wizard.Config, progress func(string)) error
+	// DataDir holds the local mail store (mail.db) and the outbox (outbox.db, outbox/)
+	// unless the config names other files; default connection.DataDir(), resolved when
+	// first needed.
+	DataDir string
+	// SyncPoll is how often a running sync looks for new mail once it is up to date;
+	// default mailsync.DefaultPollInterval.
+	SyncPoll time.Duration
 	// Now is the clock.
 	Now func() time.Time
 	// Do runs a UI update from another goroutine; default fyne.Do. Tests wrap it to

@@ -130,6 +130,12 @@ type harness struct {
 }
 
 func newHarnessNoWait(t *testing.T) *harness {
+	return newHarnessWith(t, emulator.Options{Seed: 7, MessagesPerMailbox: 20})
+}
+
+// newHarnessWith runs the wizard against a practice tenant built with eo; the local
+// store and outbox go to a temp data dir.
+func newHarnessWith(t *testing.T, eo emulator.Options) *harness {
 	keyring.MockInit()
 	a := test.NewTempApp(t)
 	h := &harness{t: t, browser: &browser{t: t, accept: true}, dir: t.TempDir(), shots: captureDir(t)}
@@ -138,8 +144,9 @@ func newHarnessNoWait(t *testing.T) *harness {
 	h.w.Resize(fyne.NewSize(1000, 720))
 	opts := Options{
 		AppVersion: "test", ConfigDir: h.dir, Secrets: h.store, OpenBrowser: h.browser.open,
+		DataDir: filepath.Join(h.dir, "data"),
 		StartPractice: func() (*emulator.Server, error) {
-			srv, err := emulator.New(emulator.Options{Seed: 7, MessagesPerMailbox: 20})
+			srv, err := emulator.New(eo)
 			h.srv = srv
 			return srv, err
 		},

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
@@ -19,7 +20,7 @@ func runGUI(ctx context.Context) error {
 	a := app.NewWithID(appID)
 	a.SetIcon(assets.Icon())
 	w := a.NewWindow("M365 Connect")
-	ui.Create(a, w)
+	z := ui.Create(a, w)
 	w.Resize(fyne.NewSize(960, 640))
 	w.CenterOnScreen()
 	go func() {
@@ -27,5 +28,9 @@ func runGUI(ctx context.Context) error {
 		fyne.Do(a.Quit)
 	}()
 	w.ShowAndRun()
+	// A sync still running stops after its current page (every page is committed, so
+	// the next start resumes); then the practice tenant closes.
+	z.StopSync(10 * time.Second)
+	z.Close()
 	return nil
 }
