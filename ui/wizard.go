@@ -172,8 +172,8 @@ func CreateWithOptions(a fyne.App, w fyne.Window, o Options) *Wizard {
 	z.next.IconPlacement = widget.ButtonIconTrailingText
 	z.next.Importance = widget.HighImportance
 
-	header := container.NewVBox(z.title, z.summary, widget.NewSeparator())
-	buttons := container.NewBorder(nil, nil, z.back, z.next, z.problem)
+	header := container.NewVBox(z.title, container.New(unwrappedMin{}, z.summary), widget.NewSeparator())
+	buttons := container.NewBorder(nil, nil, z.back, z.next, container.New(unwrappedMin{}, z.problem))
 	right := container.NewBorder(header, buttons, nil, nil, container.NewVScroll(z.body))
 	left := container.NewBorder(nil, nil, nil, widget.NewSeparator(), container.NewPadded(stepList))
 	z.root = container.NewBorder(nil, nil, left, nil, container.NewPadded(right))
@@ -296,6 +296,30 @@ func (z *Wizard) copyButton(label string, text func() string) *widget.Button {
 }
 
 // wrapLabel is a label that wraps words.
+// unwrappedMin lays out one word-wrapped label that sits outside a scroll. Until the
+// label has been given a width, its minimum is one word per line — over 1,000 px for
+// the problem line — and Fyne sizes a new window to that minimum, so the wizard opened
+// taller than a laptop screen. This layout asks for one line until the label has a
+// width, then for what the label needs at that width.
+type unwrappedMin struct{}
+
+func (unwrappedMin) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	if len(objs) == 0 {
+		return fyne.Size{}
+	}
+	if objs[0].Size().Width < 200 {
+		return fyne.NewSize(0, widget.NewLabel("M").MinSize().Height)
+	}
+	return fyne.NewSize(0, objs[0].MinSize().Height)
+}
+
+func (unwrappedMin) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	for _, o := range objs {
+		o.Move(fyne.NewPos(0, 0))
+		o.Resize(size)
+	}
+}
+
 func wrapLabel(text string) *widget.Label {
 	l := widget.NewLabel(text)
 	l.Wrapping = fyne.TextWrapWord
