@@ -52,7 +52,11 @@ WIN_ENV := CGO_ENABLED=1 GOOS=windows GOARCH=amd64 CC=x86_64-w64-mingw32-gcc
 WIN_DIR := dist/windows/m365connect-$(VERSION)-windows-amd64
 WIN_EXE := $(WIN_DIR)/m365connect.exe
 WIN_ZIP := $(WIN_DIR).zip
-WIN_SRC := $(shell git ls-files -co --exclude-standard -- '*.go' go.mod go.sum FyneApp.toml assets 2>/dev/null)
+# What the exe is built from (wildcard drops files deleted but not yet committed), and
+# their folders: deleting a file changes only its folder's time.
+WIN_SRC := $(wildcard $(or $(shell git ls-files -co --exclude-standard -- '*.go' go.mod go.sum \
+	FyneApp.toml assets 2>/dev/null),$(shell find . -name '*.go' -not -path './dist/*') go.mod go.sum))
+WIN_SRC += $(filter-out ./,$(sort $(dir $(WIN_SRC))))
 
 windows: $(WIN_ZIP)
 	@echo "Built $(WIN_ZIP)"
@@ -67,7 +71,7 @@ $(WIN_EXE): $(WIN_SRC) | deps-windows windows-vet
 	$(WIN_ENV) $(GO) build -trimpath -ldflags "$(LDFLAGS) -s -w -H=windowsgui" \
 		-o $@.tmp ./cmd/m365connect; \
 		status=$$?; rm -f cmd/m365connect/rsrc_windows_amd64.syso; exit $$status
-	mv $@.tmp $@
+	mv $@.tmp $@ && touch $@ # newer than cmd/m365connect/, which lost the .syso
 
 $(WIN_ZIP): $(WIN_EXE) docs/windows/README.txt
 	cp docs/windows/README.txt $(WIN_DIR)/README.txt
