@@ -4,20 +4,22 @@
 #      command exits 2 with its message on stderr (the GUI-subsystem exe keeps the
 #      console handles it is given);
 #   2. `m365connect.exe` with no arguments opens the wizard: a visible window titled
-#      "M365 Connect" appears within a time limit and shows more than a blank surface
-#      (screenshot saved as dist/windows/wine-wizard.png).
+#      "M365 Connect" appears within a time limit, wholly on a 1280x800 screen, and shows
+#      more than a blank surface (screenshot saved as dist/windows/wine-wizard.png).
 #
 # Usage: scripts/windows-smoke.sh PATH/TO/m365connect.exe VERSION
 #
 # Exit status: 0 passed (or skipped, see below), 1 the exe failed a check.
 # What counts as what (CI runs this):
-#   - Wine or Xvfb missing, or Wine cannot create its prefix: the environment is broken,
-#     not the product. Prints "windows-smoke: SKIPPED: ..." and exits 0, unless
+#   - Wine or Xvfb missing, Wine cannot create its prefix, or Wine finds no working
+#     OpenGL on the X server (its own "couldn't initialize OpenGL"): the environment is
+#     broken, not the product. Prints "windows-smoke: SKIPPED: ..." and exits 0, unless
 #     WINDOWS_SMOKE_STRICT=1 (then exits 1).
 #   - Wine's first start is slow and occasionally hangs: a check that times out is run
 #     once more in a fresh process (and, for the window, a fresh X server) before it fails.
 #   - Wrong or missing version output, a wrong exit status, an exe that exits before its
-#     window appears, no window, or a blank window: the product is broken, exit 1.
+#     window appears, no window, a window partly off screen, or a blank window: the
+#     product is broken, exit 1.
 set -euo pipefail
 
 [ $# -eq 2 ] || { echo "usage: $0 PATH/TO/m365connect.exe VERSION" >&2; exit 2; }
@@ -26,6 +28,7 @@ exe=$(readlink -f "$1"); want="m365connect $2"
 here=$(dirname "$(readlink -f "$0")")
 out=$(dirname "$(dirname "$exe")")   # dist/windows
 shot="$out/wine-wizard.png"
+rm -f "$shot" "$out/wine-wizard-as-opened.png"
 logdir=$(mktemp -d /tmp/windows-smoke.XXXXXX)
 # Time limits (seconds). Measured here: the prefix ~10 s, `version` ~3 s, the window ~13 s.
 T_BOOT=180 T_CONSOLE=${WINDOWS_SMOKE_CONSOLE_TIMEOUT:-60} T_WINDOW=${WINDOWS_SMOKE_WINDOW_TIMEOUT:-90}
@@ -137,13 +140,15 @@ window_once() {
   kill -0 "$app_pid" 2>/dev/null || { wait "$app_pid" || gui_rc=$?; app_pid=""; return 1; }
   eval "$(xdotool getwindowgeometry --shell "$id")" # X Y WIDTH HEIGHT
   win_geom="${WIDTH}x${HEIGHT} at ${X},${Y}"
-  # The window should open fully on the 1280x800 screen (its title bar reachable).
-  # Reported, not failed: placement is the window manager's business on real Windows.
+  # The window must open fully on the 1280x800 screen. Windows does not pull a window
+  # back on screen: a window centred while its content asked for more height than the
+  # screen has opens with its title bar above the top edge, out of the user's reach
+  # (seen before ui 7f0a2b2: 960x753 at 160,-212). Screenshot as opened, then the whole
+  # window moved to 0,0 for the record; failed below.
+  offscreen=""
   if [ "$X" -lt 0 ] || [ "$Y" -lt 0 ] || [ $((X + WIDTH)) -gt 1280 ] || [ $((Y + HEIGHT)) -gt 800 ]; then
     offscreen="$out/wine-wizard-as-opened.png"
     import -display "$DISPLAY" -window root "$offscreen"
-    echo "windows-smoke: WARNING: the window opened partly off the 1280x800 screen ($win_geom);" \
-      "as opened: $offscreen. Moved to 0,0 for the screenshot." >&2
     xdotool windowmove "$id" 0 0
     sleep 2
   fi
@@ -164,11 +169,16 @@ for try in 1 2; do
   esac
   stop_gui
 done
+if [ "$r" -ne 0 ] && grep -q "couldn't initialize OpenGL" "$logdir/gui.err"; then
+  # Wine's own message: the X server offers no working GLX, a fault of this machine.
+  skip "Wine found no working OpenGL on Xvfb (see $logdir/gui.err)"
+fi
 [ "$r" -eq 0 ] || fail "no visible window titled 'M365 Connect' within ${T_WINDOW} s, twice; stderr: $(tail -c 3000 "$logdir/gui.err")"
 echo "windows-smoke: window $win_geom, $win_colours colours; screenshot $shot"
 # Fyne draws everything with OpenGL: a window whose GL context failed stays one flat
 # colour. The wizard's first step has text, buttons and the icon: hundreds of colours.
 [ "${win_colours:-0}" -ge 50 ] || fail "the wizard window looks blank ($win_colours colours): OpenGL did not render (see $shot)"
+[ -z "$offscreen" ] || fail "the window opened partly off the 1280x800 screen ($win_geom): see $offscreen"
 stop_gui
 rm -rf "$logdir"
 echo "windows-smoke: passed in $((SECONDS - t0)) s"
