@@ -214,7 +214,7 @@ func (p *outboxPanel) refresh() {
 	}
 	p.howto.SetText("To queue a message: m365connect send --config " + z.ConfigPath() +
 		" --from MAILBOX --to ADDRESS --subject TEXT --text TEXT, or drop a .json file into " + folder +
-		" (Refresh takes it in). Approved messages leave with: m365connect outbox run --config " + z.ConfigPath())
+		" (Refresh takes it in). Approved messages are sent while the Sync tab runs, or by m365connect outbox run --config " + z.ConfigPath())
 	p.gen++
 	gen := p.gen
 	policy := conn.OutboxPolicy(c)

@@ -20,6 +20,7 @@ import (
 	conn "github.com/m365connect/m365connect/connection"
 	"github.com/m365connect/m365connect/graph"
 	"github.com/m365connect/m365connect/mailsync"
+	"github.com/m365connect/m365connect/outbox"
 	"github.com/m365connect/m365connect/secretstore"
 	"github.com/m365connect/m365connect/wizard"
 )
@@ -58,9 +59,11 @@ type syncPanel struct {
 	status *widget.Label
 	store  *widget.Label
 	rows   *fyne.Container
-	byKey  map[string]*syncRow // by mailbox id and folder
-	heads  map[string]bool     // mailboxes with a heading row
-	root   fyne.CanvasObject
+	// sending says what the outbox sender does while the sync runs.
+	sending *widget.Label
+	byKey   map[string]*syncRow // by mailbox id and folder
+	heads   map[string]bool     // mailboxes with a heading row
+	root    fyne.CanvasObject
 
 	// Owned by the UI goroutine.
 	running   bool
@@ -84,6 +87,8 @@ func newSyncPanel(z *Wizard) *syncPanel {
 	p.status = wrapLabel("Save the connection first (Connection tab); then start the sync here.")
 	p.store = wrapLabel("")
 	p.store.Importance = widget.LowImportance
+	p.sending = wrapLabel("")
+	p.sending.Hide()
 	p.rows = container.NewVBox()
 	p.store.Truncation = fyne.TextTruncateEllipsis
 	p.root = container.NewVBox(
@@ -92,6 +97,7 @@ func newSyncPanel(z *Wizard) *syncPanel {
 			"Stopping is safe: the next start resumes where it stopped."),
 		container.NewBorder(nil, nil, p.button, nil, p.store),
 		p.status,
+		p.sending,
 		p.rows,
 	)
 	return p
@@ -169,6 +175,7 @@ func (p *syncPanel) start(c *wizard.Config) {
 	p.status.SetText("Starting the sync…")
 	// Rows of an earlier run would show old news next to this run's outcome.
 	p.byKey, p.heads = map[string]*syncRow{}, map[string]bool{}
+	p.sending.Hide()
 	p.rows.Objects = nil
 	p.rows.Refresh()
 	p.z.refresh()
@@ -263,11 +270,63 @@ func (p *syncPanel) run(ctx context.Context, c *wizard.Config, last *mailsync.St
 			publish(e.Status(), func() { inflight.Store(false) })
 		}
 	}()
+	// Approved outgoing mail leaves while the sync runs, through the same connection.
+	sendCtx, stopSending := context.WithCancel(ctx)
+	sendDone := make(chan struct{})
+	go func() {
+		defer close(sendDone)
+		p.runSender(sendCtx, c, cn, dataDir)
+	}()
 	err = e.Run(ctx)
+	stopSending()
+	<-sendDone
 	close(stopTicker)
 	<-tickerDone
 	*last = e.Status()
 	return path, err
+}
+
+// senderInterval is how often the outbox sender looks for approved mail.
+var senderInterval = 5 * time.Second
+
+// runSender sends the outbox's approved messages until ctx ends, exactly once each (the
+// outbox engine's drafts and lease; a `m365connect outbox run` elsewhere simply waits).
+// It does nothing for a connection that does not send or whose policy lets no mailbox
+// send. It never touches a widget: notes go through z.do.
+func (p *syncPanel) runSender(ctx context.Context, c *wizard.Config, cn *conn.Conn, dataDir string) {
+	z := p.z
+	note := func(text string) {
+		z.do(func() {
+			p.sending.SetText(text)
+			p.sending.Show()
+		})
+	}
+	if !c.Features.Send || c.Outbox == nil || len(c.Outbox.Policy.AllowedSenders) == 0 {
+		return
+	}
+	db, folder := conn.OutboxFiles(c, dataDir)
+	ob, err := outbox.Open(ctx, db, outbox.Options{Policy: conn.OutboxPolicy(c)})
+	if err != nil {
+		note("Outgoing mail is not being sent: " + err.Error())
+		return
+	}
+	defer ob.Close()
+	g, err := cn.OutboxGraph()
+	if err == nil {
+		var e *outbox.Engine
+		if e, err = ob.NewEngine(outbox.EngineOptions{Graph: g, Logf: func(format string, args ...any) {
+			note("Outgoing mail: " + strings.TrimPrefix(fmt.Sprintf(format, args...), "outbox: "))
+		}}); err == nil {
+			note("Outgoing mail: approved messages are sent while the sync runs.")
+			err = e.Run(ctx, senderInterval, folder)
+		}
+	}
+	switch {
+	case ctx.Err() != nil:
+		note("Outgoing mail: sending stopped with the sync; approved messages wait for the next start.")
+	case err != nil:
+		note("Outgoing mail stopped: " + err.Error())
+	}
 }
 
 // stop cancels a running sync; after runs on the UI goroutine once the engine stopped

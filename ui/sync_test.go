@@ -357,4 +357,34 @@ func TestSaveStepOutbox(t *testing.T) {
 	if m, err := ob.Get(ctx, last); err != nil || m.Subject != "Welcome aboard" || m.State != outbox.StateApproved {
 		t.Fatalf("drop-folder message: %v %q %s", err, m.Subject, m.State)
 	}
+
+	// Start sync: approved mail leaves through the same connection, once each; the
+	// rejected message never does.
+	senderInterval = 200 * time.Millisecond
+	t.Cleanup(func() { senderInterval = 5 * time.Second })
+	welcome, _ := ob.Get(ctx, last)
+	h.do(func() { sv.tabs.Select(sv.syncTab) })
+	h.tap(sv.sync.button)
+	h.waitFor("both approved messages sent", func() bool {
+		a, _ := ob.Get(ctx, approveMe.ID)
+		w, _ := ob.Get(ctx, last)
+		return a.State == outbox.StateSent && w.State == outbox.StateSent
+	})
+	h.do(func() {
+		if !sv.sync.sending.Visible() || !strings.Contains(sv.sync.sending.Text, "Outgoing mail") {
+			t.Fatalf("the sync tab does not say what the sender does: %q", sv.sync.sending.Text)
+		}
+	})
+	time.Sleep(3 * senderInterval) // more passes: nothing is sent twice
+	h.tap(sv.sync.button)
+	h.waitFor("the sync to stop", func() bool { return !sv.sync.running })
+	h.srv.Mail().Wait()
+	for _, m := range []outbox.Message{approveMe, welcome} {
+		if n := h.srv.Mail().DeliveryCount(m.InternetMessageID, to); n != 1 {
+			t.Errorf("%q reached %s %d times, want 1", m.Subject, to, n)
+		}
+	}
+	if n := h.srv.Mail().DeliveryCount(rejectMe.InternetMessageID, to); n != 0 {
+		t.Errorf("the rejected message was delivered %d times", n)
+	}
 }
