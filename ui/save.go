@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io/fs"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -282,6 +283,52 @@ func (s *saveScreen) doExport(path string) {
 		return
 	}
 	s.status.SetText("Exported " + path + " and the printable report " + report + " (no secrets in either).")
+}
+
+// resumeSaved reopens the connection saved in ConfigDir, so a restart of the app goes
+// straight back to Save & sync (locked, secrets from the keyring) instead of an empty
+// wizard. It returns the line to show, or "" when there is nothing to resume. A
+// practice-tenant connection is not resumed: the practice tenant starts afresh (new
+// ports, new CA) with every run, so its saved hosts are stale; the wizard starts over.
+// Called before the first show, on the UI goroutine. warn, when set, is worth a dialog:
+// the file could not be read, or the connection could not be reopened whole.
+func (z *Wizard) resumeSaved() (note, warn string) {
+	path := z.ConfigPath()
+	c, err := wizard.Load(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "", ""
+	case err != nil:
+		return "", "The saved connection could not be read, so the wizard starts afresh (Import can load a good copy): " + err.Error()
+	case !c.Locked || c.Cloud == wizard.CloudPractice:
+		return "", ""
+	}
+	st := wizard.StateFromConfig(c)
+	st.Consented = c.Verification != nil && c.Verification.Passed
+	for kind, dst := range map[string]*string{wizard.SecretClientSecret: &st.ClientSecret, wizard.SecretCertPassword: &st.CertPassword, wizard.SecretRefreshToken: &st.RefreshToken} {
+		if v, err := z.opts.Secrets.Get(c.SecretKey(kind)); err == nil {
+			*dst = v
+		}
+	}
+	st.SignedIn = st.RefreshToken != ""
+	*z.state = *st
+	s := z.screens[wizard.StepSave].(*saveScreen)
+	s.syncConf = c.Sync
+	s.outbox.load(c.Outbox)
+	if err := z.flow.GoTo(wizard.StepSave); err != nil {
+		// A secret is missing from the keyring (or the config was edited): show the
+		// step that needs it, with the values filled in.
+		_ = z.flow.GoTo(wizard.StepEnvironment)
+		for _, id := range []wizard.StepID{wizard.StepPrerequisites, wizard.StepAppRegistration, wizard.StepConsent, wizard.StepMailboxes, wizard.StepVerify, wizard.StepSave} {
+			if z.flow.GoTo(id) != nil {
+				break
+			}
+		}
+		z.state.Locked = false
+		return "", "The saved connection was reopened, but " + err.Error() + ". Fill it in, verify and save again."
+	}
+	return fmt.Sprintf("Reopened the connection saved on %s (tenant %s, %d mailbox(es)). Start the sync, or Reset to change it.",
+		c.SavedAt.Local().Format("2 January 2006 15:04"), c.TenantID, len(c.Mailboxes)), ""
 }
 
 // doImport loads a config, takes its secrets from the keyring, and shows Verify.

@@ -13,6 +13,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -184,7 +185,16 @@ func CreateWithOptions(a fyne.App, w fyne.Window, o Options) *Wizard {
 			z.Next()
 		}
 	})
+	note, warn := z.resumeSaved()
 	z.show()
+	if note != "" {
+		z.screens[wizard.StepSave].(*saveScreen).status.SetText(note)
+	}
+	if warn != "" {
+		d := dialog.NewInformation("Saved connection", warn, w)
+		d.Resize(fyne.NewSize(520, 0))
+		d.Show()
+	}
 	return z
 }
 
