@@ -305,11 +305,7 @@ func (z *Wizard) resumeSaved() (note, warn string) {
 	}
 	st := wizard.StateFromConfig(c)
 	st.Consented = c.Verification != nil && c.Verification.Passed
-	for kind, dst := range map[string]*string{wizard.SecretClientSecret: &st.ClientSecret, wizard.SecretCertPassword: &st.CertPassword, wizard.SecretRefreshToken: &st.RefreshToken} {
-		if v, err := z.opts.Secrets.Get(c.SecretKey(kind)); err == nil {
-			*dst = v
-		}
-	}
+	z.loadSecrets(st, c)
 	st.SignedIn = st.RefreshToken != ""
 	*z.state = *st
 	s := z.screens[wizard.StepSave].(*saveScreen)
@@ -331,6 +327,15 @@ func (z *Wizard) resumeSaved() (note, warn string) {
 		c.SavedAt.Local().Format("2 January 2006 15:04"), c.TenantID, len(c.Mailboxes)), ""
 }
 
+// loadSecrets fills st's secrets for config c from the keyring (those it holds).
+func (z *Wizard) loadSecrets(st *wizard.State, c *wizard.Config) {
+	for kind, dst := range map[string]*string{wizard.SecretClientSecret: &st.ClientSecret, wizard.SecretCertPassword: &st.CertPassword, wizard.SecretRefreshToken: &st.RefreshToken} {
+		if v, err := z.opts.Secrets.Get(c.SecretKey(kind)); err == nil {
+			*dst = v
+		}
+	}
+}
+
 // doImport loads a config, takes its secrets from the keyring, and shows Verify.
 func (s *saveScreen) doImport(path string) {
 	z := s.z
@@ -343,11 +348,7 @@ func (s *saveScreen) doImport(path string) {
 	st := wizard.StateFromConfig(c)
 	st.Locked = false
 	st.Consented = c.Verification != nil && c.Verification.Passed
-	for kind, dst := range map[string]*string{wizard.SecretClientSecret: &st.ClientSecret, wizard.SecretCertPassword: &st.CertPassword, wizard.SecretRefreshToken: &st.RefreshToken} {
-		if v, err := z.opts.Secrets.Get(c.SecretKey(kind)); err == nil {
-			*dst = v
-		}
-	}
+	z.loadSecrets(st, c)
 	*z.state = *st
 	s.syncConf = c.Sync
 	s.outbox.load(c.Outbox)
