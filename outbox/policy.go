@@ -3,6 +3,8 @@ package outbox
 import (
 	"fmt"
 	"net/mail"
+	"os"
+	"os/user"
 	"slices"
 	"strings"
 )
@@ -98,4 +100,18 @@ func normalizeAddress(s string) (string, error) {
 		return "", fmt.Errorf("%q has no domain", s)
 	}
 	return a.Address, nil
+}
+
+// DefaultApprover names the person at this computer for the approval record: the OS
+// account (DOMAIN\user on Windows), else USER or USERNAME, else "unknown".
+func DefaultApprover() string {
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username
+	}
+	for _, k := range []string{"USER", "USERNAME"} {
+		if v := os.Getenv(k); v != "" {
+			return v
+		}
+	}
+	return "unknown"
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/user"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -25,7 +24,8 @@ import (
 // This file is the "Outgoing mail" tab of the last step, shown when the connection
 // sends: the sending policy kept in the config's outbox section, and the messages of the
 // outbox (package outbox) that wait for a person's approval, with Approve and Reject.
-// Sending itself is the outbox engine's job (`m365connect outbox run`).
+// Sending itself is the outbox engine's job: beside the sync in the Sync tab
+// (syncPanel.runSender), or headless with `m365connect outbox run`.
 
 // outboxPanel edits the policy and acts on pending messages.
 type outboxPanel struct {
@@ -307,22 +307,9 @@ func (p *outboxPanel) newRow(m outbox.Message) *outboxRow {
 	return r
 }
 
-// approver is who approves, kept on record: the OS user name.
-func approver() string {
-	if u, err := user.Current(); err == nil && u.Username != "" {
-		return u.Username
-	}
-	for _, k := range []string{"USER", "USERNAME"} {
-		if v := os.Getenv(k); v != "" {
-			return v
-		}
-	}
-	return "unknown"
-}
-
 func (p *outboxPanel) approve(m outbox.Message) {
-	by := approver()
-	p.act(m, "Approved", "It leaves with the next `m365connect outbox run`.", func(ctx context.Context, ob *outbox.Outbox) error { return ob.Approve(ctx, m.ID, by) })
+	by := outbox.DefaultApprover()
+	p.act(m, "Approved", "It is sent while the Sync tab runs (or by `m365connect outbox run`).", func(ctx context.Context, ob *outbox.Outbox) error { return ob.Approve(ctx, m.ID, by) })
 }
 
 // askReject asks for the reason, which is kept on record.

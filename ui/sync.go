@@ -21,7 +21,6 @@ import (
 	"github.com/m365connect/m365connect/graph"
 	"github.com/m365connect/m365connect/mailsync"
 	"github.com/m365connect/m365connect/outbox"
-	"github.com/m365connect/m365connect/secretstore"
 	"github.com/m365connect/m365connect/wizard"
 )
 
@@ -41,15 +40,6 @@ func (z *Wizard) dataDir() (string, error) {
 		return d, os.MkdirAll(d, 0o700)
 	}
 	return conn.DataDir()
-}
-
-// keyringSecrets lets a delegated connection write its rotated refresh token back to
-// the window's secret store (connection.Setter), like the subcommands do.
-type keyringSecrets struct{ *secretstore.Store }
-
-func (k keyringSecrets) Set(key, value string) error {
-	_, err := k.Store.Set(key, value)
-	return err
 }
 
 // syncPanel is the Sync tab: Start/Stop, a status line and the progress rows.
@@ -233,7 +223,9 @@ func (p *syncPanel) run(ctx context.Context, c *wizard.Config, last *mailsync.St
 		return opts.StorePath, err
 	}
 	defer store.Close()
-	cn, err := conn.Open(ctx, c, keyringSecrets{z.opts.Secrets})
+	// The window's keyring, without the environment variables meant for CI; a delegated
+	// connection's rotated refresh token is written back to it.
+	cn, err := conn.Open(ctx, c, conn.Chain{Store: z.opts.Secrets})
 	if err != nil {
 		return opts.StorePath, &connectError{err}
 	}

@@ -324,8 +324,8 @@ func TestSaveStepOutbox(t *testing.T) {
 	h.do(func() { test.Tap(p.rows[approveMe.ID].approve) })
 	h.waitFor("the approval", func() bool { return len(p.rows) == 2 && p.rows[approveMe.ID] == nil })
 	m, err := ob.Get(ctx, approveMe.ID)
-	if err != nil || m.State != outbox.StateApproved || m.ApprovedBy != approver() {
-		t.Fatalf("after Approve: %v state %s by %q (want %q)", err, m.State, m.ApprovedBy, approver())
+	if err != nil || m.State != outbox.StateApproved || m.ApprovedBy != outbox.DefaultApprover() {
+		t.Fatalf("after Approve: %v state %s by %q (want %q)", err, m.State, m.ApprovedBy, outbox.DefaultApprover())
 	}
 
 	h.do(func() { test.Tap(p.rows[rejectMe.ID].reject) })

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/m365connect/m365connect/connection"
+	"github.com/m365connect/m365connect/emulator"
 	"github.com/m365connect/m365connect/ui"
 	"github.com/m365connect/m365connect/wizard"
 )
@@ -16,22 +17,34 @@ import (
 //
 // Practice tenant: the config records the practice tenant's hosts and CA file, which
 // change with every run, so sandboxInfo (the file `m365connect sandbox --info FILE`
-// writes) replaces them and supplies the practice app's secret and certificate.
+// writes) replaces them and supplies the practice app's secret and certificate. With
+// no path, the config is the one `sandbox --config` would write for that tenant.
 func loadConfig(path, sandboxInfo string) (*wizard.Config, connection.Chain, error) {
 	src := connection.Chain{Env: os.Getenv, Store: ui.DefaultSecrets(ui.DefaultConfigDir())}
-	c, err := wizard.Load(path)
-	if err != nil {
-		return nil, src, err
+	var info emulator.Info
+	if sandboxInfo != "" {
+		var err error
+		if info, err = readSandboxInfo(sandboxInfo); err != nil {
+			return nil, src, err
+		}
+	}
+	var c *wizard.Config
+	switch {
+	case path != "":
+		var err error
+		if c, err = wizard.Load(path); err != nil {
+			return nil, src, err
+		}
+	case sandboxInfo != "":
+		c = practiceConfigFile(info)
+	default:
+		return nil, src, fmt.Errorf("%w: --config FILE is required", errUsage)
 	}
 	if sandboxInfo == "" {
 		return c, src, nil
 	}
 	if c.Cloud != wizard.CloudPractice {
 		return nil, src, fmt.Errorf("%w: --sandbox-info is only for a practice-tenant config (this one is %q)", errUsage, c.Cloud)
-	}
-	info, err := readSandboxInfo(sandboxInfo)
-	if err != nil {
-		return nil, src, err
 	}
 	c.Practice = &wizard.PracticeHosts{AuthorityHost: info.AuthorityHost, BrowserAuthorityHost: info.BrowserAuthorityHost,
 		GraphBaseURL: info.GraphBaseURL, CACertFile: info.CACertFile}

@@ -4,11 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/zalando/go-keyring"
 
@@ -169,26 +167,7 @@ func TestSandboxConfigVerifies(t *testing.T) {
 	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
 	dir := t.TempDir()
 	infoPath, cfgPath := filepath.Join(dir, "sandbox.json"), filepath.Join(dir, "config.json")
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var stdout, stderr syncBuffer
-	done := make(chan error, 1)
-	go func() {
-		done <- runSandbox(ctx, []string{"--info", infoPath, "--config", cfgPath, "--users", "2", "--messages", "5"}, &stdout, &stderr)
-	}()
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		if _, err := os.Stat(cfgPath); err == nil {
-			break
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("sandbox exited early: %v\n%s", err, stderr.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("config file never appeared")
-		}
-	}
+	sb := startSandbox(t, cfgPath, "--info", infoPath, "--config", cfgPath, "--users", "2", "--messages", "5")
 	c, err := wizard.Load(cfgPath)
 	if err != nil {
 		t.Fatal(err)
@@ -200,8 +179,34 @@ func TestSandboxConfigVerifies(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "checks passed") {
 		t.Fatalf("verify: exit %d\n%s\n%s", code, out, errs)
 	}
-	cancel()
-	if err := <-done; err != nil {
+	sb.cancel()
+	if err := <-sb.done; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// `sync --sandbox-info` alone syncs the practice tenant through the config `sandbox
+// --config` would write: the same path as a saved config.
+func TestSyncSandboxInfoAlone(t *testing.T) {
+	_, infoPath, _ := practiceConfig(t)
+	store := filepath.Join(t.TempDir(), "alone.db")
+	out, errs, code := runCmd(t, "sync", "--sandbox-info", infoPath, "--once", "--store", store, "--days", "3650")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
+	}
+	st, err := mailsync.OpenSQLite(context.Background(), store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var n int
+	if err := st.DB().QueryRow(`SELECT count(*) FROM messages`).Scan(&n); err != nil || n == 0 {
+		t.Fatalf("store holds %d messages (%v)", n, err)
+	}
+	if !strings.Contains(out, "Syncing 6 mailbox(es)") {
+		t.Fatalf("not every practice mailbox: %s", out)
+	}
+	if _, _, code := runCmd(t, "sync", "--once"); code != 2 {
+		t.Fatalf("sync without --config or --sandbox-info: exit %d, want 2", code)
 	}
 }

@@ -7,8 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"os/user"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -69,7 +67,7 @@ func runOutbox(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		state = fs.String("state", "", "only this state (pending_approval, sent, failed, ...)")
 		asJSON = fs.Bool("json", false, "print JSON")
 	case "approve":
-		by = fs.String("by", currentUser(), "who approves (kept on record)")
+		by = fs.String("by", outbox.DefaultApprover(), "who approves (kept on record)")
 	case "reject":
 		reason = fs.String("reason", "", "why (kept on record)")
 	case "run":
@@ -221,18 +219,4 @@ func oneLine(s string, n int) string {
 		return string(r[:n-1]) + "…"
 	}
 	return s
-}
-
-// currentUser names the person at this computer for the approval record: the OS account
-// (DOMAIN\user on Windows), else USER or USERNAME.
-func currentUser() string {
-	if u, err := user.Current(); err == nil && u.Username != "" {
-		return u.Username
-	}
-	for _, k := range []string{"USER", "USERNAME"} {
-		if v := os.Getenv(k); v != "" {
-			return v
-		}
-	}
-	return "unknown"
 }

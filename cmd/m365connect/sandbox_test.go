@@ -37,31 +37,40 @@ func (s *syncBuffer) String() string {
 // TestSandboxInfoFileIsEnough runs the sandbox command and talks to it using nothing
 // but the values in the info file it wrote: CA file, authority host, tenant, app
 // credentials, Graph base URL and mailboxes.
-func TestSandboxInfoFileIsEnough(t *testing.T) {
-	dir := t.TempDir()
-	infoPath := filepath.Join(dir, "sandbox.json")
+// sandbox is `m365connect sandbox` running in the test's process.
+type sandbox struct {
+	cancel         context.CancelFunc
+	done           chan error // runSandbox's result
+	stdout, stderr syncBuffer
+}
+
+// startSandbox runs `m365connect sandbox args...` until the test ends (or cancel) and
+// waits for the file waitFor to appear.
+func startSandbox(t *testing.T, waitFor string, args ...string) *sandbox {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var stdout, stderr syncBuffer
-	done := make(chan error, 1)
-	go func() {
-		done <- runSandbox(ctx, []string{"--info", infoPath, "--users", "2", "--messages", "3", "--seed", "5"}, &stdout, &stderr)
-	}()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if _, err := os.Stat(infoPath); err == nil {
-			break
+	t.Cleanup(cancel)
+	sb := &sandbox{cancel: cancel, done: make(chan error, 1)}
+	go func() { sb.done <- runSandbox(ctx, args, &sb.stdout, &sb.stderr) }()
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if _, err := os.Stat(waitFor); err == nil {
+			return sb
 		}
 		select {
-		case err := <-done:
-			t.Fatalf("sandbox exited early: %v\n%s", err, stderr.String())
+		case err := <-sb.done:
+			t.Fatalf("sandbox exited early: %v\n%s", err, sb.stderr.String())
 		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("info file never appeared")
+			t.Fatalf("%s never appeared", waitFor)
 		}
-		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+func TestSandboxInfoFileIsEnough(t *testing.T) {
+	dir := t.TempDir()
+	infoPath := filepath.Join(dir, "sandbox.json")
+	sb := startSandbox(t, infoPath, "--info", infoPath, "--users", "2", "--messages", "3", "--seed", "5")
 	st, err := os.Stat(infoPath)
 	if err != nil || st.Mode().Perm() != 0o600 {
 		t.Fatalf("info file mode: %v %v", st.Mode(), err)
@@ -88,8 +97,8 @@ func TestSandboxInfoFileIsEnough(t *testing.T) {
 	if err := json.Unmarshal(raw, &info); err != nil {
 		t.Fatalf("info json: %v", err)
 	}
-	if !strings.Contains(stdout.String(), infoPath) || !strings.Contains(stdout.String(), info.GraphBaseURL) {
-		t.Errorf("stdout does not show the info path and URLs:\n%s", stdout.String())
+	if !strings.Contains(sb.stdout.String(), infoPath) || !strings.Contains(sb.stdout.String(), info.GraphBaseURL) {
+		t.Errorf("stdout does not show the info path and URLs:\n%s", sb.stdout.String())
 	}
 	pemData, err := os.ReadFile(info.CACertFile)
 	if err != nil {
@@ -141,13 +150,13 @@ func TestSandboxInfoFileIsEnough(t *testing.T) {
 	if err != nil || resp.StatusCode != 200 || len(list.Value) == 0 {
 		t.Fatalf("list messages: %d %v %d", resp.StatusCode, err, len(list.Value))
 	}
-	if strings.Contains(stdout.String(), secret) || strings.Contains(stderr.String(), secret) {
+	if strings.Contains(sb.stdout.String(), secret) || strings.Contains(sb.stderr.String(), secret) {
 		t.Error("the client secret was printed")
 	}
 
-	cancel()
+	sb.cancel()
 	select {
-	case err := <-done:
+	case err := <-sb.done:
 		if err != nil {
 			t.Errorf("sandbox returned %v after cancel", err)
 		}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -14,25 +13,6 @@ import (
 	"github.com/m365connect/m365connect/graph"
 	"github.com/m365connect/m365connect/mailsync"
 )
-
-// sandboxInfo is the part of the practice tenant's info file (`m365connect sandbox`)
-// that a sync needs.
-type sandboxInfo struct {
-	AuthorityHost        string `json:"authority_host"`
-	BrowserAuthorityHost string `json:"browser_authority_host"`
-	GraphBaseURL         string `json:"graph_base_url"`
-	CACertFile           string `json:"ca_cert_file"`
-	TenantID             string `json:"tenant_id"`
-	Apps                 []struct {
-		ClientID     string `json:"client_id"`
-		ClientSecret string `json:"client_secret"`
-		Access       string `json:"access"`
-	} `json:"apps"`
-	Mailboxes []struct {
-		ID      string `json:"id"`
-		Address string `json:"address"`
-	} `json:"mailboxes"`
-}
 
 // runSync is the 'sync' subcommand: mirror mailboxes into the local store.
 //
@@ -62,35 +42,22 @@ func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 
-	var (
-		src  mailsync.Source
-		opts mailsync.Options
-	)
-	switch {
-	case *config != "":
-		c, secrets, err := loadConfig(*config, *sandbox)
-		if err != nil {
-			return err
-		}
-		dataDir, err := connection.DataDir()
-		if err != nil && !set["store"] && (c.Sync == nil || c.Sync.Store == "") {
-			return err
-		}
-		conn, err := connection.Open(ctx, c, secrets)
-		if err != nil {
-			return connectError(err)
-		}
-		src, opts = conn.MailSource(), connection.SyncOptions(c, dataDir)
-	case *sandbox != "":
-		var mbs []mailsync.Mailbox
-		var err error
-		if src, mbs, err = sandboxSource(*sandbox); err != nil {
-			return err
-		}
-		opts = mailsync.Options{Mailboxes: mbs, StorePath: "m365connect-mail.db", EstimateTotal: true}
-	default:
+	if *config == "" && *sandbox == "" {
 		return fmt.Errorf("%w: --config FILE (or, for the practice tenant alone, --sandbox-info FILE) is required", errUsage)
 	}
+	c, secrets, err := loadConfig(*config, *sandbox)
+	if err != nil {
+		return err
+	}
+	dataDir, err := connection.DataDir()
+	if err != nil && !set["store"] && (c.Sync == nil || c.Sync.Store == "") {
+		return err
+	}
+	conn, err := connection.Open(ctx, c, secrets)
+	if err != nil {
+		return connectError(err)
+	}
+	src, opts := conn.MailSource(), connection.SyncOptions(c, dataDir)
 	// Flags given on the command line win over the config.
 	if set["days"] || opts.BackfillDays == 0 {
 		opts.BackfillDays = *days
@@ -113,7 +80,7 @@ func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	opts.PageSize, opts.Once, opts.PollInterval = *pageSize, *once, *poll
 	fmt.Fprintf(stdout, "Syncing %d mailbox(es) into %s\n", len(opts.Mailboxes), opts.StorePath)
 	rep := mailsync.NewReporter(stdout, isTerminal(stdout))
-	err := mailsync.Run(ctx, opts, src, rep.Progress)
+	err = mailsync.Run(ctx, opts, src, rep.Progress)
 	if errors.Is(err, mailsync.ErrStoreLocked) {
 		return fmt.Errorf("%w (is another m365connect sync running?)", err)
 	}
@@ -145,42 +112,4 @@ func splitList(s string) []string {
 		}
 	}
 	return out
-}
-
-// sandboxSource connects to the practice tenant with its app-only secret app.
-func sandboxSource(path string) (mailsync.Source, []mailsync.Mailbox, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, nil, fmt.Errorf("read sandbox info: %w", err)
-	}
-	var info sandboxInfo
-	if err := json.Unmarshal(b, &info); err != nil {
-		return nil, nil, fmt.Errorf("read sandbox info %s: %w", path, err)
-	}
-	ca, err := os.ReadFile(info.CACertFile)
-	if err != nil {
-		return nil, nil, fmt.Errorf("read practice CA: %w", err)
-	}
-	cl, err := graph.PracticeCloud(info.AuthorityHost, info.BrowserAuthorityHost, info.GraphBaseURL, ca)
-	if err != nil {
-		return nil, nil, err
-	}
-	var clientID, secret string
-	for _, a := range info.Apps {
-		if a.Access == "application" && a.ClientSecret != "" && clientID == "" {
-			clientID, secret = a.ClientID, a.ClientSecret
-		}
-	}
-	if clientID == "" {
-		return nil, nil, errors.New("the sandbox info file lists no application app with a secret")
-	}
-	cred, err := graph.NewSecretCredential(cl, info.TenantID, clientID, secret)
-	if err != nil {
-		return nil, nil, err
-	}
-	var mbs []mailsync.Mailbox
-	for _, m := range info.Mailboxes {
-		mbs = append(mbs, mailsync.Mailbox{ID: m.ID, Address: m.Address})
-	}
-	return connection.MailSource(graph.NewMailSourceClient(cl.GraphBaseURL, cl.HTTPClient(), cred, cl.DefaultScope())), mbs, nil
 }
