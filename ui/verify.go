@@ -24,7 +24,12 @@ type verifyScreen struct {
 	rows     *fyne.Container
 	results  []graph.CheckResult
 	stop     context.CancelFunc
-	root     fyne.CanvasObject
+	// cancelled is set by the Cancel button, on the UI goroutine, for the run going on.
+	// The run's outcome is decided from it and from the results, never from the run's
+	// context: the worker cancels that itself when it ends (to free its resources), and
+	// the real driver runs the queued completion only after that.
+	cancelled bool
+	root      fyne.CanvasObject
 }
 
 func newVerifyScreen(z *Wizard) *verifyScreen {
@@ -33,6 +38,8 @@ func newVerifyScreen(z *Wizard) *verifyScreen {
 	s.run.Importance = widget.HighImportance
 	s.cancel = widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), func() {
 		if s.stop != nil {
+			s.cancelled = true
+			s.status.SetText("Cancelling: the check under way stops…")
 			s.stop()
 		}
 	})
@@ -90,7 +97,7 @@ func (s *verifyScreen) start() {
 	}
 	settings.DeliveryWait = z.opts.DeliveryWait
 	ctx, cancel := context.WithCancel(context.Background())
-	s.stop = cancel
+	s.stop, s.cancelled = cancel, false
 	z.state.Verification = nil
 	z.refresh()
 	s.run.Disable()
@@ -119,12 +126,12 @@ func (s *verifyScreen) start() {
 			}
 			s.results = rs
 			v := VerificationFrom(rs, z.opts.Now())
-			if ctx.Err() != nil {
+			if s.cancelled {
 				v.Passed = false
 			}
 			z.state.Verification = v
 			switch {
-			case ctx.Err() != nil:
+			case s.cancelled:
 				s.status.SetText("Cancelled: the checks not run are marked skipped. Run them again when ready.")
 			case v.Passed:
 				s.status.SetText("Every check passed. Press Next to save the verified connection.")
