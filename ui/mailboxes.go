@@ -129,7 +129,7 @@ func (z *Wizard) reachKey() string {
 // reopened connection) proved that already.
 func (s *mailboxesScreen) reachGate() error {
 	st := s.z.state
-	if len(st.Mailboxes) == 0 || (st.Verification != nil && st.Verification.Passed) {
+	if len(st.Mailboxes) == 0 || (st.Verification != nil && st.Verification.Passed && s.z.verificationCurrent()) {
 		return nil
 	}
 	key := s.z.reachKey()
@@ -159,6 +159,9 @@ func (z *Wizard) gate(id wizard.StepID) error {
 	}
 	if ms, ok := z.screens[wizard.StepMailboxes].(*mailboxesScreen); ok && id == wizard.StepMailboxes {
 		return ms.reachGate()
+	}
+	if id == wizard.StepVerify && !z.verificationCurrent() {
+		return errors.New("Verify: the values changed since the checks ran; run them again")
 	}
 	return nil
 }

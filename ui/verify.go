@@ -2,6 +2,8 @@ package ui
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"strings"
@@ -29,7 +31,10 @@ type verifyScreen struct {
 	// context: the worker cancels that itself when it ends (to free its resources), and
 	// the real driver runs the queued completion only after that.
 	cancelled bool
-	root      fyne.CanvasObject
+	// key is verifyKey() of the values the last run checked: a verification of other
+	// values (another mode, app, secret or mailbox list) no longer counts.
+	key  string
+	root fyne.CanvasObject
 }
 
 func newVerifyScreen(z *Wizard) *verifyScreen {
@@ -54,11 +59,35 @@ func newVerifyScreen(z *Wizard) *verifyScreen {
 func (s *verifyScreen) object() fyne.CanvasObject { return s.root }
 
 func (s *verifyScreen) enter() {
+	if s.z.state.Verification != nil && s.stop == nil && !s.z.verificationCurrent() {
+		s.z.state.Verification = nil
+		s.status.SetText("The values changed since the checks last ran: run them again.")
+	}
 	if s.z.state.Verification == nil && s.stop == nil {
 		s.rows.Objects = nil
 		s.rows.Refresh()
 		s.progress.SetValue(0)
 	}
+}
+
+// verifyKey sums up every value the checks depend on: reachKey's connection values,
+// the features, permissions and mailboxes.
+func (z *Wizard) verifyKey() string {
+	st := z.state
+	h := sha256.New()
+	h.Write([]byte(z.reachKey()))
+	fmt.Fprintf(h, "\x00%+v\x00%q", st.Features(), st.Permissions)
+	for _, m := range st.Mailboxes {
+		fmt.Fprintf(h, "\x00%s\x00%s", strings.ToLower(m.Address), m.Kind)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// verificationCurrent reports whether the last verification checked the values as they
+// are now.
+func (z *Wizard) verificationCurrent() bool {
+	vs, ok := z.screens[wizard.StepVerify].(*verifyScreen)
+	return z.state.Verification != nil && ok && vs.key == z.verifyKey()
 }
 
 // secrets gathers the in-memory secrets for the checks.
@@ -97,7 +126,7 @@ func (s *verifyScreen) start() {
 	}
 	settings.DeliveryWait = z.opts.DeliveryWait
 	ctx, cancel := context.WithCancel(context.Background())
-	s.stop, s.cancelled = cancel, false
+	s.stop, s.cancelled, s.key = cancel, false, z.verifyKey()
 	z.state.Verification = nil
 	z.refresh()
 	s.run.Disable()

@@ -37,3 +37,40 @@ func TestVerifyCancelAndRerun(t *testing.T) {
 		}
 	})
 }
+
+// TestVerifyStaleAfterValuesChange: a passed run of the secret app does not carry over
+// to the certificate app: back on Verify the result is gone, the screen says why and
+// Next waits for a new run, which passes.
+func TestVerifyStaleAfterValuesChange(t *testing.T) {
+	h := newHarness(t)
+	h.walkTo(wizard.StepSave)
+	pre := h.z.screens[wizard.StepPrerequisites].(*prerequisitesScreen)
+	vs := h.z.screens[wizard.StepVerify].(*verifyScreen)
+	h.do(func() {
+		if err := h.z.GoTo(wizard.StepPrerequisites); err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range wizard.ModeChoices(wizard.Features{}) {
+			if m.Mode == wizard.ModeCertificate {
+				pre.mode.SetSelected(modeLabel(m))
+			}
+		}
+	})
+	h.next(wizard.StepAppRegistration)
+	h.next(wizard.StepConsent)
+	h.next(wizard.StepMailboxes)
+	h.waitFor("the mailbox checked again", func() bool { return h.z.NextEnabled() })
+	h.next(wizard.StepVerify)
+	h.do(func() {
+		if h.z.state.Verification != nil || h.z.NextEnabled() || !strings.Contains(vs.status.Text, "values changed") {
+			t.Fatalf("after a mode change: verification %v, Next %v, status %q", h.z.state.Verification != nil, h.z.NextEnabled(), vs.status.Text)
+		}
+	})
+	h.tap(vs.run)
+	h.waitFor("the new run", func() bool { return h.z.state.Verification != nil })
+	h.do(func() {
+		if !h.z.state.Verification.Passed || !h.z.NextEnabled() {
+			t.Fatalf("certificate run: passed %v, status %q", h.z.state.Verification.Passed, vs.status.Text)
+		}
+	})
+}
