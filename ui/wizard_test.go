@@ -466,6 +466,10 @@ func TestWizardFailurePaths(t *testing.T) {
 		if v.Passed || !failedSend || h.z.NextEnabled() {
 			t.Fatalf("failed send not reported: passed %v, checks %+v", v.Passed, v.Checks)
 		}
+		// A failed check is a failure, not a cancellation: nobody pressed Cancel.
+		if !strings.HasPrefix(vs.status.Text, "Some checks failed") {
+			t.Fatalf("after a failed check the screen says %q", vs.status.Text)
+		}
 	})
 	h.shot("5-verify-failed-send")
 	h.srv.Mail().ClearFaults()
