@@ -320,25 +320,20 @@ func AdviceFor(err error) Advice {
 		}
 	}
 
-	var oe *OAuthError
-	if errors.As(err, &oe) {
-		return oauthAdvice(oe)
+	var ge *Error
+	if errors.As(err, &ge) {
+		return ge.Advice()
 	}
 	var afe *azidentity.AuthenticationFailedError
 	if errors.As(err, &afe) {
-		if afe.RawResponse != nil {
-			if o := oauthErrorFromResponse(afe.RawResponse); o != nil {
-				return oauthAdvice(o)
-			}
-		}
-		if c := findAADSTS(afe.Error()); c != "" {
-			return adviceCode(c, c)
+		if o := identityErrorFromResponse(afe.RawResponse); o != nil {
+			return o.Advice()
 		}
 		return adviceCode("invalid_client", "authentication failed")
 	}
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) {
-		return oauthAdvice(&OAuthError{StatusCode: statusOf(re.Response), Code: re.ErrorCode, Description: re.ErrorDescription})
+		return identityError(statusOf(re.Response), re.ErrorCode, re.ErrorDescription, nil).Advice()
 	}
 	var ode *odataerrors.ODataError
 	if errors.As(err, &ode) {
@@ -354,14 +349,10 @@ func AdviceFor(err error) Advice {
 		var ra time.Duration
 		if h := ode.GetResponseHeaders(); h != nil {
 			if v := h.Get("Retry-After"); len(v) > 0 {
-				ra = parseRetryAfter(v[0], time.Now())
+				ra, _ = retryAfter(v[0], time.Now())
 			}
 		}
 		return graphAdvice(ode.ResponseStatusCode, code, msg, ra)
-	}
-	var he *HTTPError
-	if errors.As(err, &he) {
-		return graphAdvice(he.StatusCode, he.Code, he.Message, he.RetryAfter)
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		return adviceCode("deadline", "deadline exceeded")
@@ -384,9 +375,8 @@ func AdviceFor(err error) Advice {
 	if errors.As(err, &opErr) || errors.As(err, &dnsErr) {
 		return adviceCode("network", "connection failed")
 	}
-	if c := findAADSTS(err.Error()); c != "" {
-		return adviceCode(c, c)
-	}
+	// Text is never searched for codes: an error that matters is an *Error, built
+	// where Microsoft's answer was read.
 	return adviceCode("unknown", firstLine(err.Error()))
 }
 
@@ -397,12 +387,12 @@ func statusOf(r *http.Response) int {
 	return r.StatusCode
 }
 
-func oauthAdvice(o *OAuthError) Advice {
+func identityAdvice(o *Error) Advice {
 	seen := o.Code
-	if d := firstLine(o.Description); d != "" {
-		seen += ": " + d
+	if o.Message != "" {
+		seen += ": " + o.Message
 	}
-	if c := o.AADSTS(); c != "" {
+	if c := o.AADSTS; c != "" {
 		if _, ok := LookupAdvice(c); ok {
 			return adviceCode(c, seen)
 		}
@@ -414,8 +404,8 @@ func oauthAdvice(o *OAuthError) Advice {
 		return adviceCode("AADSTS65004", seen)
 	}
 	a := adviceCode("unknown", seen)
-	if c := o.AADSTS(); c != "" {
-		a.Code = c
+	if o.AADSTS != "" {
+		a.Code = o.AADSTS
 	}
 	return a
 }
@@ -483,10 +473,10 @@ func isTLSError(err error) bool {
 	return errors.As(err, &ua) || errors.As(err, &hn) || errors.As(err, &ci) || errors.As(err, &tv) || errors.As(err, &rh)
 }
 
-// oauthErrorFromResponse reads an identity platform error body
+// identityErrorFromResponse reads an identity platform error body
 // ({"error","error_description","error_codes"}) from a token response.
 // https://learn.microsoft.com/en-us/entra/identity-platform/v2-oauth2-client-creds-grant-flow#error-response
-func oauthErrorFromResponse(resp *http.Response) *OAuthError {
+func identityErrorFromResponse(resp *http.Response) *Error {
 	if resp == nil || resp.Body == nil {
 		return nil
 	}
@@ -495,10 +485,10 @@ func oauthErrorFromResponse(resp *http.Response) *OAuthError {
 		return nil
 	}
 	resp.Body = io.NopCloser(strings.NewReader(string(body)))
-	return parseOAuthErrorBody(resp.StatusCode, body)
+	return parseIdentityErrorBody(resp.StatusCode, body)
 }
 
-func parseOAuthErrorBody(status int, body []byte) *OAuthError {
+func parseIdentityErrorBody(status int, body []byte) *Error {
 	var e struct {
 		Error       string `json:"error"`
 		Description string `json:"error_description"`
@@ -507,5 +497,5 @@ func parseOAuthErrorBody(status int, body []byte) *OAuthError {
 	if json.Unmarshal(body, &e) != nil || e.Error == "" {
 		return nil
 	}
-	return &OAuthError{StatusCode: status, Code: e.Error, Description: e.Description, ErrorCodes: e.Codes}
+	return identityError(status, e.Error, e.Description, e.Codes)
 }

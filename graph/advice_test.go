@@ -51,7 +51,7 @@ func TestAdviceForEveryAADSTS(t *testing.T) {
 		if !strings.HasPrefix(a.Code, "AADSTS") {
 			continue
 		}
-		err := fmt.Errorf("wrapped: %w", &OAuthError{StatusCode: 400, Code: "invalid_request", Description: a.Code + ": something happened.\r\nTrace ID: x"})
+		err := fmt.Errorf("wrapped: %w", identityError(400, "invalid_request", a.Code+": something happened.\r\nTrace ID: x", nil))
 		got := AdviceFor(err)
 		if got.Code != a.Code {
 			t.Errorf("%s → %s", a.Code, got.Code)
@@ -97,11 +97,11 @@ func TestAdviceForGraphAndOthers(t *testing.T) {
 		{"rest", odata(404, "MailboxNotEnabledForRESTAPI", "The mailbox is either inactive, soft-deleted, or is hosted on-premise.", nil), "MailboxNotEnabledForRESTAPI", StepMailboxes, 0},
 		{"429", odata(429, "ApplicationThrottled", "Application is over its MailboxConcurrency limit.", map[string]string{"Retry-After": "7"}), "TooManyRequests", StepVerify, 7 * time.Second},
 		{"503", odata(503, "serviceNotAvailable", "Service unavailable", map[string]string{"Retry-After": "3"}), "ServiceUnavailable", StepVerify, 3 * time.Second},
-		{"504 raw", &HTTPError{StatusCode: 504}, "ServiceUnavailable", StepVerify, 0},
-		{"raw 429", &HTTPError{StatusCode: 429, RetryAfter: 2 * time.Second}, "TooManyRequests", StepVerify, 2 * time.Second},
-		{"raw 403 policy", &HTTPError{StatusCode: 403, Code: "ErrorAccessDenied", Message: "Blocked by tenant configured AppOnly AccessPolicy settings"}, "AccessPolicyDenied", StepMailboxes, 0},
+		{"504 raw", &Error{Status: 504}, "ServiceUnavailable", StepVerify, 0},
+		{"raw 429", &Error{Status: 429, RetryIn: 2 * time.Second, HasRetryAfter: true}, "TooManyRequests", StepVerify, 2 * time.Second},
+		{"raw 403 policy", &Error{Status: 403, Code: "ErrorAccessDenied", Message: "Blocked by tenant configured AppOnly AccessPolicy settings"}, "AccessPolicyDenied", StepMailboxes, 0},
 		{"x/oauth2 refresh", &oauth2.RetrieveError{ErrorCode: "invalid_grant", ErrorDescription: "AADSTS70008: The refresh token has expired due to inactivity."}, "AADSTS70008", StepConsent, 0},
-		{"invalid_grant bare", &OAuthError{Code: "invalid_grant", Description: "bad"}, "invalid_grant", StepConsent, 0},
+		{"invalid_grant bare", identityError(0, "invalid_grant", "bad", nil), "invalid_grant", StepConsent, 0},
 		{"deadline", fmt.Errorf("x: %w", context.DeadlineExceeded), "deadline", StepVerify, 0},
 		{"cancel", context.Canceled, "cancelled", StepVerify, 0},
 		{"dns", &net.DNSError{Err: "no such host", Name: "graph.microsoft.com"}, "network", StepEnvironment, 0},
@@ -112,7 +112,8 @@ func TestAdviceForGraphAndOthers(t *testing.T) {
 		{"secret id", ErrSecretLooksLikeID, "secret_id", StepAppRegistration, 0},
 		{"no rt", ErrNoRefreshToken, "no_refresh_token", StepConsent, 0},
 		{"unknown", errors.New("boom"), "unknown", StepVerify, 0},
-		{"aadsts in text", errors.New("msal: AADSTS50126: Error validating credentials"), "AADSTS50126", StepConsent, 0},
+		// Text is never searched for codes: a bare error is unknown, whatever it says.
+		{"aadsts in text", errors.New("msal: AADSTS50126: Error validating credentials"), "unknown", StepVerify, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -136,13 +137,13 @@ func TestRedact(t *testing.T) {
 
 func TestParseRetryAfter(t *testing.T) {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	if got := parseRetryAfter("12", now); got != 12*time.Second {
+	if got, ok := retryAfter("12", now); got != 12*time.Second || !ok {
 		t.Fatal(got)
 	}
-	if got := parseRetryAfter(now.Add(30*time.Second).Format(http.TimeFormat), now); got != 30*time.Second {
+	if got, ok := retryAfter(now.Add(30*time.Second).Format(http.TimeFormat), now); got != 30*time.Second || !ok {
 		t.Fatal(got)
 	}
-	if got := parseRetryAfter("soon", now); got != 0 {
+	if got, ok := retryAfter("soon", now); got != 0 || ok {
 		t.Fatal(got)
 	}
 }

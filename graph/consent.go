@@ -112,9 +112,10 @@ func classifyConsent(q url.Values, wantTenant string) ConsentResult {
 	if r.ErrorCode == "" {
 		r.ErrorCode = "invalid_response"
 	}
-	a := oauthAdvice(&OAuthError{Code: r.ErrorCode, Description: q.Get("error_description")})
+	ie := identityError(0, r.ErrorCode, q.Get("error_description"), nil)
+	a := ie.Advice()
 	r.Advice = &a
-	switch code := findAADSTS(q.Get("error_description")); {
+	switch code := ie.AADSTS; {
 	case code == "AADSTS50020" || code == "AADSTS90072" || code == "AADSTS700016" || code == "AADSTS90002":
 		r.Outcome = ConsentWrongTenant
 	case code == "AADSTS90094" || code == "AADSTS65001" || code == "AADSTS90099" || code == "AADSTS90008":

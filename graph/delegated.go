@@ -73,7 +73,7 @@ func oauthConfig(c Cloud, tenant, clientID, redirect string, scopes []string) *o
 // system browser at the authorize endpoint with PKCE S256 and a random
 // state, receives the code on the loopback listener, redeems it and returns
 // a credential for Graph. Sentinel errors: ErrTimeout, ErrCancelled,
-// ErrStateMismatch, ErrPortUnavailable; an error redirect is an *OAuthError.
+// ErrStateMismatch, ErrPortUnavailable; an error redirect is an *Error (Identity set).
 func SignIn(ctx context.Context, o SignInOptions) (*DelegatedCredential, error) {
 	if strings.TrimSpace(o.TenantID) == "" || strings.EqualFold(o.TenantID, "common") || strings.EqualFold(o.TenantID, "consumers") {
 		return nil, ErrCommonTenant
@@ -104,11 +104,11 @@ func SignIn(ctx context.Context, o SignInOptions) (*DelegatedCredential, error) 
 		return nil, err
 	}
 	if e := q.Get("error"); e != "" {
-		return nil, &OAuthError{Code: e, Description: q.Get("error_description")}
+		return nil, identityError(0, e, q.Get("error_description"), nil)
 	}
 	code := q.Get("code")
 	if code == "" {
-		return nil, &OAuthError{Code: "invalid_request", Description: "the answer carried no authorization code"}
+		return nil, identityError(0, "invalid_request", "the answer carried no authorization code", nil)
 	}
 	xctx, cancel := context.WithTimeout(ctx, requestTimeout)
 	defer cancel()
@@ -118,7 +118,7 @@ func SignIn(ctx context.Context, o SignInOptions) (*DelegatedCredential, error) 
 	if err != nil {
 		var re *oauth2.RetrieveError
 		if errors.As(err, &re) {
-			return nil, &OAuthError{StatusCode: statusOf(re.Response), Code: re.ErrorCode, Description: re.ErrorDescription}
+			return nil, identityError(statusOf(re.Response), re.ErrorCode, re.ErrorDescription, nil)
 		}
 		return nil, fmt.Errorf("redeeming the authorization code: %w", scrubURLError(err))
 	}
@@ -208,10 +208,10 @@ func (d *DelegatedCredential) GetToken(ctx context.Context, _ policy.TokenReques
 		return azcore.AccessToken{}, fmt.Errorf("refreshing the sign-in: %w", err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		if oe := parseOAuthErrorBody(resp.StatusCode, body); oe != nil {
+		if oe := parseIdentityErrorBody(resp.StatusCode, body); oe != nil {
 			return azcore.AccessToken{}, oe
 		}
-		return azcore.AccessToken{}, &HTTPError{StatusCode: resp.StatusCode}
+		return azcore.AccessToken{}, &Error{Op: "token request", Status: resp.StatusCode, Identity: true}
 	}
 	var t struct {
 		AccessToken  string      `json:"access_token"`

@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -8,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 )
 
 // Sentinel errors. Compare with errors.Is; AdviceFor turns each into advice.
@@ -40,54 +43,131 @@ var (
 	ErrNotDelivered = errors.New("sent but not seen yet")
 )
 
-// OAuthError is an error answered by the identity platform (token endpoint or
-// a redirect carrying error=...). It carries Microsoft's error code and
-// description, never a request parameter. Shape:
-// https://learn.microsoft.com/en-us/entra/identity-platform/v2-oauth2-auth-code-flow#error-response-1
-type OAuthError struct {
-	StatusCode  int    // HTTP status of the token endpoint; 0 for redirects
-	Code        string // e.g. "invalid_grant"
-	Description string // e.g. "AADSTS70008: The provided authorization code or refresh token has expired..."
-	ErrorCodes  []int  // Microsoft's error_codes array, when present
+// Error is every failure Microsoft answers, from Graph or from the identity platform:
+// the one error value of this package. It is built where the answer is read, so callers
+// (the sync engine, the outbox, the window, the command line) branch on its fields —
+// with errors.As, or through the small interfaces mailsync and outbox declare
+// (HTTPStatus, GraphCode, GraphMessage, GraphRequestID, RetryAfter, AdviceKey) — and
+// never on its text. It never holds a URL's query (skip or delta tokens), a token or a
+// secret.
+//
+// Graph's error body: https://learn.microsoft.com/en-us/graph/errors ; the identity
+// platform's: https://learn.microsoft.com/en-us/entra/identity-platform/v2-oauth2-auth-code-flow#error-response-1
+type Error struct {
+	// Op names the call without its query, e.g. "GET /users/{id}/mailFolders/inbox/messages/delta"
+	// or "token request"; empty when the call is clear from context.
+	Op string
+	// Status is the HTTP status; 0 for an error redirect in the browser.
+	Status int
+	// Code is Graph's error.code ("ErrorAccessDenied") or the identity platform's
+	// error ("invalid_grant").
+	Code string
+	// AADSTS is the identity platform's code ("AADSTS7000215"), when it named one.
+	AADSTS string
+	// Message is Microsoft's error.message or error_description, first line, redacted.
+	Message string
+	// RequestID is Graph's request-id (header, else innerError), for support.
+	RequestID string
+	// RetryIn is the Retry-After the server asked for, when HasRetryAfter.
+	RetryIn       time.Duration
+	HasRetryAfter bool
+	// Identity is set for an answer of the identity platform (token endpoint, sign-in or
+	// consent redirect) rather than Graph.
+	Identity bool
+	// Err is the underlying cause (azidentity's error for a refused token request), or nil.
+	Err error
 }
 
-func (e *OAuthError) Error() string {
-	d := firstLine(e.Description)
-	if d == "" {
-		return "identity platform error: " + e.Code
-	}
-	return fmt.Sprintf("identity platform error: %s: %s", e.Code, d)
-}
-
-// AADSTS returns the AADSTS code ("AADSTS70008"), or "".
-func (e *OAuthError) AADSTS() string {
-	if c := findAADSTS(e.Description); c != "" {
-		return c
-	}
-	if len(e.ErrorCodes) > 0 {
-		return "AADSTS" + strconv.Itoa(e.ErrorCodes[0])
-	}
-	return ""
-}
-
-// HTTPError is a non-2xx answer from Graph seen outside the SDK (raw HTTP).
-// Body shape: https://learn.microsoft.com/en-us/graph/errors
-type HTTPError struct {
-	StatusCode int
-	Code       string // error.code from the body, if any
-	Message    string // error.message from the body, if any
-	RetryAfter time.Duration
-}
-
-func (e *HTTPError) Error() string {
-	s := fmt.Sprintf("graph answered %d %s", e.StatusCode, http.StatusText(e.StatusCode))
-	if e.Code != "" {
-		s += ": " + e.Code
+func (e *Error) Error() string {
+	var b strings.Builder
+	switch {
+	case e.Identity && e.Op == "":
+		b.WriteString("identity platform error: " + e.Code)
+	case e.Op != "":
+		fmt.Fprintf(&b, "%s: %d", e.Op, e.Status)
+		if e.Code != "" {
+			b.WriteString(" " + e.Code)
+		}
+	default:
+		fmt.Fprintf(&b, "graph answered %d %s", e.Status, http.StatusText(e.Status))
+		if e.Code != "" {
+			b.WriteString(": " + e.Code)
+		}
 	}
 	if e.Message != "" {
-		s += ": " + firstLine(e.Message)
+		b.WriteString(": " + e.Message)
 	}
-	return s
+	if e.HasRetryAfter {
+		fmt.Fprintf(&b, " (retry after %s)", e.RetryIn)
+	}
+	return b.String()
+}
+
+// Unwrap returns the underlying cause, if any.
+func (e *Error) Unwrap() error { return e.Err }
+
+// HTTPStatus is the HTTP status (mailsync and outbox classify by it).
+func (e *Error) HTTPStatus() int { return e.Status }
+
+// GraphCode is Graph's error.code or the identity platform's error.
+func (e *Error) GraphCode() string { return e.Code }
+
+// GraphMessage is Microsoft's message, first line, redacted.
+func (e *Error) GraphMessage() string { return e.Message }
+
+// GraphRequestID is Graph's request id, for a support case.
+func (e *Error) GraphRequestID() string { return e.RequestID }
+
+// RetryAfter is the Retry-After the server asked for, if any.
+func (e *Error) RetryAfter() (time.Duration, bool) { return e.RetryIn, e.HasRetryAfter }
+
+// AdviceKey is the key of this failure's entry in the advice catalogue (LookupAdvice).
+func (e *Error) AdviceKey() string { return e.Advice().Code }
+
+// Advice is the catalogue's advice for this failure.
+func (e *Error) Advice() Advice {
+	if e.Identity && e.Code != "" {
+		return identityAdvice(e)
+	}
+	ra := time.Duration(0)
+	if e.HasRetryAfter {
+		ra = e.RetryIn
+	}
+	return graphAdvice(e.Status, e.Code, e.Message, ra)
+}
+
+// identityError builds the Error of an identity platform answer; the AADSTS code is read
+// from the description here, where the value is made (or from error_codes).
+func identityError(status int, code, description string, codes []int) *Error {
+	e := &Error{Status: status, Code: code, Message: firstLine(description), Identity: true, AADSTS: findAADSTS(description)}
+	if e.AADSTS == "" && len(codes) > 0 {
+		e.AADSTS = "AADSTS" + strconv.Itoa(codes[0])
+	}
+	return e
+}
+
+// graphError builds the Error of a Graph answer from its status, headers and body
+// ({"error": {"code", "message", "innerError": {"request-id"}}}, https://learn.microsoft.com/en-us/graph/errors;
+// Retry-After: https://learn.microsoft.com/en-us/graph/throttling).
+func graphError(op string, status int, h http.Header, body []byte, now time.Time) *Error {
+	e := &Error{Op: op, Status: status}
+	var v struct {
+		Error struct {
+			Code       string `json:"code"`
+			Message    string `json:"message"`
+			InnerError struct {
+				RequestID string `json:"request-id"`
+			} `json:"innerError"`
+		} `json:"error"`
+	}
+	if json.Unmarshal(body, &v) == nil {
+		e.Code, e.Message, e.RequestID = v.Error.Code, firstLine(v.Error.Message), v.Error.InnerError.RequestID
+	}
+	if id := h.Get("request-id"); id != "" {
+		e.RequestID = id
+	}
+	e.RetryIn, e.HasRetryAfter = retryAfter(h.Get("Retry-After"), now)
+	return e
 }
 
 var aadstsRE = regexp.MustCompile(`AADSTS\d{5,7}`)
@@ -115,17 +195,38 @@ func redact(s string) string {
 	return paramsRE.ReplaceAllString(s, "${1}[removed]")
 }
 
-// parseRetryAfter reads a Retry-After header (seconds or HTTP date).
-func parseRetryAfter(v string, now time.Time) time.Duration {
+// tokenError is the *Error of a failed token request (the credential's GetToken). A
+// refusal by the identity platform (revoked consent, secret or certificate: a 4xx with
+// its error body) has Status 401, which the sync engine and the outbox treat as a
+// refused token, and the identity platform's code and AADSTS code, read from the
+// response where azidentity kept it. Anything else (network) keeps its cause in Err.
+func tokenError(err error) error {
+	e := &Error{Op: "token request", Code: "TokenRequestFailed", Message: "could not get an access token", Err: err}
+	var af *azidentity.AuthenticationFailedError
+	if errors.As(err, &af) && af.RawResponse != nil && af.RawResponse.StatusCode >= 400 && af.RawResponse.StatusCode < 500 {
+		e.Status, e.Identity, e.Message = http.StatusUnauthorized, true, "the identity platform refused the token request"
+		if ie := identityErrorFromResponse(af.RawResponse); ie != nil {
+			e.Code, e.AADSTS = ie.Code, ie.AADSTS
+			if ie.Message != "" {
+				e.Message = ie.Message
+			}
+		}
+	}
+	return e
+}
+
+// retryAfter reads delay-seconds or an HTTP date (RFC 9110 §10.2.3; Graph sends
+// seconds, https://learn.microsoft.com/en-us/graph/throttling); a date in the past is 0.
+func retryAfter(v string, now time.Time) (time.Duration, bool) {
 	v = strings.TrimSpace(v)
 	if v == "" {
-		return 0
+		return 0, false
 	}
 	if n, err := strconv.Atoi(v); err == nil && n >= 0 {
-		return time.Duration(n) * time.Second
+		return time.Duration(n) * time.Second, true
 	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
+	if t, err := http.ParseTime(v); err == nil {
+		return max(t.Sub(now), 0), true
 	}
-	return 0
+	return 0, false
 }

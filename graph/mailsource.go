@@ -22,7 +22,6 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
-	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 )
 
 // MailSourceRequest asks for one delta page, or with Before set one list page; same field
@@ -66,46 +65,6 @@ type MailSourcePage struct {
 	NextLink  string
 	DeltaLink string
 }
-
-// MailSourceError is a failed Graph call: HTTP status, Graph error code and message,
-// Retry-After when the server sent one. It never holds the URL's query (skip/delta
-// tokens) or any credential.
-type MailSourceError struct {
-	Op            string // e.g. "GET /users/{id}/mailFolders/inbox/messages/delta"
-	Status        int
-	Code          string
-	Message       string
-	RetryAfterDur time.Duration
-	HasRetryAfter bool
-	Err           error // underlying cause (token acquisition), may be nil
-}
-
-func (e *MailSourceError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s: %d", e.Op, e.Status)
-	if e.Code != "" {
-		b.WriteString(" " + e.Code)
-	}
-	if e.Message != "" {
-		b.WriteString(": " + e.Message)
-	}
-	if e.HasRetryAfter {
-		fmt.Fprintf(&b, " (retry after %s)", e.RetryAfterDur)
-	}
-	return b.String()
-}
-
-// Unwrap returns the underlying cause.
-func (e *MailSourceError) Unwrap() error { return e.Err }
-
-// HTTPStatus is the response status (401 for a refused token request).
-func (e *MailSourceError) HTTPStatus() int { return e.Status }
-
-// GraphCode is Graph's error.code.
-func (e *MailSourceError) GraphCode() string { return e.Code }
-
-// RetryAfter is the Retry-After the server asked for, if any.
-func (e *MailSourceError) RetryAfter() (time.Duration, bool) { return e.RetryAfterDur, e.HasRetryAfter }
 
 // MailSourceClient fetches message delta pages over plain net/http.
 type MailSourceClient struct {
@@ -217,7 +176,7 @@ func (c *MailSourceClient) DeltaPage(ctx context.Context, req MailSourceRequest)
 	defer resp.Body.Close()
 	page, err := mailSourceDecodePage(resp.Body, req.PageSize, list)
 	if err != nil {
-		return MailSourcePage{}, &MailSourceError{Op: op, Status: resp.StatusCode, Code: "InvalidResponse", Message: err.Error()}
+		return MailSourcePage{}, &Error{Op: op, Status: resp.StatusCode, Code: "InvalidResponse", Message: firstLine(err.Error())}
 	}
 	return page, nil
 }
@@ -259,7 +218,7 @@ func (c *MailSourceClient) FolderTotal(ctx context.Context, mailbox, folder stri
 }
 
 // get sends an authorised GET and returns a 2xx response (the caller closes it and
-// calls cancel) or a *MailSourceError.
+// calls cancel) or an *Error.
 func (c *MailSourceClient) get(ctx context.Context, op, u string, prefer []string) (*http.Response, context.CancelFunc, error) {
 	tok, err := c.token(ctx)
 	if err != nil {
@@ -269,7 +228,7 @@ func (c *MailSourceClient) get(ctx context.Context, op, u string, prefer []strin
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		cancel()
-		return nil, nil, &MailSourceError{Op: op, Code: "InvalidRequest", Message: "bad URL"}
+		return nil, nil, &Error{Op: op, Code: "InvalidRequest", Message: "bad URL"}
 	}
 	req.Header.Set("Authorization", "Bearer "+tok)
 	req.Header.Set("Accept", "application/json")
@@ -293,41 +252,12 @@ func (c *MailSourceClient) get(ctx context.Context, op, u string, prefer []strin
 	}
 	defer cancel()
 	defer resp.Body.Close()
-	e := &MailSourceError{Op: op, Status: resp.StatusCode}
-	// Error body: {"error": {"code", "message", "innerError"}}
-	// (https://learn.microsoft.com/en-us/graph/errors).
-	var body struct {
-		Error struct {
-			Code    string `json:"code"`
-			Message string `json:"message"`
-		} `json:"error"`
-	}
-	if json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&body) == nil {
-		e.Code, e.Message = body.Error.Code, body.Error.Message
-	}
-	if d, ok := mailSourceRetryAfter(resp.Header.Get("Retry-After"), c.now()); ok {
-		e.RetryAfterDur, e.HasRetryAfter = d, true
-	}
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	e := graphError(op, resp.StatusCode, resp.Header, body, c.now())
 	if resp.StatusCode == http.StatusUnauthorized {
 		c.dropToken() // the next call asks the credential again
 	}
 	return nil, nil, e
-}
-
-// mailSourceRetryAfter reads delay-seconds or an HTTP date (RFC 9110 §10.2.3; Graph sends
-// seconds, https://learn.microsoft.com/en-us/graph/throttling).
-func mailSourceRetryAfter(v string, now time.Time) (time.Duration, bool) {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0, false
-	}
-	if n, err := strconv.Atoi(v); err == nil && n >= 0 {
-		return time.Duration(n) * time.Second, true
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return max(t.Sub(now), 0), true
-	}
-	return 0, false
 }
 
 // token returns a cached access token until five minutes before it expires.
@@ -342,17 +272,7 @@ func (c *MailSourceClient) token(ctx context.Context) (string, error) {
 		if ctx.Err() != nil {
 			return "", ctx.Err()
 		}
-		e := &MailSourceError{Op: "token request", Code: "TokenRequestFailed", Err: err}
-		var af *azidentity.AuthenticationFailedError
-		if errors.As(err, &af) && af.RawResponse != nil && af.RawResponse.StatusCode >= 400 && af.RawResponse.StatusCode < 500 {
-			// The identity platform refused the app or user (revoked consent, secret or
-			// certificate): for the engine that is a refused token.
-			e.Status = http.StatusUnauthorized
-			e.Message = "the identity platform refused the token request"
-		} else {
-			e.Message = "could not get an access token"
-		}
-		return "", e
+		return "", tokenError(err)
 	}
 	c.tok = tok
 	return tok.Token, nil

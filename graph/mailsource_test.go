@@ -134,7 +134,7 @@ func TestMailSourceErrors(t *testing.T) {
 			c.now = func() time.Time { return clock }
 			link := srv.URL + "/users/u/mailFolders/inbox/messages/delta?$skiptoken=SKIPSECRET"
 			_, err := c.DeltaPage(context.Background(), MailSourceRequest{Mailbox: "u", Folder: "inbox", Link: link})
-			var me *MailSourceError
+			var me *Error
 			if !errors.As(err, &me) {
 				t.Fatalf("error %T %v", err, err)
 			}

@@ -103,29 +103,6 @@ func NewOutboxClient(o OutboxClientOptions) (*OutboxClient, error) {
 	}, nil
 }
 
-// OutboxError is a non-2xx answer from Graph to an outbox call. It unwraps to *HTTPError,
-// so AdviceFor explains it, and exposes what package outbox classifies by.
-type OutboxError struct {
-	*HTTPError
-}
-
-// HTTPStatus is the HTTP status code.
-func (e *OutboxError) HTTPStatus() int { return e.StatusCode }
-
-// GraphCode is error.code from the body (e.g. "ErrorSendAsDenied").
-func (e *OutboxError) GraphCode() string { return e.Code }
-
-// GraphMessage is error.message from the body (first line, redacted).
-func (e *OutboxError) GraphMessage() string { return firstLine(e.Message) }
-
-// RetryAfter is the Retry-After header, when Graph sent one.
-func (e *OutboxError) RetryAfter() (time.Duration, bool) {
-	return e.HTTPError.RetryAfter, e.HTTPError.RetryAfter > 0
-}
-
-// Unwrap returns the *HTTPError.
-func (e *OutboxError) Unwrap() error { return e.HTTPError }
-
 // wire shapes: https://learn.microsoft.com/en-us/graph/api/resources/message
 type wireAddress struct {
 	Address string `json:"address"`
@@ -318,7 +295,7 @@ func odataString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''"
 
 // do sends one request and decodes a JSON answer into out (when not nil). Any 2xx is
 // success (Graph documents one per call: _ names it for the reader). Errors are
-// *OutboxError for Graph answers; they never contain the token.
+// *Error for Graph answers; they never contain the token.
 func (c *OutboxClient) do(ctx context.Context, method, u string, in, out any, _ int) error {
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
@@ -327,7 +304,10 @@ func (c *OutboxClient) do(ctx context.Context, method, u string, in, out any, _ 
 	}
 	tok, err := c.cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{c.scope}})
 	if err != nil {
-		return fmt.Errorf("get Graph token: %w", err)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return tokenError(err)
 	}
 	var body io.Reader
 	if in != nil {
@@ -357,7 +337,7 @@ func (c *OutboxClient) do(ctx context.Context, method, u string, in, out any, _ 
 		return fmt.Errorf("graph %s: read answer: %w", method, err)
 	}
 	if resp.StatusCode/100 != 2 {
-		return outboxHTTPError(resp, data)
+		return graphError(method+" "+outboxOp(c.base, u), resp.StatusCode, resp.Header, data, time.Now())
 	}
 	if out != nil && len(bytes.TrimSpace(data)) > 0 {
 		if err := json.Unmarshal(data, out); err != nil {
@@ -367,23 +347,17 @@ func (c *OutboxClient) do(ctx context.Context, method, u string, in, out any, _ 
 	return nil
 }
 
-// outboxHTTPError parses Graph's error body {"error":{"code","message"}}
-// (https://learn.microsoft.com/en-us/graph/errors) and Retry-After
-// (https://learn.microsoft.com/en-us/graph/throttling).
-func outboxHTTPError(resp *http.Response, data []byte) error {
-	var e struct {
-		Error struct {
-			Code    string `json:"code"`
-			Message string `json:"message"`
-		} `json:"error"`
+// outboxOp names a call for an error: the path below the base URL without its query,
+// with the mailbox and message ids left out.
+func outboxOp(base, u string) string {
+	p := strings.TrimPrefix(redactURL(u), base)
+	parts := strings.Split(strings.TrimPrefix(p, "/"), "/")
+	for i := range parts {
+		if i > 0 && (parts[i-1] == "users" || parts[i-1] == "messages") {
+			parts[i] = "{id}"
+		}
 	}
-	_ = json.Unmarshal(data, &e)
-	return &OutboxError{&HTTPError{
-		StatusCode: resp.StatusCode,
-		Code:       e.Error.Code,
-		Message:    redact(e.Error.Message),
-		RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()),
-	}}
+	return "/" + strings.Join(parts, "/")
 }
 
 // redactURL drops the query (filters name addresses and message ids) from error text.

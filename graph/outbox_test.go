@@ -91,7 +91,7 @@ func TestOutboxCreateReplyWire(t *testing.T) {
 	}
 
 	err = c.SendDraft(ctx, "a@contoso.com", "IMM1")
-	var oe *OutboxError
+	var oe *Error
 	if !errors.As(err, &oe) || oe.HTTPStatus() != 429 || oe.GraphCode() != "ApplicationThrottled" {
 		t.Fatalf("send err %v", err)
 	}

@@ -30,7 +30,7 @@ var tenantIDRE = regexp.MustCompile(`[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4
 func (o OpenIDConfig) TenantID() string { return tenantIDRE.FindString(o.Issuer) }
 
 // FetchOpenIDConfig gets /{tenant}/v2.0/.well-known/openid-configuration.
-// An unknown tenant comes back as an *OAuthError (AADSTS90002).
+// An unknown tenant comes back as an *Error (AADSTS90002).
 func FetchOpenIDConfig(ctx context.Context, c Cloud, tenant string) (OpenIDConfig, error) {
 	if err := checkTenant(tenant); err != nil {
 		return OpenIDConfig{}, err
@@ -51,10 +51,10 @@ func FetchOpenIDConfig(ctx context.Context, c Cloud, tenant string) (OpenIDConfi
 		return OpenIDConfig{}, fmt.Errorf("openid configuration: %w", err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		if oe := parseOAuthErrorBody(resp.StatusCode, body); oe != nil {
+		if oe := parseIdentityErrorBody(resp.StatusCode, body); oe != nil {
 			return OpenIDConfig{}, oe
 		}
-		return OpenIDConfig{}, &HTTPError{StatusCode: resp.StatusCode}
+		return OpenIDConfig{}, &Error{Op: "openid configuration", Status: resp.StatusCode, Identity: true}
 	}
 	var o OpenIDConfig
 	if err := json.Unmarshal(body, &o); err != nil {
