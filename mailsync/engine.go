@@ -38,6 +38,7 @@ type FolderStatus struct {
 	Rate      float64   `json:"rate"`            // Fetched per second over the current round
 	Pages     int64     `json:"pages"`           // pages committed this run
 	LastError string    `json:"lastError,omitempty"`
+	Failure   ErrorInfo `json:"failure,omitzero"`  // LastError's fields, for advice
 	LastSync  time.Time `json:"lastSync,omitzero"` // end of the last finished round
 }
 
@@ -47,6 +48,7 @@ type MailboxStatus struct {
 	Address   string         `json:"address,omitempty"`
 	State     State          `json:"state"`
 	LastError string         `json:"lastError,omitempty"`
+	Failure   ErrorInfo      `json:"failure,omitzero"` // LastError's fields, for advice
 	Requests  int64          `json:"requests"` // Graph requests made this run, retries included
 	Folders   []FolderStatus `json:"folders"`
 }
@@ -244,13 +246,13 @@ func (e *Engine) update(mailbox, folder string, f func(ms *MailboxStatus, fs *Fo
 	}
 }
 
-func (e *Engine) setMailboxState(id string, st State, lastErr string) {
+func (e *Engine) setMailboxState(id string, st State, lastErr error) {
 	e.update(id, "", func(ms *MailboxStatus, _ *FolderStatus) {
 		if ms.State == StateRemoved {
 			return
 		}
 		ms.State = st
-		ms.LastError = lastErr
+		ms.LastError, ms.Failure = failure(lastErr)
 	})
 	e.mu.Lock()
 	ms := e.status[id]
@@ -284,21 +286,21 @@ func (e *Engine) runMailbox(ctx context.Context, r *mailboxRun) error {
 			case errors.Is(err, context.Canceled):
 				return err
 			case errors.Is(err, ErrReconnectNeeded):
-				e.setMailboxState(r.mb.ID, StateReconnectNeeded, err.Error())
+				e.setMailboxState(r.mb.ID, StateReconnectNeeded, err)
 				e.logf(r.mb.ID, "", "error", "reconnect-needed", err.Error())
 				return err
 			case kind == KindFatal || e.opts.Once:
-				e.setMailboxState(r.mb.ID, StateError, err.Error())
+				e.setMailboxState(r.mb.ID, StateError, err)
 				e.logf(r.mb.ID, "", "error", "mailbox-error", err.Error())
 				return err
 			}
 			// Continuous: show the error and try again next poll.
-			e.setMailboxState(r.mb.ID, StateError, err.Error())
+			e.setMailboxState(r.mb.ID, StateError, err)
 		} else if e.opts.Once {
-			e.setMailboxState(r.mb.ID, StateDone, "")
+			e.setMailboxState(r.mb.ID, StateDone, nil)
 			return nil
 		} else {
-			e.setMailboxState(r.mb.ID, StateIdle, "")
+			e.setMailboxState(r.mb.ID, StateIdle, nil)
 		}
 		if err := e.opts.Sleep(ctx, e.opts.PollInterval); err != nil {
 			return err
@@ -309,7 +311,7 @@ func (e *Engine) runMailbox(ctx context.Context, r *mailboxRun) error {
 // mailboxRound runs one round of every folder concurrently; the request semaphore keeps
 // the mailbox at MaxRequests in flight. A 401 or fatal error stops the other folders.
 func (e *Engine) mailboxRound(ctx context.Context, r *mailboxRun) error {
-	e.setMailboxState(r.mb.ID, StateSyncing, "")
+	e.setMailboxState(r.mb.ID, StateSyncing, nil)
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	var wg sync.WaitGroup
@@ -374,7 +376,8 @@ func (e *Engine) folderRound(ctx context.Context, r *mailboxRun, folder string) 
 	start := e.opts.Now()
 	var fetched int64
 	e.update(mb, folder, func(_ *MailboxStatus, fs *FolderStatus) {
-		fs.Phase, fs.State, fs.Messages, fs.Total, fs.LastError, fs.Rate = st.Phase, StateSyncing, count, st.Total, "", 0
+		fs.Phase, fs.State, fs.Messages, fs.Total, fs.Rate = st.Phase, StateSyncing, count, st.Total, 0
+		fs.LastError, fs.Failure = failure(nil)
 	})
 	if st.NextLink == "" && st.DeltaLink == "" {
 		if st, err = e.store.StartFullRound(ctx, mb, folder, e.windowStart()); err != nil {
@@ -400,7 +403,10 @@ func (e *Engine) folderRound(ctx context.Context, r *mailboxRun, folder string) 
 			// A Source that ignores Before answered with delta: storing that would lose the
 			// gap silently.
 			err = errors.New("the mail source answered a list request (PageRequest.Before) with a delta page; it must support list pages")
-			e.update(mb, folder, func(_ *MailboxStatus, fs *FolderStatus) { fs.State, fs.LastError = StateError, err.Error() })
+			e.update(mb, folder, func(_ *MailboxStatus, fs *FolderStatus) {
+				fs.State = StateError
+				fs.LastError, fs.Failure = failure(err)
+			})
 			return fmt.Errorf("folder %s: %w", folder, err)
 		}
 		if err != nil {
@@ -417,7 +423,8 @@ func (e *Engine) folderRound(ctx context.Context, r *mailboxRun, folder string) 
 			}
 			e.update(mb, folder, func(_ *MailboxStatus, fs *FolderStatus) {
 				if !errors.Is(err, context.Canceled) {
-					fs.State, fs.LastError = StateError, err.Error()
+					fs.State = StateError
+					fs.LastError, fs.Failure = failure(err)
 				} else {
 					fs.State = StateIdle
 				}
@@ -446,7 +453,8 @@ func (e *Engine) folderRound(ctx context.Context, r *mailboxRun, folder string) 
 		elapsed := e.opts.Now().Sub(start).Seconds()
 		e.update(mb, folder, func(_ *MailboxStatus, fs *FolderStatus) {
 			fs.Phase, fs.Messages, fs.Pages, fs.Fetched = st.Phase, count, fs.Pages+1, fs.Fetched+int64(len(page.Messages))
-			fs.State, fs.LastError = StateSyncing, ""
+			fs.State = StateSyncing
+			fs.LastError, fs.Failure = failure(nil)
 			if elapsed > 0 {
 				fs.Rate = float64(fetched) / elapsed
 			}
@@ -535,12 +543,14 @@ func (e *Engine) fetch(ctx context.Context, r *mailboxRun, folder string, req Pa
 			}
 			r.mu.Unlock()
 			e.update(r.mb.ID, folder, func(_ *MailboxStatus, fs *FolderStatus) {
-				fs.State, fs.LastError = StateThrottled, err.Error()
+				fs.State = StateThrottled
+				fs.LastError, fs.Failure = failure(err)
 			})
 			continue // acquire waits until notBefore
 		}
 		e.update(r.mb.ID, folder, func(_ *MailboxStatus, fs *FolderStatus) {
-			fs.State, fs.LastError = StateThrottled, err.Error()
+			fs.State = StateThrottled
+			fs.LastError, fs.Failure = failure(err)
 		})
 		if err := e.opts.Sleep(ctx, d); err != nil {
 			return Page{}, err

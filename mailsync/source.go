@@ -59,7 +59,8 @@ type Page struct {
 // Source fetches delta pages and, for the gap fill, list pages (PageRequest.Before). It
 // must not retry on its own: the engine owns retries and
 // throttling. Errors should expose HTTPStatus() int, GraphCode() string and, for 429/503,
-// RetryAfter() (time.Duration, bool), see [Classify].
+// RetryAfter() (time.Duration, bool), see [Classify]; GraphRequestID() string and
+// AdviceKey() string, when present, are kept in the status ([ErrorInfo]).
 type Source interface {
 	DeltaPage(ctx context.Context, req PageRequest) (Page, error)
 }
@@ -107,7 +108,64 @@ type (
 	retryAfterErr interface {
 		RetryAfter() (time.Duration, bool)
 	}
+	requestIDErr interface{ GraphRequestID() string }
+	adviceErr    interface{ AdviceKey() string }
 )
+
+// ErrorInfo is what the engine keeps of a failure besides its text, so that a front end
+// renders advice from fields and never reads the text: Microsoft's HTTP status and code,
+// the request id for a support case, the Retry-After asked for, and the key of the
+// failure's entry in the Source's advice catalogue (graph.LookupAdvice for package
+// graph's client). The zero value means no failure, or one that named none of these.
+type ErrorInfo struct {
+	Status     int           `json:"status,omitempty"`
+	Code       string        `json:"code,omitempty"`
+	RequestID  string        `json:"requestId,omitempty"`
+	RetryAfter time.Duration `json:"retryAfter,omitempty"`
+	Advice     string        `json:"advice,omitempty"`
+	// Reconnect is set when the token was refused twice ([ErrReconnectNeeded]).
+	Reconnect bool `json:"reconnect,omitempty"`
+}
+
+// InfoOf reads err's fields through the behaviour interfaces above (zero for nil).
+func InfoOf(err error) ErrorInfo {
+	var i ErrorInfo
+	if err == nil {
+		return i
+	}
+	var s statusErr
+	if errors.As(err, &s) {
+		i.Status = s.HTTPStatus()
+	}
+	var c codeErr
+	if errors.As(err, &c) {
+		i.Code = c.GraphCode()
+	}
+	var q requestIDErr
+	if errors.As(err, &q) {
+		i.RequestID = q.GraphRequestID()
+	}
+	var r retryAfterErr
+	if errors.As(err, &r) {
+		if d, ok := r.RetryAfter(); ok {
+			i.RetryAfter = d
+		}
+	}
+	var a adviceErr
+	if errors.As(err, &a) {
+		i.Advice = a.AdviceKey()
+	}
+	i.Reconnect = errors.Is(err, ErrReconnectNeeded)
+	return i
+}
+
+// failure is a status record's LastError text and fields for err ("" and zero for nil).
+func failure(err error) (string, ErrorInfo) {
+	if err == nil {
+		return "", ErrorInfo{}
+	}
+	return err.Error(), InfoOf(err)
+}
 
 // Classify maps a Source error to an [ErrorKind] and the server's Retry-After (0 when not
 // given). Graph's codes: 429 TooManyRequests / 503 ServiceUnavailable carry Retry-After

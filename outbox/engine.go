@@ -275,17 +275,16 @@ func describe(f GraphFailure, err error) string {
 
 func (e *Engine) noteError(ctx context.Context, m Message, f GraphFailure, err error) {
 	n := m.Attempts + 1
-	code, msg := f.Code, f.Message
-	if code == "" && msg == "" {
-		msg = err.Error()
+	if f.Code == "" && f.Message == "" {
+		f.Message = err.Error()
 	}
-	_ = e.o.note(ctx, m.ID, m.State, update{attempts: &n, code: &code, message: &msg})
+	_ = e.o.note(ctx, m.ID, m.State, update{attempts: &n, failure: &f})
 }
 
 func (e *Engine) fail(ctx context.Context, m Message, reason string, f GraphFailure) error {
 	e.opts.Logf("outbox: %s failed: %s", m.ID, reason)
 	return e.o.transition(ctx, m.ID, []State{m.State}, StateFailed, reason,
-		update{reason: &reason, code: &f.Code, message: &f.Message})
+		update{reason: &reason, failure: &f})
 }
 
 // process moves one message as far as it can go in this pass and returns its state.

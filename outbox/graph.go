@@ -39,7 +39,8 @@ type Remote struct {
 // not retry on their own: the engine owns retries and backoff.
 //
 // Errors should expose HTTPStatus() int, GraphCode() string, GraphMessage() string and,
-// for 429/503, RetryAfter() (time.Duration, bool); see [Classify].
+// for 429/503, RetryAfter() (time.Duration, bool); see [Classify]. GraphRequestID() string
+// and AdviceKey() string, when present, are kept on a failed message's record.
 type Graph interface {
 	// CreateDraft creates the draft (POST /users/{m}/messages, or
 	// POST /users/{m}/messages/{replyTo}/createReply then PATCH) and returns it.
@@ -64,6 +65,8 @@ type (
 	retryAfterErr interface {
 		RetryAfter() (time.Duration, bool)
 	}
+	requestIDErr interface{ GraphRequestID() string }
+	adviceErr    interface{ AdviceKey() string }
 )
 
 // ErrorKind is how the engine reacts to a Graph error.
@@ -86,11 +89,15 @@ const (
 	KindCanceled
 )
 
-// GraphFailure is Graph's side of an error: status, code and message.
+// GraphFailure is Graph's side of an error, as a message's record keeps it: status,
+// code, message, request id and the key of its advice (for graph's client, an entry of
+// graph.LookupAdvice), so that a front end renders advice from fields, never from text.
 type GraphFailure struct {
-	Status  int
-	Code    string
-	Message string
+	Status    int
+	Code      string
+	Message   string
+	RequestID string
+	Advice    string
 }
 
 // Classify maps a Graph error to an ErrorKind, the server's Retry-After (0 when not
@@ -124,6 +131,14 @@ func Classify(err error) (ErrorKind, time.Duration, GraphFailure) {
 	var m messageErr
 	if errors.As(err, &m) {
 		f.Message = m.GraphMessage()
+	}
+	var q requestIDErr
+	if errors.As(err, &q) {
+		f.RequestID = q.GraphRequestID()
+	}
+	var a adviceErr
+	if errors.As(err, &a) {
+		f.Advice = a.AdviceKey()
 	}
 	var s statusErr
 	if !errors.As(err, &s) {

@@ -80,7 +80,11 @@ func migrations() []string {
 		name TEXT PRIMARY KEY,
 		owner TEXT NOT NULL,
 		expires_at TEXT NOT NULL
-	);`}
+	);`,
+		// 2: a Graph failure's fields besides code and message (GraphFailure).
+		`ALTER TABLE messages ADD COLUMN error_status INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE messages ADD COLUMN error_request_id TEXT NOT NULL DEFAULT '';
+	ALTER TABLE messages ADD COLUMN error_advice TEXT NOT NULL DEFAULT '';`}
 }
 
 // SchemaVersion is the number of schema migrations this build knows.
@@ -241,6 +245,9 @@ type Message struct {
 	Reason            string    `json:"reason,omitempty"`       // why it was rejected or failed
 	ErrorCode         string    `json:"errorCode,omitempty"`    // Graph's error code, for failures reported by Graph
 	ErrorMessage      string    `json:"errorMessage,omitempty"` // Graph's error message
+	ErrorStatus       int       `json:"errorStatus,omitempty"`    // Graph's HTTP status
+	ErrorRequestID    string    `json:"errorRequestId,omitempty"` // Graph's request id, for a support case
+	ErrorAdvice       string    `json:"errorAdvice,omitempty"`    // key of the failure's advice (graph.LookupAdvice)
 	Attempts          int       `json:"attempts"`
 	ApprovedBy        string    `json:"approvedBy,omitempty"`
 	Created           time.Time `json:"created"`
@@ -387,7 +394,7 @@ func addEvent(ctx context.Context, tx *sql.Tx, id, at string, from, to State, de
 
 const messageColumns = `id, COALESCE(idem_key,''), mailbox, to_json, cc_json, subject, body, body_type, reply_to,
 	internet_message_id, state, draft_id, conversation_id, reason, error_code, error_message, attempts, approved_by,
-	created_at, updated_at, state_since, sent_at, sent_confirmed`
+	created_at, updated_at, state_since, sent_at, sent_confirmed, error_status, error_request_id, error_advice`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -397,7 +404,7 @@ func scanMessage(r scanner) (Message, error) {
 	var confirmed int
 	if err := r.Scan(&m.ID, &m.Key, &m.From, &to, &cc, &m.Subject, &m.Body, &m.BodyType, &m.ReplyTo,
 		&m.InternetMessageID, &state, &m.DraftID, &m.ConversationID, &m.Reason, &m.ErrorCode, &m.ErrorMessage,
-		&m.Attempts, &m.ApprovedBy, &created, &updated, &since, &sent, &confirmed); err != nil {
+		&m.Attempts, &m.ApprovedBy, &created, &updated, &since, &sent, &confirmed, &m.ErrorStatus, &m.ErrorRequestID, &m.ErrorAdvice); err != nil {
 		return Message{}, err
 	}
 	m.State = State(state)
@@ -500,7 +507,8 @@ func nonEmpty(s, def string) string {
 // update is the set of columns a transition writes besides the state.
 type update struct {
 	draftID, conversationID *string
-	reason, code, message   *string
+	reason, message         *string
+	failure                 *GraphFailure // all of Graph's fields (code, message, status, request id, advice)
 	approvedBy              *string
 	sentAt                  bool
 	sentConfirmed           bool
@@ -525,10 +533,13 @@ func (u update) sets(now string) (string, []any) {
 	if u.reason != nil {
 		add("reason", *u.reason)
 	}
-	if u.code != nil {
-		add("error_code", *u.code)
-	}
-	if u.message != nil {
+	if f := u.failure; f != nil {
+		add("error_code", f.Code)
+		add("error_message", f.Message)
+		add("error_status", f.Status)
+		add("error_request_id", f.RequestID)
+		add("error_advice", f.Advice)
+	} else if u.message != nil {
 		add("error_message", *u.message)
 	}
 	if u.approvedBy != nil {
