@@ -49,7 +49,7 @@ type MailboxStatus struct {
 	State     State          `json:"state"`
 	LastError string         `json:"lastError,omitempty"`
 	Failure   ErrorInfo      `json:"failure,omitzero"` // LastError's fields, for advice
-	Requests  int64          `json:"requests"` // Graph requests made this run, retries included
+	Requests  int64          `json:"requests"`         // Graph requests made this run, retries included
 	Folders   []FolderStatus `json:"folders"`
 }
 

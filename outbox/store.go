@@ -242,9 +242,9 @@ type Message struct {
 	State             State     `json:"state"`
 	DraftID           string    `json:"draftId,omitempty"` // immutable id of the draft in the From mailbox
 	ConversationID    string    `json:"conversationId,omitempty"`
-	Reason            string    `json:"reason,omitempty"`       // why it was rejected or failed
-	ErrorCode         string    `json:"errorCode,omitempty"`    // Graph's error code, for failures reported by Graph
-	ErrorMessage      string    `json:"errorMessage,omitempty"` // Graph's error message
+	Reason            string    `json:"reason,omitempty"`         // why it was rejected or failed
+	ErrorCode         string    `json:"errorCode,omitempty"`      // Graph's error code, for failures reported by Graph
+	ErrorMessage      string    `json:"errorMessage,omitempty"`   // Graph's error message
 	ErrorStatus       int       `json:"errorStatus,omitempty"`    // Graph's HTTP status
 	ErrorRequestID    string    `json:"errorRequestId,omitempty"` // Graph's request id, for a support case
 	ErrorAdvice       string    `json:"errorAdvice,omitempty"`    // key of the failure's advice (graph.LookupAdvice)
