@@ -18,6 +18,10 @@ type Reporter struct {
 	Every time.Duration
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// Explain, when set, turns a folder's failure into the words a line shows instead of
+	// its LastError text (the command line passes the advice catalogue's renderer, the
+	// same the window uses).
+	Explain func(f ErrorInfo, lastError string) string
 
 	mu   sync.Mutex
 	last map[string]reported
@@ -44,10 +48,16 @@ func IsTerminal(f *os.File) bool {
 func (r *Reporter) Progress(p Progress) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if p.LastError != "" && r.Explain != nil {
+		p.LastError = r.Explain(p.Failure, p.LastError)
+	}
 	if r.terminal {
 		fmt.Fprintf(r.w, "\r\x1b[K%s", BarLine(p, 24))
 		if p.State != StateSyncing && p.State != StateThrottled {
 			fmt.Fprintln(r.w)
+			if p.LastError != "" {
+				fmt.Fprintln(r.w, "  "+p.LastError)
+			}
 		}
 		return
 	}

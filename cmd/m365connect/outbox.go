@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/m365connect/m365connect/connection"
-	"github.com/m365connect/m365connect/graph"
 	"github.com/m365connect/m365connect/outbox"
 	"github.com/m365connect/m365connect/wizard"
 )
@@ -142,10 +141,15 @@ func runOutbox(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			fmt.Fprintf(stdout, "reason: %s\n", m.Reason)
 		}
 		if m.ErrorCode != "" {
-			fmt.Fprintf(stdout, "Graph error: %s: %s\n", m.ErrorCode, m.ErrorMessage)
-			if a, ok := graph.LookupAdvice(m.ErrorCode); ok {
-				fmt.Fprintf(stdout, "what happened: %s\nfix: %s\n", a.Title, a.Fix)
+			status := ""
+			if m.ErrorStatus != 0 {
+				status = fmt.Sprintf("%d ", m.ErrorStatus)
 			}
+			fmt.Fprintf(stdout, "Graph error: %s%s: %s\n", status, m.ErrorCode, m.ErrorMessage)
+			if m.ErrorRequestID != "" {
+				fmt.Fprintf(stdout, "request id: %s\n", m.ErrorRequestID)
+			}
+			fmt.Fprintf(stdout, "advice: %s\n", connection.OutboxFailureText(m))
 		}
 		h, err := ob.History(ctx, m.ID)
 		if err != nil {

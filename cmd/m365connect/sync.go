@@ -53,11 +53,7 @@ func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil && !set["store"] && (c.Sync == nil || c.Sync.Store == "") {
 		return err
 	}
-	conn, err := connection.Open(ctx, c, secrets)
-	if err != nil {
-		return connectError(err)
-	}
-	src, opts := conn.MailSource(), connection.SyncOptions(c, dataDir)
+	opts := connection.SyncOptions(c, dataDir)
 	// Flags given on the command line win over the config.
 	if set["days"] || opts.BackfillDays == 0 {
 		opts.BackfillDays = *days
@@ -78,10 +74,26 @@ func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 	}
 	opts.PageSize, opts.Once, opts.PollInterval = *pageSize, *once, *poll
-	fmt.Fprintf(stdout, "Syncing %d mailbox(es) into %s\n", len(opts.Mailboxes), opts.StorePath)
+	// The window's Sync tab runs the same connection.Run: approved outgoing mail leaves
+	// while the sync runs (one pass with --once), and failures read as the same advice.
 	rep := mailsync.NewReporter(stdout, isTerminal(stdout))
-	err = mailsync.Run(ctx, opts, src, rep.Progress)
-	if errors.Is(err, mailsync.ErrStoreLocked) {
+	rep.Explain = connection.FailureText
+	_, err = connection.Run(ctx, connection.RunOptions{Config: c, Secrets: secrets, Sync: opts, DataDir: dataDir,
+		OnEvent: func(ev connection.Event) {
+			switch ev.Kind {
+			case connection.EventStarted:
+				fmt.Fprintf(stdout, "Syncing %d mailbox(es) into %s\n", len(opts.Mailboxes), ev.StorePath)
+			case connection.EventFolder:
+				rep.Progress(ev.Folder)
+			case connection.EventSending:
+				fmt.Fprintln(stderr, ev.Text)
+			}
+		}})
+	var ce *connection.ConnectError
+	switch {
+	case errors.As(err, &ce):
+		return connectError(ce.Err)
+	case errors.Is(err, mailsync.ErrStoreLocked):
 		return fmt.Errorf("%w (is another m365connect sync running?)", err)
 	}
 	return err
