@@ -25,7 +25,7 @@ import (
 // sends: the sending policy kept in the config's outbox section, and the messages of the
 // outbox (package outbox) that wait for a person's approval, with Approve and Reject.
 // Sending itself is the outbox engine's job: beside the sync in the Sync tab
-// (syncPanel.runSender), or headless with `m365connect outbox run`.
+// (connection.Run, started by the Sync tab), or headless with `m365connect outbox run`.
 
 // outboxPanel edits the policy and acts on pending messages.
 type outboxPanel struct {

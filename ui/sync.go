@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,18 +19,18 @@ import (
 	conn "github.com/m365connect/m365connect/connection"
 	"github.com/m365connect/m365connect/graph"
 	"github.com/m365connect/m365connect/mailsync"
-	"github.com/m365connect/m365connect/outbox"
 	"github.com/m365connect/m365connect/wizard"
 )
 
-// This file is the Sync tab of the last step: it runs the sync engine (package mailsync)
-// in this process for the saved config and shows one row per mailbox and folder. The
-// engine reports every page; the panel only marks itself dirty then, and a ticker
-// publishes the engine's Status snapshot at most syncRefresh apart, so a backfill of
-// 100,000 messages costs a handful of fyne.Do calls a second, not one per page.
+// This file is the Sync tab of the last step: it starts connection.Run (the sync engine
+// and the outbox sender, the same run `m365connect sync` starts) for the saved config
+// and renders its events: one row per mailbox and folder, and a line of what the sender
+// does. The run publishes a snapshot at most syncRefresh apart; the panel hands the
+// newest to the UI goroutine and never queues a second while one waits, so a backfill
+// of 100,000 messages costs a handful of fyne.Do calls a second, not one per page.
 
 // syncRefresh is the shortest gap between two redraws of the progress rows.
-const syncRefresh = 200 * time.Millisecond
+const syncRefresh = conn.DefaultRefresh
 
 // dataDir is the folder of the local store and the outbox (Options.DataDir, else the
 // app's data folder), created when missing.
@@ -170,33 +169,22 @@ func (p *syncPanel) start(c *wizard.Config) {
 	p.rows.Refresh()
 	p.z.refresh()
 	go func() {
-		var last mailsync.Status
-		publish := func(st mailsync.Status, then func()) {
-			z.do(func() {
-				if gen == p.gen {
-					p.render(st)
-				}
-				if then != nil {
-					then()
-				}
-			})
-		}
-		path, err := p.run(ctx, c, &last, publish)
+		res, err := p.run(ctx, c, gen)
 		cancel()
 		close(done)
 		z.do(func() {
 			if gen != p.gen {
 				return
 			}
-			if len(last.Mailboxes) > 0 {
-				p.render(last)
+			if len(res.Status.Mailboxes) > 0 {
+				p.render(res.Status)
 			}
 			p.running, p.stopping = false, false
 			p.runMu.Lock()
 			p.cancel, p.done = nil, nil
 			p.runMu.Unlock()
 			p.updateButton()
-			p.status.SetText(syncEndText(err, path))
+			p.status.SetText(syncEndText(err, res.StorePath))
 			after := p.afterStop
 			p.afterStop = nil
 			for _, f := range after {
@@ -207,118 +195,63 @@ func (p *syncPanel) start(c *wizard.Config) {
 	}()
 }
 
-// run opens the store, connects and runs the engine until ctx ends or every mailbox
-// stopped on an error. It never touches a widget: publish carries snapshots to the UI.
-func (p *syncPanel) run(ctx context.Context, c *wizard.Config, last *mailsync.Status, publish func(mailsync.Status, func())) (string, error) {
+// run runs connection.Run for c until ctx ends or every mailbox stopped on an error, and
+// hands its events to the UI goroutine. It never touches a widget itself.
+func (p *syncPanel) run(ctx context.Context, c *wizard.Config, gen int) (conn.RunResult, error) {
 	z := p.z
 	dataDir, err := z.dataDir()
 	if err != nil && (c.Sync == nil || c.Sync.Store == "") {
-		return "", err
+		return conn.RunResult{}, err
 	}
 	opts := conn.SyncOptions(c, dataDir)
 	opts.PollInterval = z.opts.SyncPoll
-	// The store first: a second sync fails at once, before any sign-in.
-	store, err := mailsync.OpenSQLite(ctx, opts.StorePath)
-	if err != nil {
-		return opts.StorePath, err
+	// The newest snapshot waits in latest; one z.do at a time draws it, so snapshots
+	// never pile up behind a busy window and the last one is never lost.
+	var mu sync.Mutex
+	var latest *mailsync.Status
+	draw := func() {
+		mu.Lock()
+		st := latest
+		latest = nil
+		mu.Unlock()
+		if st != nil && gen == p.gen {
+			p.render(*st)
+		}
 	}
-	defer store.Close()
+	show := func(st mailsync.Status) {
+		mu.Lock()
+		queued := latest != nil
+		latest = &st
+		mu.Unlock()
+		p.published.Add(1)
+		if !queued {
+			z.do(draw)
+		}
+	}
 	// The window's keyring, without the environment variables meant for CI; a delegated
 	// connection's rotated refresh token is written back to it.
-	cn, err := conn.Open(ctx, c, conn.Chain{Store: z.opts.Secrets})
-	if err != nil {
-		return opts.StorePath, &connectError{err}
-	}
-	var dirty atomic.Bool
-	e, err := mailsync.NewEngine(store, cn.MailSource(), opts, func(mailsync.Progress) { dirty.Store(true) })
-	if err != nil {
-		return opts.StorePath, err
-	}
-	*last = e.Status()
-	path := opts.StorePath
-	publish(*last, func() { p.store.SetText("Local store: " + path) })
-	p.published.Add(1)
-
-	stopTicker := make(chan struct{})
-	tickerDone := make(chan struct{})
-	go func() {
-		defer close(tickerDone)
-		t := time.NewTicker(syncRefresh)
-		defer t.Stop()
-		var inflight atomic.Bool
-		for {
-			select {
-			case <-stopTicker:
-				return
-			case <-t.C:
+	return conn.Run(ctx, conn.RunOptions{Config: c, Secrets: conn.Chain{Store: z.opts.Secrets}, Sync: opts, DataDir: dataDir,
+		SendInterval: z.opts.SendInterval, Refresh: syncRefresh,
+		OnEvent: func(ev conn.Event) {
+			switch ev.Kind {
+			case conn.EventStarted:
+				show(ev.Status)
+				z.do(func() {
+					if gen == p.gen {
+						p.store.SetText("Local store: " + ev.StorePath)
+					}
+				})
+			case conn.EventStatus:
+				show(ev.Status)
+			case conn.EventSending:
+				z.do(func() {
+					if gen == p.gen {
+						p.sending.SetText(ev.Text)
+						p.sending.Show()
+					}
+				})
 			}
-			// Skip a tick while the previous snapshot waits for the UI: updates never
-			// pile up behind a busy window.
-			if inflight.Load() || !dirty.Swap(false) {
-				continue
-			}
-			inflight.Store(true)
-			p.published.Add(1)
-			publish(e.Status(), func() { inflight.Store(false) })
-		}
-	}()
-	// Approved outgoing mail leaves while the sync runs, through the same connection.
-	sendCtx, stopSending := context.WithCancel(ctx)
-	sendDone := make(chan struct{})
-	go func() {
-		defer close(sendDone)
-		p.runSender(sendCtx, c, cn, dataDir)
-	}()
-	err = e.Run(ctx)
-	stopSending()
-	<-sendDone
-	close(stopTicker)
-	<-tickerDone
-	*last = e.Status()
-	return path, err
-}
-
-// senderInterval is how often the outbox sender looks for approved mail.
-var senderInterval = 5 * time.Second
-
-// runSender sends the outbox's approved messages until ctx ends, exactly once each (the
-// outbox engine's drafts and lease; a `m365connect outbox run` elsewhere simply waits).
-// It does nothing for a connection that does not send or whose policy lets no mailbox
-// send. It never touches a widget: notes go through z.do.
-func (p *syncPanel) runSender(ctx context.Context, c *wizard.Config, cn *conn.Conn, dataDir string) {
-	z := p.z
-	note := func(text string) {
-		z.do(func() {
-			p.sending.SetText(text)
-			p.sending.Show()
-		})
-	}
-	if !c.Features.Send || c.Outbox == nil || len(c.Outbox.Policy.AllowedSenders) == 0 {
-		return
-	}
-	db, folder := conn.OutboxFiles(c, dataDir)
-	ob, err := outbox.Open(ctx, db, outbox.Options{Policy: conn.OutboxPolicy(c)})
-	if err != nil {
-		note("Outgoing mail is not being sent: " + err.Error())
-		return
-	}
-	defer ob.Close()
-	g, err := cn.OutboxGraph()
-	if err == nil {
-		var e *outbox.Engine
-		if e, err = ob.NewEngine(outbox.EngineOptions{Graph: g, Logf: func(format string, args ...any) {
-			note("Outgoing mail: " + strings.TrimPrefix(fmt.Sprintf(format, args...), "outbox: "))
-		}}); err == nil {
-			note("Outgoing mail: approved messages are sent while the sync runs.")
-			err = e.Run(ctx, senderInterval, folder)
-		}
-	}
-	switch {
-	case ctx.Err() != nil:
-		note("Outgoing mail: sending stopped with the sync; approved messages wait for the next start.")
-	case err != nil:
-		note("Outgoing mail stopped: " + err.Error())
-	}
+		}})
 }
 
 // stop cancels a running sync; after runs on the UI goroutine once the engine stopped
@@ -494,7 +427,7 @@ func folderText(mb mailsync.MailboxStatus, fs mailsync.FolderStatus) string {
 		count = "1 message"
 	}
 	if mb.State == mailsync.StateReconnectNeeded {
-		return "Reconnect needed: " + errorAdvice(nonEmptyText(mb.LastError, fs.LastError)) + " Use Reset on the Connection tab, then verify and save again."
+		return "Reconnect needed: " + mailboxFailure(mb, fs) + " Use Reset on the Connection tab, then verify and save again."
 	}
 	switch fs.State {
 	case mailsync.StateSyncing:
@@ -515,16 +448,19 @@ func folderText(mb mailsync.MailboxStatus, fs mailsync.FolderStatus) string {
 		return s
 	case mailsync.StateThrottled:
 		// https://learn.microsoft.com/en-us/graph/throttling: wait for Retry-After.
-		return "Waiting: " + errorAdvice(fs.LastError) + " · " + count + " so far"
+		return "Waiting: " + conn.FailureText(fs.Failure, fs.LastError) + " · " + count + " so far"
 	case mailsync.StateDone:
 		return "Up to date · " + count + checkedAt(fs.LastSync)
 	case mailsync.StateError:
-		return "Stopped: " + errorAdvice(nonEmptyText(fs.LastError, mb.LastError))
+		if fs.LastError == "" {
+			return "Stopped: " + conn.FailureText(mb.Failure, mb.LastError)
+		}
+		return "Stopped: " + conn.FailureText(fs.Failure, fs.LastError)
 	case mailsync.StateRemoved:
 		return "No longer synced; its " + count + " stay in the local store"
 	}
 	if mb.State == mailsync.StateError {
-		return "Stopped: " + errorAdvice(mb.LastError)
+		return "Stopped: " + conn.FailureText(mb.Failure, mb.LastError)
 	}
 	if !fs.LastSync.IsZero() {
 		return "Up to date · " + count + checkedAt(fs.LastSync)
@@ -542,59 +478,18 @@ func checkedAt(t time.Time) string {
 	return " · checked at " + t.Local().Format("15:04")
 }
 
-func nonEmptyText(a, b string) string {
-	if a != "" {
-		return a
+// mailboxFailure is the mailbox's failure in plain words, else its folder's.
+func mailboxFailure(mb mailsync.MailboxStatus, fs mailsync.FolderStatus) string {
+	if mb.LastError != "" {
+		return conn.FailureText(mb.Failure, mb.LastError)
 	}
-	return b
+	return conn.FailureText(fs.Failure, fs.LastError)
 }
 
-// codeRE finds Microsoft error codes in an error's text (ErrorAccessDenied,
-// AADSTS7000215, TooManyRequests, Authorization_RequestDenied...).
-var codeRE = regexp.MustCompile(`\b(AADSTS\d+|[A-Z][a-z]+(?:_?[A-Z][A-Za-z]*)+)\b`)
-
-// statusRE finds the HTTP status in a mail source error ("delta: 429 ...") or a Graph
-// error ("graph answered 503 ...").
-var statusRE = regexp.MustCompile(`(?:: |answered )(429|503|504)\b`)
-
-// errorAdvice turns an error text (the engine keeps folder errors as text) into the
-// advice catalogue's plain words when it names a known code, else the text itself.
-func errorAdvice(text string) string {
-	text = strings.TrimSpace(text)
-	for _, c := range codeRE.FindAllString(text, -1) {
-		if a, ok := graph.LookupAdvice(c); ok {
-			return conn.AdviceText(a)
-		}
-	}
-	// Graph's throttling and outage answers carry codes outside the catalogue
-	// (ApplicationThrottled...): go by the status (https://learn.microsoft.com/en-us/graph/throttling,
-	// https://learn.microsoft.com/en-us/graph/errors).
-	if m := statusRE.FindStringSubmatch(text); m != nil {
-		code := map[string]string{"429": "TooManyRequests", "503": "ServiceUnavailable", "504": "ServiceUnavailable"}[m[1]]
-		if a, ok := graph.LookupAdvice(code); ok {
-			return conn.AdviceText(a)
-		}
-	}
-	if text == "" {
-		return "no details were given."
-	}
-	return firstLineOf(text)
-}
-
-func firstLineOf(s string) string {
-	s, _, _ = strings.Cut(s, "\n")
-	return s
-}
-
-// connectError marks a failure to sign in (connection.Open).
-type connectError struct{ err error }
-
-func (e *connectError) Error() string { return e.err.Error() }
-func (e *connectError) Unwrap() error { return e.err }
-
-// syncEndText says why a sync ended, in plain words.
+// syncEndText says why a sync ended, in plain words. Errors are values: the advice
+// comes from graph.AdviceFor, never from the error's text.
 func syncEndText(err error, path string) string {
-	var ce *connectError
+	var ce *conn.ConnectError
 	switch {
 	case err == nil || errors.Is(err, context.Canceled):
 		if path == "" {
@@ -605,9 +500,9 @@ func syncEndText(err error, path string) string {
 		return "Not started: another m365connect sync is running and using " + path +
 			" (in a terminal, a service or another window). Stop it, then start again here."
 	case errors.As(err, &ce):
-		a := graph.AdviceFor(ce.err)
+		a := graph.AdviceFor(ce.Err)
 		if a.Code == "unknown" || a.Code == "" {
-			return "Could not connect: " + errorAdvice(ce.err.Error())
+			return "Could not connect: " + conn.AdviceByKey("", 0, ce.Err.Error())
 		}
 		s := "Could not connect: " + strings.TrimSuffix(a.Title, ".") + "."
 		a.Title = ""
@@ -623,7 +518,7 @@ func syncEndText(err error, path string) string {
 	if a.Code != "unknown" && a.Code != "" {
 		return "Sync stopped on an error: " + conn.AdviceText(a)
 	}
-	return "Sync stopped on an error: " + errorAdvice(err.Error())
+	return "Sync stopped on an error: " + conn.AdviceByKey("", 0, err.Error())
 }
 
 // mailboxName is the address when known, else the id.

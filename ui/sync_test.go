@@ -355,8 +355,7 @@ func TestSaveStepOutbox(t *testing.T) {
 
 	// Start sync: approved mail leaves through the same connection, once each; the
 	// rejected message never does.
-	senderInterval = 200 * time.Millisecond
-	t.Cleanup(func() { senderInterval = 5 * time.Second })
+	h.do(func() { h.z.opts.SendInterval = 200 * time.Millisecond })
 	welcome, _ := ob.Get(ctx, last)
 	h.do(func() { sv.tabs.Select(sv.syncTab) })
 	h.tap(sv.sync.button)
@@ -370,7 +369,7 @@ func TestSaveStepOutbox(t *testing.T) {
 			t.Fatalf("the sync tab does not say what the sender does: %q", sv.sync.sending.Text)
 		}
 	})
-	time.Sleep(3 * senderInterval) // more passes: nothing is sent twice
+	time.Sleep(600 * time.Millisecond) // more passes: nothing is sent twice
 	h.tap(sv.sync.button)
 	h.waitFor("the sync to stop", func() bool { return !sv.sync.running })
 	h.srv.Mail().Wait()

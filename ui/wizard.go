@@ -46,6 +46,9 @@ type Options struct {
 	// SyncPoll is how often a running sync looks for new mail once it is up to date;
 	// default mailsync.DefaultPollInterval.
 	SyncPoll time.Duration
+	// SendInterval is how often a running sync's outbox sender looks for approved mail;
+	// default connection.DefaultSendInterval.
+	SendInterval time.Duration
 	// Now is the clock.
 	Now func() time.Time
 	// Do runs a UI update from another goroutine; default fyne.Do. Tests wrap it to
