@@ -14,22 +14,11 @@ import (
 	"sync"
 	"time"
 
-	"github.com/m365connect/m365connect/appdirs"
-
 	_ "modernc.org/sqlite" // database/sql driver "sqlite"
 )
 
 // FileName is the outbox database's file name inside the data folder.
 const FileName = "outbox.db"
-
-// DefaultPath is appdirs.DataDir()/outbox.db, beside (not inside) the sync store.
-func DefaultPath() (string, error) {
-	d, err := appdirs.DataDir()
-	if err != nil {
-		return "", err
-	}
-	return filepath.Join(d, FileName), nil
-}
 
 // timeFormat is fixed width so stored times sort as text.
 const timeFormat = "2006-01-02T15:04:05.000000000Z"

@@ -16,6 +16,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	conn "github.com/m365connect/m365connect/connection"
 	"github.com/m365connect/m365connect/emulator"
 	"github.com/m365connect/m365connect/graph"
 	"github.com/m365connect/m365connect/wizard"
@@ -242,7 +243,7 @@ func (s *appRegistrationScreen) loadCertificate() {
 
 func (s *appRegistrationScreen) updateScript() {
 	st := s.z.state
-	cl, err := CloudFor(st.Cloud, st.Practice)
+	cl, err := conn.CloudFor(st.Cloud, st.Practice)
 	if err != nil || st.Mode == "" {
 		s.script.SetText("# Choose the environment and the access mode first.")
 		return
@@ -252,7 +253,7 @@ func (s *appRegistrationScreen) updateScript() {
 		mbs = append(mbs, m.Address)
 	}
 	sc := graph.GenerateScripts(graph.ScriptInput{Cloud: cl, TenantID: st.TenantID, AppName: "m365connect", ClientID: st.ClientID,
-		Mode: graph.Mode(st.Mode), Features: GraphFeatures(st.Features()), Mailboxes: mbs})
+		Mode: graph.Mode(st.Mode), Features: conn.GraphFeatures(st.Features()), Mailboxes: mbs})
 	switch s.scriptKind.SelectedIndex() {
 	case 1:
 		s.script.SetText(sc.GraphPowerShell)

@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	conn "github.com/m365connect/m365connect/connection"
 	"github.com/m365connect/m365connect/graph"
 	"github.com/m365connect/m365connect/wizard"
 )
@@ -22,7 +23,7 @@ type connection struct {
 // graphClient builds a Graph client for the values typed so far.
 func (z *Wizard) graphClient() (*graph.Client, error) {
 	st := z.state
-	cl, err := CloudFor(st.Cloud, st.Practice)
+	cl, err := conn.CloudFor(st.Cloud, st.Practice)
 	if err != nil {
 		return nil, err
 	}
@@ -149,7 +150,7 @@ func (s *consentScreen) enter() {
 func (s *consentScreen) run() {
 	z := s.z
 	st := z.state
-	cl, err := CloudFor(st.Cloud, st.Practice)
+	cl, err := conn.CloudFor(st.Cloud, st.Practice)
 	if err != nil {
 		s.show("Cannot start: "+err.Error(), "", false)
 		return
@@ -225,7 +226,7 @@ func (s *consentScreen) consentResult(r graph.ConsentResult) {
 	st := s.z.state
 	var adv string
 	if r.Advice != nil {
-		adv = AdviceText(*r.Advice)
+		adv = conn.AdviceText(*r.Advice)
 	}
 	switch r.Outcome {
 	case graph.ConsentGranted:
@@ -252,7 +253,7 @@ func (s *consentScreen) fail(err error) {
 		s.show("Cancelled. Start again when ready.", "", false)
 		return
 	}
-	s.show("That did not work.", AdviceText(graph.AdviceFor(err)), false)
+	s.show("That did not work.", conn.AdviceText(graph.AdviceFor(err)), false)
 }
 
 func (s *consentScreen) show(outcome, advice string, ok bool) {
@@ -269,12 +270,12 @@ func (s *consentScreen) show(outcome, advice string, ok bool) {
 
 func (s *consentScreen) prepareHandoff() {
 	st := s.z.state
-	cl, err := CloudFor(st.Cloud, st.Practice)
+	cl, err := conn.CloudFor(st.Cloud, st.Practice)
 	if err == nil {
 		s.hand, err = graph.AdminHandoff(cl, st.TenantID, st.ClientID, "m365connect", st.Permissions)
 	}
 	if err != nil {
-		s.show("Cannot prepare the message.", AdviceText(graph.AdviceFor(err)), false)
+		s.show("Cannot prepare the message.", conn.AdviceText(graph.AdviceFor(err)), false)
 		return
 	}
 	s.handoff.SetText(s.hand.Message)

@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	conn "github.com/m365connect/m365connect/connection"
 	"github.com/m365connect/m365connect/graph"
 	"github.com/m365connect/m365connect/wizard"
 )
@@ -180,7 +181,7 @@ func (s *mailboxesScreen) search() {
 		s.z.do(func() {
 			s.results.Objects = nil
 			if err != nil {
-				s.searchSt.SetText("The app cannot list users here, so type the addresses below. (" + AdviceText(graph.AdviceFor(err)) + ")")
+				s.searchSt.SetText("The app cannot list users here, so type the addresses below. (" + conn.AdviceText(graph.AdviceFor(err)) + ")")
 				s.results.Refresh()
 				return
 			}
@@ -251,7 +252,7 @@ func (s *mailboxesScreen) checkReach(address string, force bool) {
 		if ok {
 			b.text = fmt.Sprintf("reachable: %d messages in the Inbox", fi.Total)
 		} else {
-			b.text = "unreachable: " + AdviceText(graph.AdviceFor(err))
+			b.text = "unreachable: " + conn.AdviceText(graph.AdviceFor(err))
 		}
 		s.mu.Lock()
 		if cur, still := s.badges[key]; still && cur.gen == gen {

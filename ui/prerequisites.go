@@ -7,6 +7,7 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 
+	conn "github.com/m365connect/m365connect/connection"
 	"github.com/m365connect/m365connect/graph"
 	"github.com/m365connect/m365connect/wizard"
 )
@@ -108,7 +109,7 @@ func (s *prerequisitesScreen) update() {
 		s.perms.SetText("Choose what the connection does and an access mode.")
 		return
 	}
-	st.Permissions = graph.RequestedPermissions(graph.Mode(st.Mode), GraphFeatures(st.Features()))
+	st.Permissions = graph.RequestedPermissions(graph.Mode(st.Mode), conn.GraphFeatures(st.Features()))
 	kind := "Application permissions (admin consent required): "
 	if st.Mode == wizard.ModeDelegated {
 		kind = "Delegated permissions (admin consent recommended): "

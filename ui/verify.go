@@ -13,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	conn "github.com/m365connect/m365connect/connection"
 	"github.com/m365connect/m365connect/graph"
 	"github.com/m365connect/m365connect/wizard"
 )
@@ -115,7 +116,7 @@ func (z *Wizard) secrets() (graph.Secrets, error) {
 func (s *verifyScreen) start() {
 	z := s.z
 	cfg := z.state.Config(z.opts.AppVersion, z.opts.Now())
-	settings, err := SettingsFor(cfg)
+	settings, err := conn.SettingsFor(cfg)
 	var sec graph.Secrets
 	if err == nil {
 		sec, err = z.secrets()
@@ -150,11 +151,11 @@ func (s *verifyScreen) start() {
 			s.run.Enable()
 			s.cancel.Hide()
 			if err != nil {
-				s.status.SetText("The checks could not start: " + AdviceText(graph.AdviceFor(err)))
+				s.status.SetText("The checks could not start: " + conn.AdviceText(graph.AdviceFor(err)))
 				return
 			}
 			s.results = rs
-			v := VerificationFrom(rs, z.opts.Now())
+			v := conn.VerificationFrom(rs, z.opts.Now())
 			if s.cancelled {
 				v.Passed = false
 			}
@@ -206,7 +207,7 @@ func (s *verifyScreen) row(r graph.CheckResult) fyne.CanvasObject {
 	}
 	var fix fyne.CanvasObject
 	if r.Advice != nil && r.Status != graph.StatusPass {
-		adv := wrapLabel(AdviceText(*r.Advice))
+		adv := wrapLabel(conn.AdviceText(*r.Advice))
 		adv.Importance = widget.WarningImportance
 		lines.Add(adv)
 		if step := wizard.StepID(r.Advice.Step); step != "" && step != wizard.StepVerify {

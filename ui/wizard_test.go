@@ -21,6 +21,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 	"github.com/zalando/go-keyring"
 
+	conn "github.com/m365connect/m365connect/connection"
 	"github.com/m365connect/m365connect/emulator"
 	"github.com/m365connect/m365connect/emulator/graphmail"
 	"github.com/m365connect/m365connect/secretstore"
@@ -344,7 +345,7 @@ func TestWizardPracticeTenant(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			rs, err := VerifyConfig(context.Background(), c, h.store, nil)
+			rs, err := conn.Verify(context.Background(), c, h.store, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -13,7 +13,6 @@ import (
 	"github.com/m365connect/m365connect/connection"
 	"github.com/m365connect/m365connect/emulator"
 	"github.com/m365connect/m365connect/graph"
-	"github.com/m365connect/m365connect/ui"
 	"github.com/m365connect/m365connect/wizard"
 )
 
@@ -51,13 +50,13 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	defer cancel()
 	var progress graph.Progress
 	if !*asJSON {
-		progress = func(_, _ int, r graph.CheckResult) { printCheck(stdout, ui.CheckFrom(r)) }
+		progress = func(_, _ int, r graph.CheckResult) { printCheck(stdout, connection.CheckFrom(r)) }
 	}
-	rs, err := ui.VerifyConfig(ctx, c, src, progress)
+	rs, err := connection.Verify(ctx, c, src, progress)
 	if err != nil {
 		return fmt.Errorf("cannot verify: %w", err)
 	}
-	v := ui.VerificationFrom(rs, time.Now())
+	v := connection.VerificationFrom(rs, time.Now())
 	warn := c.ExpiryWarning(time.Now())
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
