@@ -187,7 +187,7 @@ func Open(ctx context.Context, c *wizard.Config, src SecretSource) (*Conn, error
 
 // MailSource is the sync engine's view of Graph for this connection.
 func (c *Conn) MailSource() mailsync.Source {
-	return MailSource(graph.NewMailSourceClient(c.Cloud.GraphBaseURL, c.Cloud.HTTPClient(), c.Credential, c.Cloud.DefaultScope()))
+	return graph.NewMailSourceClient(c.Cloud.GraphBaseURL, c.Cloud.HTTPClient(), c.Credential, c.Cloud.DefaultScope())
 }
 
 // OutboxGraph is the outbox engine's view of Graph for this connection.
@@ -197,7 +197,7 @@ func (c *Conn) OutboxGraph() (outbox.Graph, error) {
 	if err != nil {
 		return nil, err
 	}
-	return OutboxGraph(oc), nil
+	return oc, nil
 }
 
 // Mailboxes are the config's mailboxes as the sync engine names them: the Graph user id

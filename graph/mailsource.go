@@ -2,10 +2,9 @@ package graph
 
 // This file is the sync engine's Graph client: raw net/http, no msgraph-sdk-go, so that a
 // delta page is decoded as it streams in (one message's bytes at a time) and no retry
-// loop hides throttling from the engine, which owns retries. Its request, page and
-// message types have the same field lists as mailsync's PageRequest, Page and Message,
-// so the wiring converts between them with plain struct conversions; graph never
-// imports mailsync and mailsync never imports graph.
+// loop hides throttling from the engine, which owns retries. It satisfies the Source
+// interface package mailsync declares, with mailsync's own types; mailsync never imports
+// graph (its errors are read through the methods mailsync declares, see Error).
 
 import (
 	"context"
@@ -22,49 +21,26 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+
+	"github.com/m365connect/m365connect/mailsync"
 )
 
-// MailSourceRequest asks for one delta page, or with Before set one list page; same field
-// list as mailsync.PageRequest.
-type MailSourceRequest struct {
-	Mailbox     string    // user id or UPN
-	Folder      string    // folder id or well-known name
-	Link        string    // nextLink or deltaLink; empty starts a new round
-	WindowStart time.Time // with an empty Link: $filter=receivedDateTime ge WindowStart
-	PageSize    int       // Prefer: odata.maxpagesize (delta), $top (list)
-	Body        string    // "preview", "text" or "html"
-	// Before, when non-zero, asks for a page of the plain message list (not delta) of
-	// messages received in [WindowStart, Before), newest first: the sync engine's gap
-	// fill beyond the 5,000-message cap of filtered delta (see ListPageURL).
-	Before time.Time
-}
+// The sync engine's request, page and message are package mailsync's own types: the
+// client satisfies mailsync.Source (and mailsync.FolderCounter) directly, no copies.
+type (
+	// MailSourceRequest asks for one delta page, or with Before set one list page.
+	MailSourceRequest = mailsync.PageRequest
+	// MailSourceMessage is one message or removal.
+	MailSourceMessage = mailsync.Message
+	// MailSourcePage is one delta page (exactly one of NextLink, DeltaLink) or list page
+	// (a NextLink except on the last page, never a DeltaLink).
+	MailSourcePage = mailsync.Page
+)
 
-// MailSourceMessage is one message or removal; same field list as mailsync.Message.
-type MailSourceMessage struct {
-	ID                string
-	Removed           string // "@removed".reason
-	InternetMessageID string
-	ConversationID    string
-	FromName          string
-	FromAddress       string
-	To                []string // "Name <address>" or "address"
-	Cc                []string
-	Subject           string
-	BodyPreview       string
-	BodyType          string
-	Body              string
-	ReceivedDateTime  time.Time
-	IsRead            bool
-	FlagStatus        string
-}
-
-// MailSourcePage is one delta page (exactly one of NextLink, DeltaLink) or list page
-// (a NextLink except on the last page, never a DeltaLink).
-type MailSourcePage struct {
-	Messages  []MailSourceMessage
-	NextLink  string
-	DeltaLink string
-}
+var (
+	_ mailsync.Source        = (*MailSourceClient)(nil)
+	_ mailsync.FolderCounter = (*MailSourceClient)(nil)
+)
 
 // MailSourceClient fetches message delta pages over plain net/http.
 type MailSourceClient struct {

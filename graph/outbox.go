@@ -14,35 +14,20 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+
+	"github.com/m365connect/m365connect/outbox"
 )
 
-// OutboxDraft is a draft to create for the outbox (package outbox's Draft has the same
-// field list, so either converts to the other).
-type OutboxDraft struct {
-	Mailbox           string
-	To, Cc            []string
-	Subject           string
-	Body              string
-	BodyType          string // "text" or "html"
-	InternetMessageID string
-	ReplyTo           string
-	Marker            string
-}
+// The outbox's draft and message are package outbox's own types: the client satisfies
+// outbox.Graph directly, no copies.
+type (
+	// OutboxDraft is a draft to create for the outbox.
+	OutboxDraft = outbox.Draft
+	// OutboxMessage is a message as the outbox needs it.
+	OutboxMessage = outbox.Remote
+)
 
-// OutboxMessage is a message as the outbox needs it (package outbox's Remote has the
-// same field list).
-type OutboxMessage struct {
-	ID                string
-	InternetMessageID string
-	ConversationID    string
-	ParentFolderID    string
-	IsDraft           bool
-	Subject           string
-	FromAddress       string
-	BodyPreview       string
-	SentDateTime      time.Time
-	ReceivedDateTime  time.Time
-}
+var _ outbox.Graph = (*OutboxClient)(nil)
 
 // OutboxMarkerHeader is the custom internet message header put on every outbox draft.
 // Graph accepts only "x-" headers on create:

@@ -6,18 +6,11 @@
 //
 // The engine never talks HTTP itself. It calls a [Source], an interface declared here
 // whose methods use only this package's plain types (every field a standard Go type).
-// package graph implements the same shapes in graph/mailsource.go (MailSourceClient,
-// MailSourceRequest, MailSourcePage, MailSourceMessage) with identical field lists, so
-// the wiring in cmd (or a test) adapts one to the other with plain struct conversions:
-//
-//	src := mailsync.SourceFunc(func(ctx context.Context, r mailsync.PageRequest) (mailsync.Page, error) {
-//		p, err := client.DeltaPage(ctx, graph.MailSourceRequest(r))
-//		...convert each graph.MailSourceMessage with mailsync.Message(m)
-//	})
-//
-// Neither package imports the other. Errors cross the boundary through small behaviour
-// interfaces (HTTPStatus, GraphCode, RetryAfter) that mailsync checks with errors.As, see
-// [Classify].
+// Package graph's MailSourceClient satisfies it directly, with these types (graph
+// checks so at compile time); mailsync never imports graph. Errors cross the boundary
+// through small behaviour interfaces (HTTPStatus, GraphCode, RetryAfter, GraphRequestID,
+// AdviceKey) that mailsync reads with errors.As, see [Classify] and [InfoOf]; the status
+// records keep them as fields ([ErrorInfo]) for the front ends' advice.
 //
 // # Backfill and delta
 //

@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/m365connect/m365connect/connection"
 	"github.com/m365connect/m365connect/emulator"
 	"github.com/m365connect/m365connect/emulator/graphmail"
 	"github.com/m365connect/m365connect/graph"
@@ -77,7 +76,7 @@ func connect(t testing.TB, info emulator.Info, ca []byte, srv *emulator.Server) 
 		cred: graph.NewMailSourceClient(info.GraphBaseURL, hc, cred, cl.DefaultScope())}
 }
 
-func (tn *tenant) source() mailsync.Source { return connection.MailSource(tn.cred) }
+func (tn *tenant) source() mailsync.Source { return tn.cred }
 
 func (tn *tenant) mailboxes(n int) []mailsync.Mailbox {
 	var out []mailsync.Mailbox

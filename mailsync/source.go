@@ -7,8 +7,7 @@ import (
 	"time"
 )
 
-// Message is one message as the engine stores it. Every field has a standard Go type so
-// that graph.MailSourceMessage, which has the same field list, converts to it directly.
+// Message is one message as the engine stores it (graph.MailSourceMessage is this type).
 type Message struct {
 	ID                string   // Graph id (immutable when the source sends Prefer: IdType="ImmutableId")
 	Removed           string   // non-empty for an "@removed" entry: the reason ("deleted", "changed")
@@ -28,8 +27,7 @@ type Message struct {
 }
 
 // PageRequest asks a Source for one delta page of one folder, or — with Before set — one
-// page of the gap fill's plain message list. graph.MailSourceRequest has the same field
-// list.
+// page of the gap fill's plain message list (graph.MailSourceRequest is this type).
 type PageRequest struct {
 	Mailbox     string    // user id or UPN
 	Folder      string    // folder id or well-known name (inbox, sentitems, ...)

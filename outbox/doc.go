@@ -31,7 +31,7 @@
 // leaves the queue without a reason on record (Message.Reason, History).
 //
 // Graph is reached only through the [Graph] interface; graph.OutboxClient implements it
-// with raw HTTP (connection.OutboxGraph converts its structs, which have the same fields).
+// with raw HTTP (graph.OutboxClient satisfies Graph directly, with this package's types).
 //
 // # Policy JSON
 //

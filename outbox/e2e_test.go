@@ -21,7 +21,6 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 
-	"github.com/m365connect/m365connect/connection"
 	"github.com/m365connect/m365connect/emulator"
 	"github.com/m365connect/m365connect/emulator/graphmail"
 	"github.com/m365connect/m365connect/graph"
@@ -75,7 +74,7 @@ func child() int {
 		return 3
 	}
 	killAt := os.Getenv(envKillAt)
-	e, err := ob.NewEngine(outbox.EngineOptions{Graph: connection.OutboxGraph(c), LeaseTTL: 300 * time.Millisecond,
+	e, err := ob.NewEngine(outbox.EngineOptions{Graph: c, LeaseTTL: 300 * time.Millisecond,
 		Hook: func(step string) {
 			if step == killAt {
 				// Die at once, no deferred cleanup: SIGKILL on Unix, TerminateProcess on Windows.
@@ -143,7 +142,7 @@ func (tn *tenant) client(t *testing.T) outbox.Graph {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return connection.OutboxGraph(c)
+	return c
 }
 
 func (tn *tenant) sends(imid string) int {

@@ -8,7 +8,7 @@ import (
 )
 
 // Draft is what the engine asks Graph to create in the sender's Drafts folder.
-// graph.OutboxDraft has the same field list, so one converts to the other directly.
+// (graph.OutboxDraft is this type.)
 type Draft struct {
 	Mailbox           string // sender's address (the /users/{id} segment)
 	To, Cc            []string
@@ -20,7 +20,7 @@ type Draft struct {
 	Marker            string // value of the x-m365connect-id internet message header
 }
 
-// Remote is a message as Graph returns it. graph.OutboxMessage has the same field list.
+// Remote is a message as Graph returns it (graph.OutboxMessage is this type).
 type Remote struct {
 	ID                string // immutable id (the client sends Prefer: IdType="ImmutableId")
 	InternetMessageID string
@@ -34,8 +34,8 @@ type Remote struct {
 	ReceivedDateTime  time.Time
 }
 
-// Graph is what the outbox needs from Microsoft Graph; graph.OutboxClient provides it
-// (wrapped by a small adapter in cmd/ui that converts the structs). Implementations must
+// Graph is what the outbox needs from Microsoft Graph; graph.OutboxClient satisfies it
+// directly (graph checks so at compile time). Implementations must
 // not retry on their own: the engine owns retries and backoff.
 //
 // Errors should expose HTTPStatus() int, GraphCode() string, GraphMessage() string and,
