@@ -316,13 +316,15 @@ func TestEndToEndPolicyApprovalAndFailures(t *testing.T) {
 	}
 
 	// Permanent Graph errors end the message as failed with Graph's code on record.
+	// The record keeps the failure's fields (status, advice key) for the front ends.
 	for _, tc := range []struct {
-		kind graphmail.FaultKind
-		code string
+		kind   graphmail.FaultKind
+		code   string
+		status int
 	}{
-		{graphmail.FaultAccessDenied, "ErrorAccessDenied"},
-		{graphmail.FaultMailboxNotFound, "ErrorInvalidUser"},
-		{graphmail.FaultRESTDisabled, "MailboxNotEnabledForRESTAPI"},
+		{graphmail.FaultAccessDenied, "ErrorAccessDenied", 403},
+		{graphmail.FaultMailboxNotFound, "ErrorInvalidUser", 404},
+		{graphmail.FaultRESTDisabled, "MailboxNotEnabledForRESTAPI", 404},
 	} {
 		m := enq(outbox.NewMessage{From: tn.from, To: []string{tn.to}, Subject: string(tc.kind), Text: "x"})
 		ob.Approve(ctx, m.ID, "test")
@@ -334,6 +336,9 @@ func TestEndToEndPolicyApprovalAndFailures(t *testing.T) {
 		got, _ := ob.Get(ctx, m.ID)
 		if got.State != outbox.StateFailed || got.ErrorCode != tc.code || got.Reason == "" {
 			t.Errorf("%s: %s code=%q reason=%q", tc.kind, got.State, got.ErrorCode, got.Reason)
+		}
+		if got.ErrorStatus != tc.status || got.ErrorAdvice != tc.code {
+			t.Errorf("%s: status %d advice %q, want %d %q", tc.kind, got.ErrorStatus, got.ErrorAdvice, tc.status, tc.code)
 		}
 		if tn.sends(m.InternetMessageID) != 0 {
 			t.Errorf("%s: sent anyway", tc.kind)
