@@ -17,6 +17,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/m365connect/m365connect/appdirs"
 	"github.com/m365connect/m365connect/emulator"
 	"github.com/m365connect/m365connect/graph"
 	"github.com/m365connect/m365connect/secretstore"
@@ -56,13 +57,14 @@ type Options struct {
 	Do func(func())
 }
 
-// DefaultConfigDir is where the app keeps its config: os.UserConfigDir()/m365connect.
+// DefaultConfigDir is where the app keeps its config (appdirs.ConfigDir), else a folder
+// in the temp dir when the system names no config folder.
 func DefaultConfigDir() string {
-	d, err := os.UserConfigDir()
+	d, err := appdirs.ConfigDir()
 	if err != nil {
-		d = os.TempDir()
+		return filepath.Join(os.TempDir(), appdirs.Name)
 	}
-	return filepath.Join(d, "m365connect")
+	return d
 }
 
 // SecretService is the keyring service name under which every secret is stored.
