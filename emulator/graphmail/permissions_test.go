@@ -55,7 +55,9 @@ func TestPermissionColumns(t *testing.T) {
 			app: []string{"User.Read.All"}, own: []string{"User.ReadBasic.All", "User.Read"}, shared: []string{"User.ReadBasic.All"},
 			refused: []string{"Mail.Read"}, refusedApp: []string{"User.ReadBasic.All"}, deniedCode: "Authorization_RequestDenied"},
 		mailRead(func(mb string) string { return "/v1.0/users/" + mb + "/mailFolders/inbox" }, "get folder"),
-		mailRead(func(mb string) string { return "/v1.0/users/" + mb + "/mailFolders/sentitems/messages?$filter=internetMessageId%20eq%20'x'" }, "list messages"),
+		mailRead(func(mb string) string {
+			return "/v1.0/users/" + mb + "/mailFolders/sentitems/messages?$filter=internetMessageId%20eq%20'x'"
+		}, "list messages"),
 		mailRead(func(mb string) string { return "/v1.0/users/" + mb + "/mailFolders/inbox/messages/delta()" }, "message delta"),
 		mailRead(func(mb string) string { return "/v1.0/users/" + mb + "/messages/" + msgOf(mb) }, "get message"),
 		mailWrite(func(mb string) string { return "/v1.0/users/" + mb + "/messages" },
