@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -67,6 +68,7 @@ type directory struct {
 	tenantID   string
 	domain     string
 	tenantName string
+	appsMu     sync.RWMutex // guards apps (RegisterApp adds at run time)
 	apps       []*App
 }
 
@@ -135,7 +137,7 @@ func newDirectory(seed int64, now time.Time) (*directory, error) {
 	// roles (Graph then answers 403), delegated sign-in needs consent first.
 	notConsented := &App{Name: AppNotConsentedName, ClientID: seededGUID(seed, "app-not-consented"), Access: AccessApplication,
 		Roles: []string{"Mail.Read"}, Scopes: delegated, RedirectURIs: []string{"http://localhost"}, secret: newClientSecret()}
-	d.apps = []*App{secretApp, certApp, delegatedApp, notConsented}
+	d.apps = append([]*App{secretApp, certApp, delegatedApp, notConsented}, modeApps(seed)...)
 	return d, nil
 }
 
@@ -175,6 +177,8 @@ func (a *App) makeCertificate(now time.Time) error {
 
 // appByID finds an app by client id.
 func (d *directory) appByID(id string) *App {
+	d.appsMu.RLock()
+	defer d.appsMu.RUnlock()
 	for _, a := range d.apps {
 		if strings.EqualFold(a.ClientID, id) {
 			return a
