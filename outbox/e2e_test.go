@@ -160,11 +160,64 @@ func (tn *tenant) policy() outbox.Policy {
 	return outbox.Policy{AllowedSenders: []string{tn.from}}
 }
 
+// forMode returns the tenant as seen by a per-mode practice app: its credential (client
+// secret, or a delegated sign-in of the first user asking for exactly the mode's
+// permissions), and the mailbox it sends from (the user's own, or the shared one the
+// user has Full Access and Send As on).
+func (tn *tenant) forMode(t *testing.T, m emulator.ModeApp) *tenant {
+	t.Helper()
+	id := tn.srv.Identity()
+	app := id.App(m.Name)
+	cl, err := graph.PracticeCloud(tn.srv.AuthorityHost(), tn.srv.BrowserAuthorityHost(), tn.srv.GraphBaseURL(), tn.srv.CACertPEM())
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := *tn
+	if !m.Delegated {
+		if out.cred, err = graph.NewSecretCredential(cl, id.TenantID(), app.ClientID, app.ClientSecret()); err != nil {
+			t.Fatal(err)
+		}
+		return &out
+	}
+	id.SetAutoSignIn(tn.from)
+	f := graph.Features{Read: m.Incoming, Send: m.Outgoing, ListUsers: true, Shared: m.Shared}
+	out.cred, err = graph.SignIn(context.Background(), graph.SignInOptions{Cloud: cl, TenantID: id.TenantID(), ClientID: app.ClientID,
+		Permissions: graph.RequestedPermissions(graph.ModeDelegated, f), Timeout: 20 * time.Second,
+		OpenBrowser: func(u string) error {
+			if resp, err := (&http.Client{Timeout: 10 * time.Second}).Get(u); err == nil {
+				resp.Body.Close()
+			}
+			return nil
+		}})
+	if err != nil {
+		t.Fatalf("sign-in: %v", err)
+	}
+	if m.Shared {
+		for _, mb := range tn.srv.Mail().Mailboxes() {
+			if mb.Kind == graphmail.KindShared {
+				out.from = mb.Address
+			}
+		}
+	}
+	return &out
+}
+
+// Every outgoing mode, with exactly its practice app's permissions, sends each message
+// exactly once through a kill at every step and a resume.
 func TestKillAtEveryStepDeliversExactlyOnce(t *testing.T) {
 	if testing.Short() {
 		t.Skip("spawns processes")
 	}
-	tn := newTenant(t)
+	base := newTenant(t)
+	for _, mode := range emulator.ModeApps() {
+		if !mode.Outgoing {
+			continue
+		}
+		t.Run(mode.Name, func(t *testing.T) { killAtEveryStep(t, base.forMode(t, mode)) })
+	}
+}
+
+func killAtEveryStep(t *testing.T, tn *tenant) {
 	tok, err := tn.cred.GetToken(context.Background(), policy.TokenRequestOptions{Scopes: []string{"https://graph.microsoft.com/.default"}})
 	if err != nil {
 		t.Fatal(err)
