@@ -650,3 +650,36 @@ func TestSchemaReopen(t *testing.T) {
 		t.Errorf("journal_mode %s", mode)
 	}
 }
+
+// A send whose answer never came (reset, timeout) may have been accepted: the draft is
+// not sent again while Exchange may still be submitting it, and only once it has sat
+// unsent in Drafts for UnconfirmedAfter.
+func TestSendWithoutAnswerIsNotRepeatedAtOnce(t *testing.T) {
+	r := newRig(t, testPolicy)
+	m := r.enqueue()
+	r.g.fail("SendDraft", errors.New("read tcp: connection reset by peer"))
+	r.run("")
+	got := r.get(m.ID)
+	if got.State != StateSending || got.SendRequestedAt.IsZero() || r.g.sendCount(m.InternetMessageID) != 0 {
+		t.Fatalf("after a send without answer: %s requested=%v sends=%d", got.State, got.SendRequestedAt, r.g.sendCount(m.InternetMessageID))
+	}
+	sendCalls := func() int {
+		n := 0
+		for _, c := range r.g.calls {
+			if strings.HasPrefix(c, "SendDraft") {
+				n++
+			}
+		}
+		return n
+	}
+	before := sendCalls()
+	r.run("")
+	if sendCalls() != before {
+		t.Fatal("sent again while the first send may still be submitted")
+	}
+	r.clk.add(16 * time.Minute)
+	r.run("")
+	if got := r.get(m.ID); got.State != StateSent || r.g.sendCount(m.InternetMessageID) != 1 {
+		t.Fatalf("after the wait: %s sends=%d", got.State, r.g.sendCount(m.InternetMessageID))
+	}
+}
