@@ -3,9 +3,11 @@ package outbox_test
 import (
 	"context"
 	"errors"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -15,8 +17,10 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 
+	"github.com/m365connect/m365connect/connection"
 	"github.com/m365connect/m365connect/emulator"
 	"github.com/m365connect/m365connect/emulator/graphmail"
+	"github.com/m365connect/m365connect/graph"
 	"github.com/m365connect/m365connect/outbox"
 )
 
@@ -239,5 +243,70 @@ func TestGapLeaseCheckedRightBeforeSend(t *testing.T) {
 	mail.Wait()
 	if n := mail.DeliveryCount(m.InternetMessageID, tn.to); n != 1 {
 		t.Errorf("recipient got %d copies", n)
+	}
+}
+
+// countingRT counts Graph requests by method and path shape.
+type countingRT struct {
+	rt http.RoundTripper
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (c *countingRT) RoundTrip(r *http.Request) (*http.Response, error) {
+	c.mu.Lock()
+	p := r.URL.Path
+	for _, k := range []string{"/send", "/createReply", "/messages"} {
+		if i := strings.LastIndex(p, k); i >= 0 {
+			p = p[i:]
+			break
+		}
+	}
+	if strings.HasPrefix(p, "/messages/") {
+		p = "/messages/{id}"
+	}
+	c.n[r.Method+" "+p+" "+r.URL.Query().Get("$filter")[:min(len(r.URL.Query().Get("$filter")), 14)]]++
+	c.mu.Unlock()
+	return c.rt.RoundTrip(r)
+}
+
+// The cost of the draft path per message, measured: requests in the pass that sends
+// and in the pass that confirms (the figures in docs/ARCHITECTURE.md).
+func TestMeasureRequestsPerMessage(t *testing.T) {
+	tn := newTenant(t).forMode(t, bothMode(t))
+	db := filepath.Join(t.TempDir(), "outbox.db")
+	const msgs = 5
+	for i := range msgs {
+		enqueue(t, tn, db, "measure "+strconv.Itoa(i))
+	}
+	ct := &countingRT{rt: tn.srv.Client().Transport, n: map[string]int{}}
+	c, err := graph.NewOutboxClient(graph.OutboxClientOptions{GraphBaseURL: tn.srv.GraphBaseURL(), HTTPClient: &http.Client{Transport: ct}, Credential: tn.cred})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ob, _ := outbox.Open(context.Background(), db, outbox.Options{Policy: tn.policy()})
+	defer ob.Close()
+	e, _ := ob.NewEngine(outbox.EngineOptions{Graph: connection.OutboxGraph(c)})
+	total := func() int {
+		ct.mu.Lock()
+		defer ct.mu.Unlock()
+		n := 0
+		for _, v := range ct.n {
+			n += v
+		}
+		return n
+	}
+	if res, err := e.RunOnce(context.Background()); err != nil || res.Sent != msgs {
+		t.Fatalf("%+v %v", res, err)
+	}
+	sendPass := total()
+	tn.srv.Mail().Wait()
+	if _, err := e.RunOnce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	confirmPass := total() - sendPass
+	t.Logf("per message: %.1f requests to send, %.1f to confirm; by kind: %v", float64(sendPass)/msgs, float64(confirmPass)/msgs, ct.n)
+	if sendPass != 4*msgs || confirmPass != 2*msgs {
+		t.Errorf("draft path: %d send + %d confirm requests for %d messages; the documented figures are 4 + 2 per message", sendPass, confirmPass, msgs)
 	}
 }
