@@ -286,3 +286,13 @@ func reasonFor(g Grant, f Features) string {
 	}
 	return ""
 }
+
+// PermissionLines is the permission list as the screens and the copyable list show
+// it: one "Permission: reason" line per requested permission, from ModePermissions.
+func PermissionLines(mode Mode, f Features) []string {
+	var out []string
+	for _, g := range ModePermissions(mode, f) {
+		out = append(out, g.String())
+	}
+	return out
+}
