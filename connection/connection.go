@@ -135,7 +135,9 @@ func AdviceText(a graph.Advice) string {
 
 // VerificationFrom summarises a run.
 func VerificationFrom(rs []graph.CheckResult, at time.Time) *wizard.Verification {
-	v := &wizard.Verification{At: at.UTC(), Passed: !graph.Failed(rs) && len(rs) > 0}
+	// Passed only when nothing failed and every check ran: a check that could not run
+	// is never counted as passed.
+	v := &wizard.Verification{At: at.UTC(), Passed: graph.Summarize(rs).OK()}
 	for _, r := range rs {
 		v.Checks = append(v.Checks, CheckFrom(r))
 	}

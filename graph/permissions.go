@@ -296,3 +296,17 @@ func PermissionLines(mode Mode, f Features) []string {
 	}
 	return out
 }
+
+// NeedsShared reports whether a delegated connection signed in as account reaches a
+// mailbox other than the account's own, and so needs the .Shared permissions
+// (Mail.Read.Shared, Mail.ReadWrite.Shared, Mail.Send.Shared) and Exchange rights (Full
+// Access, Send As) on it. Only then are they requested.
+// https://learn.microsoft.com/en-us/graph/outlook-share-messages-folders
+func NeedsShared(account string, mailboxes []string) bool {
+	for _, m := range mailboxes {
+		if !strings.EqualFold(strings.TrimSpace(m), strings.TrimSpace(account)) {
+			return true
+		}
+	}
+	return false
+}

@@ -139,3 +139,24 @@ func TestScriptsMatchTable(t *testing.T) {
 		}
 	}
 }
+
+func TestNeedsShared(t *testing.T) {
+	for _, c := range []struct {
+		acct string
+		mbs  []string
+		want bool
+	}{
+		{"svc@contoso.com", []string{"svc@contoso.com"}, false},
+		{"svc@contoso.com", []string{"SVC@contoso.com "}, false},
+		{"svc@contoso.com", []string{"svc@contoso.com", "info@contoso.com"}, true},
+		{"svc@contoso.com", nil, false},
+	} {
+		if got := NeedsShared(c.acct, c.mbs); got != c.want {
+			t.Errorf("%s %v: %v", c.acct, c.mbs, got)
+		}
+	}
+	// Only a picked shared mailbox brings the .Shared permissions in.
+	if p := RequestedPermissions(ModeDelegated, Features{Read: true, Send: true, Shared: NeedsShared("a@x", []string{"a@x"})}); slices.ContainsFunc(p, func(s string) bool { return strings.HasSuffix(s, ".Shared") }) {
+		t.Errorf("own mailbox only: %v", p)
+	}
+}
