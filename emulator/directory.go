@@ -123,7 +123,9 @@ func newDirectory(seed int64, now time.Time) (*directory, error) {
 		tenantName: "Contoso (practice)",
 	}
 	appRoles := []string{"Mail.Read", "Mail.ReadWrite", "Mail.Send", "User.Read.All"}
-	delegated := []string{"Mail.Read", "Mail.ReadWrite", "Mail.Send", "Mail.Read.Shared", "Mail.Send.Shared", "User.Read", "offline_access"}
+	// The general-purpose apps hold every permission any mode may request (the per-mode
+	// apps in practiceapps.go hold exactly one mode's set).
+	delegated := []string{"Mail.Read", "Mail.ReadWrite", "Mail.Send", "Mail.Read.Shared", "Mail.ReadWrite.Shared", "Mail.Send.Shared", "User.Read", "User.ReadBasic.All", "offline_access"}
 	secretApp := &App{Name: AppSecretName, ClientID: seededGUID(seed, "app-secret"), Access: AccessApplication,
 		Roles: appRoles, secret: newClientSecret(), consented: true}
 	certApp := &App{Name: AppCertificateName, ClientID: seededGUID(seed, "app-certificate"), Access: AccessApplication,
