@@ -36,7 +36,8 @@ func TestModeAppsHoldTheTablesSet(t *testing.T) {
 
 // modeRun is one verify of a mode app (or a copy lacking one permission).
 type modeRun struct {
-	as    string // delegated: who signs in (default: the first user)
+	as    string   // delegated: who signs in (default: the first user)
+	mbs   []string // mailboxes to check (default: the mode's own)
 	srv   *emulator.Server
 	c     Cloud
 	users []string
@@ -66,6 +67,9 @@ func (r modeRun) verify(t *testing.T, m emulator.ModeApp, app *emulator.App, gra
 		s.Mailboxes = []string{who}
 		if m.Shared {
 			s.Mailboxes = []string{r.shrd[0]}
+		}
+		if r.mbs != nil {
+			s.Mailboxes = r.mbs
 		}
 		cred, err := SignIn(context.Background(), SignInOptions{Cloud: r.c, TenantID: id.TenantID(), ClientID: app.ClientID,
 			Permissions: granted, OpenBrowser: fakeBrowser(t), Timeout: 20 * time.Second})
@@ -192,6 +196,13 @@ func TestE2ESharedMailboxExchangeAdvice(t *testing.T) {
 	if mc.Status != StatusFail || mc.Advice == nil || mc.Advice.Code != "full_access_missing" ||
 		!strings.Contains(mc.Advice.Fix, "Exchange administrator") || !strings.Contains(mc.Advice.Fix, "Add-MailboxPermission -Identity '"+shared[0]+"' -User '"+users[2]+"' -AccessRights FullAccess") {
 		t.Fatalf("no Full Access: %s %s %+v", mc.Status, mc.Seen, mc.Advice)
+	}
+	// A shared mailbox picked in a delegated mode without the .Shared permissions: the
+	// advice says to choose shared mailboxes (which requests them) and sign in again.
+	r := modeRun{srv: srv, c: c, users: users, shrd: shared, mbs: []string{shared[0]}}
+	rs = r.verify(t, byName(emulator.AppBothDelegated), srv.Identity().App(emulator.AppBothDelegated), RequestedPermissions(ModeDelegated, Features{Read: true, Send: true, ListUsers: true}))
+	if mc := byID(rs)["mailbox:"+shared[0]]; mc.Status != StatusFail || mc.Advice == nil || mc.Advice.Code != "shared_not_chosen" {
+		t.Fatalf("shared mailbox without .Shared: %s %s %+v", mc.Status, mc.Seen, mc.Advice)
 	}
 	// Full Access without Send As: reading passes, the test send fails with
 	// Add-RecipientPermission advice.
