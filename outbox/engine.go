@@ -17,13 +17,14 @@ const (
 	StepDraftCreated     = "draft-created"     // Graph created the draft; not recorded yet
 	StepDraftedRecorded  = "drafted-recorded"  // draft id committed
 	StepSendingRecorded  = "sending-recorded"  // drafted → sending committed, send not asked yet
+	StepSendRequested    = "send-requested"    // the send request is recorded; Graph not called yet
 	StepSendAccepted     = "send-accepted"     // Graph answered 202 to send; not recorded yet
 	StepSentRecorded     = "sent-recorded"     // sent committed
 )
 
 // Steps lists the hook points in the order a message passes them.
 func Steps() []string {
-	return []string{StepDraftingRecorded, StepDraftCreated, StepDraftedRecorded, StepSendingRecorded, StepSendAccepted, StepSentRecorded}
+	return []string{StepDraftingRecorded, StepDraftCreated, StepDraftedRecorded, StepSendingRecorded, StepSendRequested, StepSendAccepted, StepSentRecorded}
 }
 
 // MarkerHeader is the custom internet message header carrying the outbox message id on
@@ -476,15 +477,13 @@ func (e *Engine) send(ctx context.Context, m Message) (State, error) {
 		// Right before the call: this engine must still hold the lease (it may have been
 		// suspended past it while another engine took over), and the request is recorded
 		// first so that a crash after a 202 is never followed by a second send.
-		if ok, err := e.o.acquireLease(ctx, "sender", e.opts.Owner, e.opts.LeaseTTL); err != nil || !ok {
+		if ok, err := e.o.requestSend(ctx, "sender", e.opts.Owner, m.ID, m.SendRequestedAt, e.opts.LeaseTTL); err != nil || !ok {
 			if err == nil {
 				err = ErrBusy
 			}
 			return StateSending, err
 		}
-		if err := e.o.note(ctx, m.ID, StateSending, update{sendRequested: true}); err != nil {
-			return StateSending, err
-		}
+		e.opts.Hook(StepSendRequested)
 		err = e.withLease(ctx, func() error { return e.opts.Graph.SendDraft(ctx, m.From, draftID) })
 		if err == nil {
 			e.opts.Hook(StepSendAccepted)

@@ -162,7 +162,7 @@ func twoEngines(t *testing.T, tn *tenant, db string, hookA, hookB func(string)) 
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { ob.Close() })
-		e, err := ob.NewEngine(outbox.EngineOptions{Graph: tn.client(t), LeaseTTL: 300 * time.Millisecond, Owner: owner, Hook: hook,
+		e, err := ob.NewEngine(outbox.EngineOptions{Graph: tn.client(t), LeaseTTL: 500 * time.Millisecond, Owner: owner, Hook: hook,
 			Sleep: func(ctx context.Context, d time.Duration) error { return nil }})
 		if err != nil {
 			t.Fatal(err)
@@ -172,19 +172,21 @@ func twoEngines(t *testing.T, tn *tenant, db string, hookA, hookB func(string)) 
 	return mk("engine-a", hookA), mk("engine-b", hookB)
 }
 
-// runUntilNotBusy runs passes until one is not refused by the other engine's lease.
-func runUntilNotBusy(t *testing.T, e *outbox.Engine, until time.Duration) {
+// runUntilNotBusy runs passes until one is not refused by the other engine's lease and
+// returns how many were refused.
+func runUntilNotBusy(t *testing.T, e *outbox.Engine, until time.Duration) (busy int) {
 	deadline := time.Now().Add(until)
 	for {
 		_, err := e.RunOnce(context.Background())
 		if errors.Is(err, outbox.ErrBusy) && time.Now().Before(deadline) {
+			busy++
 			time.Sleep(50 * time.Millisecond)
 			continue
 		}
 		if err != nil && !errors.Is(err, outbox.ErrBusy) {
 			t.Errorf("pass: %v", err)
 		}
-		return
+		return busy
 	}
 }
 
@@ -193,16 +195,18 @@ func runUntilNotBusy(t *testing.T, e *outbox.Engine, until time.Duration) {
 func TestGapLeaseRenewedDuringSlowSend(t *testing.T) {
 	tn := newTenant(t).forMode(t, bothMode(t))
 	mail := tn.srv.Mail()
-	mail.SetSubmissionDelay(1500 * time.Millisecond)
-	mail.InjectFault(graphmail.Fault{Kind: graphmail.FaultSlow, PathContains: "/send", Delay: time.Second})
+	mail.SetSubmissionDelay(2 * time.Second)
+	mail.InjectFault(graphmail.Fault{Kind: graphmail.FaultSlow, PathContains: "/send", Delay: 1500 * time.Millisecond})
 	db := filepath.Join(t.TempDir(), "outbox.db")
 	m := enqueue(t, tn, db, "slow send")
 	a, b := twoEngines(t, tn, db, nil, nil)
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); runUntilNotBusy(t, a, 0) }()
-	time.Sleep(500 * time.Millisecond) // A's send is in flight, longer than the lease
-	runUntilNotBusy(t, b, 5*time.Second)
+	time.Sleep(700 * time.Millisecond) // A's send is in flight, longer than the lease
+	if busy := runUntilNotBusy(t, b, 5*time.Second); busy == 0 {
+		t.Error("the second engine took the lease while the first one's send was in flight")
+	}
 	wg.Wait()
 	mail.Wait()
 	if n := mail.DeliveryCount(m.InternetMessageID, tn.to); n != 1 {
@@ -236,7 +240,7 @@ func TestGapLeaseCheckedRightBeforeSend(t *testing.T) {
 	}
 	a, b := twoEngines(t, tn, db, hookA, hookB)
 	go func() { defer close(aDone); runUntilNotBusy(t, a, 0) }()
-	time.Sleep(400 * time.Millisecond)
+	time.Sleep(600 * time.Millisecond)
 	runUntilNotBusy(t, b, 5*time.Second)
 	once.Do(func() { close(resumeA) })
 	<-aDone

@@ -511,7 +511,6 @@ type update struct {
 	reason, code, message   *string
 	approvedBy              *string
 	sentAt                  bool
-	sendRequested           bool
 	sendRefused             bool // Graph answered the send with an error: it was not accepted
 	sentConfirmed           bool
 	bounceChecked           bool
@@ -549,9 +548,6 @@ func (u update) sets(now string) (string, []any) {
 	}
 	if u.sentConfirmed {
 		add("sent_confirmed", 1)
-	}
-	if u.sendRequested {
-		add("send_requested_at", now)
 	}
 	if u.sendRefused {
 		add("send_requested_at", "")
@@ -630,6 +626,31 @@ func (o *Outbox) note(ctx context.Context, id string, state State, u update) err
 		return fmt.Errorf("outbox update: %w", err)
 	}
 	return nil
+}
+
+// requestSend records, in one statement, that owner is about to ask Graph to send
+// message id: only while owner holds the unexpired lease name, the message is still
+// sending, and no other request was recorded since prev (the send_requested_at the
+// caller read). It renews the lease too. False: another engine holds the lease or got
+// there first; the caller must not send.
+func (o *Outbox) requestSend(ctx context.Context, name, owner, id string, prev time.Time, ttl time.Duration) (bool, error) {
+	now := o.now().UTC()
+	ok, err := o.acquireLease(ctx, name, owner, ttl)
+	if err != nil || !ok {
+		return false, err
+	}
+	res, err := o.db.ExecContext(ctx, `UPDATE messages SET send_requested_at=?, updated_at=?
+		WHERE id=? AND state=? AND send_requested_at=?
+		AND EXISTS (SELECT 1 FROM leases WHERE name=? AND owner=? AND expires_at >= ?)`,
+		stampOf(now), stampOf(now), id, string(StateSending), stampOf(prev), name, owner, stampOf(now))
+	if err != nil {
+		return false, fmt.Errorf("outbox update: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("outbox update: %w", err)
+	}
+	return n == 1, nil
 }
 
 // acquireLease takes or renews the named lease for owner until ttl from now; false when
