@@ -4,7 +4,9 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -71,5 +73,40 @@ func TestE2EPlantedDeltaLinkIsRefusedAndFolderResynced(t *testing.T) {
 	}
 	if !strings.Contains(detail, "not on the configured Graph origin") || strings.Contains(detail, "PLANTED-SECRET") || strings.Contains(detail, "deltatoken") {
 		t.Fatalf("log detail %q: want the refusal named, without the query string", detail)
+	}
+}
+
+// Finding 5: a store at an explicit path is created 0600 (with its -wal and -shm), and a
+// path that looks like DSN options names a file instead of changing the options.
+func TestStoreFilePrivateAndPathCannotAddOptions(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("mode bits: Windows uses ACLs")
+	}
+	ctx := context.Background()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "sub", "mail.db?_pragma=journal_mode(delete)&mode=ro#x")
+	st, err := mailsync.OpenSQLite(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var mode string
+	if err := st.DB().QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
+		t.Fatalf("journal_mode = %q, %v: the path changed the options", mode, err)
+	}
+	if err := st.EnsureMailbox(ctx, "m1", "a@b.test"); err != nil {
+		t.Fatalf("store not writable (mode=ro taken from the path?): %v", err)
+	}
+	for _, p := range []string{path, path + "-wal"} {
+		fi, err := os.Stat(p)
+		if err != nil || fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: %v, %v; want 0600", p, fi, err)
+		}
+	}
+	if fi, _ := os.Stat(filepath.Join(dir, "sub")); fi.Mode().Perm() != 0o700 {
+		t.Errorf("folder %v, want 0700", fi.Mode().Perm())
+	}
+	if _, err := os.Stat(filepath.Join(dir, "sub", "mail.db")); err == nil {
+		t.Error("the path was cut at '?'")
 	}
 }

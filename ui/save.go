@@ -304,7 +304,7 @@ func (z *Wizard) resumeSaved() (note, warn string) {
 		return "", ""
 	}
 	st := wizard.StateFromConfig(c)
-	st.Consented = c.Verification != nil && c.Verification.Passed
+	st.Consented = st.Verification != nil // passed here, recomputed from the checks
 	z.loadSecrets(st, c)
 	st.SignedIn = st.RefreshToken != ""
 	*z.state = *st
@@ -345,14 +345,15 @@ func (s *saveScreen) doImport(path string) {
 		return
 	}
 	s.sync.stop(nil)
+	c.MarkImported() // not verified on this machine: StateFromConfig keeps no verification
 	st := wizard.StateFromConfig(c)
 	st.Locked = false
-	st.Consented = c.Verification != nil && c.Verification.Passed
+	st.Consented = c.VerificationOutcome().Passed
 	z.loadSecrets(st, c)
 	*z.state = *st
 	s.syncConf = c.Sync
 	s.outbox.load(c.Outbox)
-	s.status.SetText(fmt.Sprintf("Imported %s. Check each step, then verify and save.", path))
+	s.status.SetText(fmt.Sprintf("Imported %s: not verified on this machine. Check each step, then verify and save.", path))
 	_ = z.GoTo(wizard.StepAppRegistration)
 }
 
