@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -100,6 +101,8 @@ type Outbox struct {
 	db   *sql.DB
 	path string
 	now  func() time.Time
+	// openDrop opens a drop-folder file; nil means os.Open (tests make one fail).
+	openDrop func(name string) (io.ReadCloser, error)
 
 	mu     sync.Mutex
 	policy Policy

@@ -175,7 +175,10 @@ func runOutbox(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "%s: %d accepted, %d rejected\n", cfg.Folder, r.Accepted, r.Rejected)
+		fmt.Fprintf(stdout, "%s: %d accepted, %d rejected, %d still being written\n", cfg.Folder, r.Accepted, r.Rejected, r.Waiting)
+		for _, f := range r.Failed {
+			fmt.Fprintf(stderr, "could not move aside %s\n", f)
+		}
 		return nil
 	}
 	// run
