@@ -19,16 +19,29 @@ const (
 
 // Chain finds a secret: environment variable, then the keyring (or its fallback file),
 // then — practice tenant only — the practice app's secret from the sandbox info file.
+//
+// Environment secrets are never used for the practice tenant (a config naming practice
+// hosts must not collect a CI secret meant for a real tenant); the keyring's keys name the
+// cloud, tenant and app they were saved for (wizard.Config.SecretKey).
 type Chain struct {
 	Env            func(string) string
 	Store          *secretstore.Store
 	PracticeSecret string
+	// InsecureStorage is the user's consent (the command line's --insecure-storage) to
+	// keep secrets in the store's fallback file when the keyring fails; without it Set
+	// refuses with an error saying how to agree.
+	InsecureStorage bool
+	// Warn, when set, is told where a secret went when it went to the fallback file.
+	Warn func(msg string)
 }
 
 // Get implements SecretSource.
 func (s Chain) Get(key string) (string, error) {
 	envName := map[string]string{wizard.SecretClientSecret: EnvClientSecret, wizard.SecretCertPassword: EnvCertPassword, wizard.SecretRefreshToken: EnvRefreshToken}
 	for kind, name := range envName {
+		if strings.HasPrefix(key, wizard.CloudPractice+"/") {
+			break // the practice tenant's secret comes from its info file, never the environment
+		}
 		if strings.HasSuffix(key, "/"+kind) && s.Env != nil {
 			if v := s.Env(name); v != "" {
 				return v, nil
@@ -57,6 +70,16 @@ func (s Chain) Set(key, value string) error {
 	if s.Store == nil {
 		return nil
 	}
-	_, err := s.Store.Set(key, value)
+	st := s.Store
+	if s.InsecureStorage {
+		st = st.AllowFileFallback()
+	}
+	where, err := st.Set(key, value)
+	if errors.Is(err, secretstore.ErrNeedsConsent) {
+		return fmt.Errorf("%w; pass --insecure-storage to agree", err)
+	}
+	if err == nil && where == secretstore.BackendFile && s.Warn != nil {
+		s.Warn("No keyring here: the secret was kept in " + st.FallbackPath() + " (mode 0600, readable only by your user account).")
+	}
 	return err
 }

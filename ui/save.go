@@ -217,9 +217,9 @@ func (s *saveScreen) doSave() {
 		s.status.SetText("Not saved: " + err.Error())
 		return
 	}
-	store := z.opts.Secrets
-	if s.noKeyring != nil && !s.useFile.Checked {
-		store = secretstore.New("m365connect", "") // no fallback unless the user agreed
+	store := z.opts.Secrets // writes the fallback file only once the user agreed
+	if s.useFile.Checked {
+		store = store.AllowFileFallback()
 	}
 	secrets := z.secretEntries()
 	path := z.ConfigPath()
@@ -242,6 +242,7 @@ func (s *saveScreen) doSave() {
 				s.lockButtons()
 				msg := "Not saved: " + err.Error()
 				if errors.Is(err, secretstore.ErrNoKeyring) {
+					s.useFile.Show() // the keyring failed after the probe said yes: ask now
 					msg += ". Tick the box above to keep the secrets in a file only you can read."
 				}
 				s.status.SetText(msg)
