@@ -116,8 +116,10 @@ func (e *needsConsent) Error() string {
 	return e.keyring.Error() + "; the secret can instead be kept in " + e.path + ", readable only by your user account, once you agree"
 }
 
-func (e *needsConsent) Is(target error) bool { return target == ErrNeedsConsent || target == ErrNoKeyring }
-func (e *needsConsent) Unwrap() error        { return e.keyring }
+func (e *needsConsent) Is(target error) bool {
+	return target == ErrNeedsConsent || target == ErrNoKeyring
+}
+func (e *needsConsent) Unwrap() error { return e.keyring }
 
 // FallbackPath is the fallback file's path ("" when there is none).
 func (s *Store) FallbackPath() string { return s.fallback }
