@@ -79,5 +79,5 @@ func psDQuote(s string) string {
 	return b.String()
 }
 
-// shQuote makes a POSIX shell word of s: single-quoted, with ' written as '\''.
+// shQuote makes a POSIX shell word of s: single-quoted, with ' written as '\”.
 func shQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
