@@ -79,5 +79,6 @@ func psDQuote(s string) string {
 	return b.String()
 }
 
-// shQuote makes a POSIX shell word of s: single-quoted, with ' written as '\”.
+// shQuote makes a POSIX shell word of s: single-quoted, each single quote written as
+// close quote, backslash, quote, open quote.
 func shQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
