@@ -15,14 +15,19 @@ const (
 	EnvClientSecret = "M365CONNECT_CLIENT_SECRET"
 	EnvCertPassword = "M365CONNECT_CERT_PASSWORD"
 	EnvRefreshToken = "M365CONNECT_REFRESH_TOKEN"
+	// EnvConnection binds the secrets above to one connection, "cloud/tenant/clientId"
+	// as in the config (e.g. "global/contoso.onmicrosoft.com/0000…"): when it is set they
+	// are used for that connection only, never for a config naming another.
+	EnvConnection = "M365CONNECT_CONNECTION"
 )
 
 // Chain finds a secret: environment variable, then the keyring (or its fallback file),
 // then — practice tenant only — the practice app's secret from the sandbox info file.
 //
-// Environment secrets are never used for the practice tenant (a config naming practice
-// hosts must not collect a CI secret meant for a real tenant); the keyring's keys name the
-// cloud, tenant and app they were saved for (wizard.Config.SecretKey).
+// Keyring keys name the cloud, tenant and app they were saved for
+// (wizard.Config.SecretKey); environment secrets can be bound the same way with
+// M365CONNECT_CONNECTION. Where a secret may travel is decided by the config's
+// validation: practice hosts are loopback only, real clouds use Microsoft's hosts.
 type Chain struct {
 	Env            func(string) string
 	Store          *secretstore.Store
@@ -38,9 +43,13 @@ type Chain struct {
 // Get implements SecretSource.
 func (s Chain) Get(key string) (string, error) {
 	envName := map[string]string{wizard.SecretClientSecret: EnvClientSecret, wizard.SecretCertPassword: EnvCertPassword, wizard.SecretRefreshToken: EnvRefreshToken}
+	bound := ""
+	if s.Env != nil {
+		bound = strings.ToLower(strings.Trim(strings.TrimSpace(s.Env(EnvConnection)), "/"))
+	}
 	for kind, name := range envName {
-		if strings.HasPrefix(key, wizard.CloudPractice+"/") {
-			break // the practice tenant's secret comes from its info file, never the environment
+		if bound != "" && !strings.HasPrefix(key, bound+"/") {
+			break // bound to another connection: never offered to this one
 		}
 		if strings.HasSuffix(key, "/"+kind) && s.Env != nil {
 			if v := s.Env(name); v != "" {

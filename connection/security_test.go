@@ -22,8 +22,8 @@ import (
 
 // Finding 1 of issue 14: an imported practice-tenant config naming another host with its
 // own CA got the client secret from M365CONNECT_CLIENT_SECRET. Now the config is refused
-// at load, the cloud is refused at build, and the environment's secret is never handed
-// to a practice connection.
+// at load, the cloud is refused at build (so nothing is sent), and an environment secret
+// bound to a connection (M365CONNECT_CONNECTION) is offered to no other.
 func TestPracticeConfigCannotSendTheSecretElsewhere(t *testing.T) {
 	var hits atomic.Int64
 	evil := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
@@ -39,32 +39,28 @@ func TestPracticeConfigCannotSendTheSecretElsewhere(t *testing.T) {
 	if _, err := wizard.Parse(b); err == nil || !strings.Contains(err.Error(), "practice.authorityHost") || !strings.Contains(err.Error(), "practice.graphBaseUrl") {
 		t.Fatalf("load: %v", err)
 	}
-	env := func(k string) string {
-		if k == EnvClientSecret {
-			return "ci-secret-for-the-real-tenant"
-		}
-		return ""
-	}
-	src := Chain{Env: env}
+	env := map[string]string{EnvClientSecret: "ci-secret-for-the-real-tenant"}
+	src := Chain{Env: func(k string) string { return env[k] }}
 	if _, err := Verify(context.Background(), c, src, nil); err == nil {
 		t.Fatal("verify ran")
 	}
 	if _, err := Open(context.Background(), c, src); err == nil {
 		t.Fatal("open ran")
 	}
-	if _, err := CloudFor(c.Cloud, c.Practice); err == nil || !strings.Contains(err.Error(), "not a loopback address") && !strings.Contains(err.Error(), "CA") {
+	if _, err := CloudFor(c.Cloud, c.Practice); err == nil || !strings.Contains(err.Error(), "CA") && !strings.Contains(err.Error(), "not a loopback address") {
 		t.Fatalf("cloud: %v", err)
 	}
 	if hits.Load() != 0 {
 		t.Fatalf("the foreign host was contacted %d times", hits.Load())
 	}
+	// Bound to one connection, the environment's secret is offered to no other.
+	env[EnvConnection] = "global/contoso.onmicrosoft.com/00000000-1111-2222-3333-444444444444"
 	if v, err := src.Get(c.SecretKey(wizard.SecretClientSecret)); err == nil || v != "" {
-		t.Fatalf("the environment's secret was offered to a practice connection: %q", v)
+		t.Fatalf("a bound secret was offered to another connection: %q", v)
 	}
-	// For a real cloud the environment still answers (CI).
 	c.Cloud = wizard.CloudGlobal
 	if v, _ := src.Get(c.SecretKey(wizard.SecretClientSecret)); v != "ci-secret-for-the-real-tenant" {
-		t.Fatalf("real cloud: %q", v)
+		t.Fatalf("the bound connection: %q", v)
 	}
 }
 
