@@ -85,7 +85,11 @@ func (s Chain) Set(key, value string) error {
 	}
 	where, err := st.Set(key, value)
 	if errors.Is(err, secretstore.ErrNeedsConsent) {
-		return fmt.Errorf("%w; pass --insecure-storage to agree", err)
+		err = fmt.Errorf("%w; pass --insecure-storage to agree", err)
+		if s.Warn != nil { // a rotated refresh token is saved in the background: say it was not
+			s.Warn("Not saved: " + err.Error())
+		}
+		return err
 	}
 	if err == nil && where == secretstore.BackendFile && s.Warn != nil {
 		s.Warn("No keyring here: the secret was kept in " + st.FallbackPath() + " (mode 0600, readable only by your user account).")

@@ -71,16 +71,19 @@ func TestChainFallbackNeedsInsecureStorage(t *testing.T) {
 	defer keyring.MockInit()
 	path := filepath.Join(t.TempDir(), "cfg", "secrets.json")
 	key := "global/contoso.onmicrosoft.com/00000000-1111-2222-3333-444444444444/refresh-token"
-	ch := Chain{Store: secretstore.New("m365connect-test", path)}
+	var warned string
+	ch := Chain{Store: secretstore.New("m365connect-test", path), Warn: func(m string) { warned = m }}
 	err := ch.Set(key, "refresh-token-value-0123456789")
 	if !errors.Is(err, secretstore.ErrNeedsConsent) || !strings.Contains(err.Error(), "--insecure-storage") || !strings.Contains(err.Error(), path) {
 		t.Fatalf("without the flag: %v", err)
 	}
+	if !strings.Contains(warned, "Not saved") || !strings.Contains(warned, "--insecure-storage") || strings.Contains(warned, "refresh-token-value") {
+		t.Fatalf("the refusal was not said (or said the secret): %q", warned)
+	}
 	if _, err := os.Stat(path); !os.IsNotExist(err) {
 		t.Fatal("the file was written without consent")
 	}
-	var warned string
-	ch.InsecureStorage, ch.Warn = true, func(m string) { warned = m }
+	ch.InsecureStorage = true
 	if err := ch.Set(key, "refresh-token-value-0123456789"); err != nil {
 		t.Fatal(err)
 	}
