@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/zalando/go-keyring"
 
@@ -116,5 +117,20 @@ func TestRequiredChecksArePlanned(t *testing.T) {
 				t.Errorf("features %+v: required check %q is not in graph's plan %v", f, id, planned)
 			}
 		}
+	}
+}
+
+// A run cut short is not a pass, even though nothing failed.
+func TestVerificationFromCancelledRunIsNotPassed(t *testing.T) {
+	rs := []graph.CheckResult{{ID: "preflight.secret", Status: graph.StatusSkip}, {ID: "credentials", Status: graph.StatusPass}, {ID: "tenant", Status: graph.StatusSkip, Seen: "cancelled"}}
+	if v := VerificationFrom(rs, time.Now()); v.Passed {
+		t.Fatal("a cancelled run passed")
+	}
+	rs[2].Status = graph.StatusPass
+	if v := VerificationFrom(rs, time.Now()); !v.Passed {
+		t.Fatal("a complete run with a skipped pre-flight check did not pass")
+	}
+	if v := VerificationFrom(nil, time.Now()); v.Passed {
+		t.Fatal("zero checks passed")
 	}
 }
