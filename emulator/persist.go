@@ -25,10 +25,10 @@ const stateVersion = 1
 
 // persistedState is the state file's content.
 type persistedState struct {
-	Version       int                          `json:"version"`
-	TenantID      string                       `json:"tenant_id"`
-	Apps          map[string]persistedApp      `json:"apps"` // by client id
-	UserConsent   []string                     `json:"user_consent,omitempty"`
+	Version       int                         `json:"version"`
+	TenantID      string                      `json:"tenant_id"`
+	Apps          map[string]persistedApp     `json:"apps"` // by client id
+	UserConsent   []string                    `json:"user_consent,omitempty"`
 	RefreshTokens map[string]persistedRefresh `json:"refresh_tokens,omitempty"`
 }
 
