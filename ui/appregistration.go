@@ -35,6 +35,7 @@ type appRegistrationScreen struct {
 	practiceNote                   *widget.Label
 	practiceBox                    *fyne.Container
 	practiceApps                   *widget.Label
+	restore                        *widget.Button
 	fieldErrs                      *widget.Label
 	scriptKind                     *widget.Select
 	script                         *widget.Entry
@@ -154,8 +155,8 @@ func newAppRegistrationScreen(z *Wizard) *appRegistrationScreen {
 	s.testFail = errorLabel()
 
 	s.practiceApps = wrapLabel("")
-	restore := widget.NewButtonWithIcon("Restore practice values", theme.ViewRefreshIcon(), func() { s.fillPractice(true) })
-	s.practiceBox = container.NewVBox(s.practiceNote, heading("The practice tenant's apps"), s.practiceApps, container.NewHBox(restore))
+	s.restore = widget.NewButtonWithIcon("Restore practice values", theme.ViewRefreshIcon(), func() { s.fillPractice(true) })
+	s.practiceBox = container.NewVBox(s.practiceNote, heading("The practice tenant's apps"), s.practiceApps, container.NewHBox(s.restore))
 	s.practiceBox.Hide()
 	s.root = container.NewVBox(
 		s.practiceBox,
