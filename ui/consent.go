@@ -3,8 +3,8 @@ package ui
 import (
 	"context"
 	"errors"
-	"strings"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
