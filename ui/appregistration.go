@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha1"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -156,13 +157,16 @@ func newAppRegistrationScreen(z *Wizard) *appRegistrationScreen {
 
 	s.practiceApps = wrapLabel("")
 	s.restore = widget.NewButtonWithIcon("Restore practice values", theme.ViewRefreshIcon(), func() { s.fillPractice(true) })
-	s.practiceBox = container.NewVBox(s.practiceNote, heading("The practice tenant's apps"), s.practiceApps, container.NewHBox(s.restore))
+	s.practiceBox = container.NewVBox(heading("The practice tenant's apps"), s.practiceApps)
 	s.practiceBox.Hide()
+	s.practiceNote.Hide()
+	s.restore.Hide()
 	s.root = container.NewVBox(
-		s.practiceBox,
+		s.practiceNote,
 		wrapLabel("In the Entra admin center open Identity > Applications > App registrations > New registration (or your existing app). Its Overview page shows the Application (client) ID and the Directory (tenant) ID."),
 		form, s.secretBox, s.certBox, s.delegBox, s.fieldErrs,
-		container.NewHBox(s.testBtn, s.testCancel), s.testBusy, s.testOK, s.testFail,
+		container.NewHBox(s.testBtn, s.testCancel, s.restore), s.testBusy, s.testOK, s.testFail,
+		s.practiceBox,
 		heading("Redirect URI"),
 		container.NewHBox(widget.NewLabel(graph.HandoffRedirectURI), z.copyButton("Copy", func() string { return graph.HandoffRedirectURI })),
 		heading("API permissions (Microsoft Graph)"),
@@ -215,7 +219,10 @@ func formRows(pairs ...any) *fyne.Container {
 	var objs []fyne.CanvasObject
 	for i := 0; i+1 < len(pairs); i += 2 {
 		l := widget.NewLabelWithStyle(pairs[i].(string), fyne.TextAlignTrailing, fyne.TextStyle{Bold: true})
-		objs = append(objs, l, pairs[i+1].(fyne.CanvasObject))
+		// One label width for every row group, so the fields line up when the mode's
+		// rows (secret, certificate, service account) show under Tenant and Client ID.
+		w := fyne.MeasureText("Service account", theme.TextSize(), fyne.TextStyle{Bold: true}).Width + 2*theme.InnerPadding()
+		objs = append(objs, container.New(minWidth{w: w}, l), pairs[i+1].(fyne.CanvasObject))
 	}
 	return container.New(layout.NewFormLayout(), objs...)
 }
@@ -290,6 +297,8 @@ func (s *appRegistrationScreen) fillPractice(restore bool) {
 	info, _, ok := s.z.practiceInfo()
 	if !ok {
 		s.practiceBox.Hide()
+		s.practiceNote.Hide()
+		s.restore.Hide()
 		return
 	}
 	name := practiceAppFor(s.z.state.Mode)
@@ -319,8 +328,10 @@ func (s *appRegistrationScreen) fillPractice(restore bool) {
 			s.certPassword.SetText("")
 		}
 	}
-	s.practiceNote.SetText("Practice tenant: the values of its app \"" + name + "\" are filled in. With a real tenant you copy them from the Entra admin center.")
+	s.practiceNote.SetText("Practice tenant: the values of its app \"" + name + "\" are filled in; \"Restore practice values\" brings them back, and every practice app is listed below. With a real tenant you copy them from the Entra admin center.")
 	s.practiceBox.Show()
+	s.practiceNote.Show()
+	s.restore.Show()
 }
 
 // testValues checks the typed values against the tenant, off the UI goroutine: the
@@ -369,31 +380,57 @@ func (s *appRegistrationScreen) testValues() {
 			case err != nil:
 				s.showTest("", "Cannot test: "+err.Error())
 			default:
-				s.showTest(testOutcome(rs, st.Mode))
+				ok, failed, field := s.testOutcome(rs, st.Mode)
+				s.showTest(ok, failed)
+				if field != nil { // the field's own tick said only that the shape is right
+					field.AlwaysShowValidationError = true
+					field.SetValidationError(errors.New(strings.SplitN(failed, "\n", 2)[0]))
+				}
 			}
 		})
 	}()
 }
 
-// testOutcome turns the checks' results into the line to show: what worked, or the
-// first failure with its cause and fix.
-func testOutcome(rs []graph.CheckResult, mode string) (ok, failed string) {
+// testOutcome turns the checks' results into the lines to show: what worked, or the
+// first failure with its cause and fix; field is the entry that holds the wrong value
+// (its tick turns into an error mark), nil when the fix is elsewhere.
+func (s *appRegistrationScreen) testOutcome(rs []graph.CheckResult, mode string) (ok, failed string, field *widget.Entry) {
 	for _, r := range rs {
-		if r.Status == graph.StatusFail {
-			msg := r.Title + ": failed."
-			if r.Advice != nil {
-				msg += " " + AdviceText(*r.Advice)
-			}
-			if r.Seen != "" {
-				msg += " (Microsoft said: " + r.Seen + ")"
-			}
-			return "", msg
+		if r.Status != graph.StatusFail {
+			continue
 		}
+		a := graph.Advice{Title: r.Title + ": failed"}
+		if r.Advice != nil {
+			a = *r.Advice
+		}
+		lines := []string{"✗ " + strings.TrimSuffix(a.Title, ".") + "."}
+		if a.Cause != "" {
+			lines = append(lines, "Why: "+a.Cause)
+		}
+		if a.Fix != "" {
+			lines = append(lines, "Fix: "+a.Fix)
+		}
+		if r.Seen != "" {
+			lines = append(lines, "Microsoft said: "+r.Seen)
+		}
+		switch {
+		case r.ID == "preflight.tenant" || r.ID == "tenant":
+			field = s.tenant
+		case r.ID == "preflight.secret":
+			field = s.secret
+		case a.Code == "AADSTS700016":
+			field = s.client
+		case a.Code == "AADSTS7000215" || a.Code == "AADSTS7000222" || a.Code == "invalid_client":
+			field = s.secret
+		case a.Code == "AADSTS700027":
+			field = s.certFile
+		}
+		return "", strings.Join(lines, "\n"), field
 	}
 	if mode == wizard.ModeDelegated {
-		return "The tenant was found in the chosen cloud. The sign-in in the next step proves the app and the account.", ""
+		return "✓ The tenant was found in the chosen cloud. The sign-in in the next step proves the app and the account.", "", nil
 	}
-	return "These values work: the tenant was found in the chosen cloud and the app obtained a token with them.", ""
+	return "✓ These values work: the tenant was found in the chosen cloud and the app obtained a token with them.", "", nil
 }
 
 func (s *appRegistrationScreen) showTest(ok, failed string) {
@@ -422,6 +459,12 @@ func (s *appRegistrationScreen) clearTest() {
 	}
 	setMessage(s.testOK, "")
 	setMessage(s.testFail, "")
+	for _, e := range []*widget.Entry{s.tenant, s.client, s.secret, s.certFile} {
+		if e.AlwaysShowValidationError {
+			e.AlwaysShowValidationError = false
+			_ = e.Validate()
+		}
+	}
 }
 
 // loadCertificate reads the chosen certificate to show its thumbprint and expiry.

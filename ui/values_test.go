@@ -43,12 +43,19 @@ func TestTestTheseValues(t *testing.T) {
 		return ok, failed
 	}
 
-	h.do(func() { reg.tenant.SetText("contoso-practise.onmicrosoft.com") })
+	var tenantMark error // what the Tenant field's mark says (nil: a tick)
+	h.do(func() {
+		reg.tenant.SetText("contoso-practise.onmicrosoft.com")
+		reg.tenant.SetOnValidationChanged(func(err error) { tenantMark = err })
+	})
 	ok, failed := press()
 	if ok != "" || !strings.Contains(failed, "Tenant not found") || !strings.Contains(failed, "Copy the Tenant ID") || reg.testFail.Importance != widget.DangerImportance {
 		t.Fatalf("tenant typo: ok %q, failed %q", ok, failed)
 	}
 	h.do(func() {
+		if tenantMark == nil {
+			t.Error("the Tenant field keeps its tick after the tenant was not found")
+		}
 		reg.tenant.SetText("contoso-practice.onmicrosoft.com")
 		if reg.testFail.Visible() || reg.testFail.Text != "" {
 			t.Errorf("the answer about the old tenant stayed: %q", reg.testFail.Text)
@@ -71,7 +78,7 @@ func TestTestTheseValues(t *testing.T) {
 			t.Fatal("Restore practice values did not bring the secret app's values back")
 		}
 	})
-	if ok, failed = press(); failed != "" || !strings.Contains(ok, "These values work") {
+	if ok, failed = press(); failed != "" || !strings.Contains(ok, "These values work") || tenantMark != nil {
 		t.Fatalf("practice values: ok %q, failed %q", ok, failed)
 	}
 }
