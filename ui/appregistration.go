@@ -342,6 +342,7 @@ func (s *appRegistrationScreen) testValues() {
 	z := s.z
 	st := z.state
 	s.clearTest()
+	z.win.Canvas().Unfocus() // a focused field hides its mark; the answer may set one
 	if err := st.Gate(wizard.StepAppRegistration); err != nil {
 		s.showTest("", err.Error())
 		return

@@ -154,7 +154,7 @@ func (s *consentScreen) enter() {
 		if srv.Identity().AdminConsented(st.ClientID) {
 			s.already.SetChecked(true)
 			s.waiting.SetText("Practice tenant: this app was approved by its administrator already, so the box below is ticked. " +
-				"To try the consent page itself, use the app \"Practice app (not consented)\" from the practice tenant's info file.")
+				"To try the consent page itself, use the app \"Practice app (not consented)\" (its values are listed on App registration).")
 		}
 	}
 }
@@ -255,6 +255,7 @@ func (s *consentScreen) finish() {
 	s.busy.Stop()
 	s.busy.Hide()
 	s.waiting.SetText("")
+	s.urlRow.Hide() // its listener is closed: the address leads nowhere now
 }
 
 // consentResult shows an admin-consent answer in words.
