@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/oauth2"
+
 	"github.com/m365connect/m365connect/emulator"
 )
 
@@ -104,5 +106,42 @@ func TestStateFileKeepsCredentialsAcrossRuns(t *testing.T) {
 	if s, err := emulator.New(emulator.Options{Seed: 3, StateFile: state}); err == nil {
 		s.Close()
 		t.Error("a damaged state file was accepted")
+	}
+}
+
+// A delegated sign-in survives a restart of a tenant with a state file: the refresh
+// token handed out in the first run is redeemed by the second (as Entra ID keeps
+// refresh tokens valid across restarts of the app).
+func TestStateFileKeepsRefreshTokens(t *testing.T) {
+	state := filepath.Join(t.TempDir(), "practice", "tenant-state.json")
+	first, err := emulator.New(emulator.Options{Seed: 5, MessagesPerMailbox: 1, StateFile: state})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := first.Identity()
+	app, user := id.App(emulator.AppDelegatedName), id.Users()[1]
+	cb := newCallback(t)
+	cfg := oauthConfig(first, app, cb.URL)
+	ctx, cancel := context.WithTimeout(context.WithValue(context.Background(), oauth2.HTTPClient, first.Client()), 30*time.Second)
+	defer cancel()
+	verifier := oauth2.GenerateVerifier()
+	got := signIn(t, cfg, cb, "st", verifier, oauth2.SetAuthURLParam("login_hint", user.Address), oauth2.SetAuthURLParam("prompt", "none"))
+	tok, err := cfg.Exchange(ctx, got.Get("code"), oauth2.VerifierOption(verifier))
+	if err != nil || tok.RefreshToken == "" {
+		t.Fatalf("sign-in: %v", err)
+	}
+	first.Close()
+
+	second := newServer(t, emulator.Options{Seed: 5, MessagesPerMailbox: 1, StateFile: state})
+	cfg2 := oauthConfig(second, second.Identity().App(emulator.AppDelegatedName), cb.URL)
+	ctx2 := context.WithValue(ctx, oauth2.HTTPClient, second.Client())
+	old := *tok
+	old.Expiry = time.Now().Add(-time.Minute)
+	fresh, err := cfg2.TokenSource(ctx2, &old).Token()
+	if err != nil {
+		t.Fatalf("the first run's refresh token is refused after a restart: %v", err)
+	}
+	if c := claimsOf(t, fresh.AccessToken); c["upn"] != user.Address {
+		t.Errorf("claims after restart: %v", c)
 	}
 }
