@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
@@ -289,4 +291,80 @@ func TestPracticeConnectionReopensOnRestart(t *testing.T) {
 	if err != nil || graph.Failed(rs) {
 		t.Fatalf("the reopened practice connection does not work: %v %+v", err, rs)
 	}
+}
+
+// clipped lists the visible objects under o that are laid out narrower than they need
+// (their content would be cut off at the right).
+func clipped(o fyne.CanvasObject, path string, out *[]string) {
+	if o == nil || !o.Visible() {
+		return
+	}
+	if _, isScroll := o.(*container.Scroll); isScroll {
+		return // scrolls may hold wider content on purpose (the script box)
+	}
+	if min, got := o.MinSize().Width, o.Size().Width; min > got+0.5 && min > 1 { // 1 px: rules and borders
+		*out = append(*out, fmt.Sprintf("%s%T needs %.0f px, has %.0f", path, o, min, got))
+	}
+	switch c := o.(type) {
+	case *fyne.Container:
+		for i, ch := range c.Objects {
+			clipped(ch, fmt.Sprintf("%s%d/", path, i), out)
+		}
+	case fyne.Widget:
+		if _, isEntry := o.(*widget.Entry); isEntry {
+			return // an entry scrolls its own text
+		}
+		for i, ch := range test.WidgetRenderer(c).Objects() {
+			clipped(ch, fmt.Sprintf("%s%d/", path, i), out)
+		}
+	}
+}
+
+// At 960x640 no step cuts anything off at the right, in every access mode: the steps
+// fit the window instead of widening it.
+func TestStepsFitTheWindow(t *testing.T) {
+	h := newHarness(t)
+	h.do(func() { h.w.Resize(fyne.NewSize(960, 640)) })
+	check := func(name string) {
+		h.do(func() {
+			h.w.Resize(fyne.NewSize(960, 640))
+			if w := h.w.Content().MinSize().Width; w > 960 {
+				t.Errorf("%s: the window needs %.0f px", name, w)
+			}
+			var out []string
+			clipped(h.z.body, "", &out)
+			for _, o := range out {
+				t.Errorf("%s: %s", name, o)
+			}
+		})
+	}
+	check("environment")
+	h.next(wizard.StepPrerequisites)
+	pre := h.z.screens[wizard.StepPrerequisites].(*prerequisitesScreen)
+	for _, mode := range []string{wizard.ModeDelegated, wizard.ModeCertificate, wizard.ModeSecret} {
+		h.do(func() {
+			for _, m := range wizard.ModeChoices(h.z.state.Features()) {
+				if m.Mode == mode {
+					pre.mode.SetSelected(modeLabel(m))
+				}
+			}
+		})
+		check("prerequisites " + mode)
+		h.next(wizard.StepAppRegistration)
+		check("app registration " + mode)
+		h.do(func() { h.z.Back() })
+	}
+	h.do(func() { h.z.screens[wizard.StepAppRegistration].(*appRegistrationScreen).tenant.SetText("contoso-practise.onmicrosoft.com") })
+	h.next(wizard.StepAppRegistration)
+	check("app registration with a field error")
+	h.do(func() { test.Tap(h.z.screens[wizard.StepAppRegistration].(*appRegistrationScreen).restore) })
+	h.next(wizard.StepConsent)
+	check("consent")
+	h.do(func() {
+		if cs := h.z.screens[wizard.StepConsent].(*consentScreen); !cs.already.Checked {
+			test.Tap(cs.already)
+		}
+	})
+	h.next(wizard.StepMailboxes)
+	check("mailboxes")
 }
