@@ -354,7 +354,9 @@ func TestStepsFitTheWindow(t *testing.T) {
 		check("app registration " + mode)
 		h.do(func() { h.z.Back() })
 	}
-	h.do(func() { h.z.screens[wizard.StepAppRegistration].(*appRegistrationScreen).tenant.SetText("contoso-practise.onmicrosoft.com") })
+	h.do(func() {
+		h.z.screens[wizard.StepAppRegistration].(*appRegistrationScreen).tenant.SetText("contoso-practise.onmicrosoft.com")
+	})
 	h.next(wizard.StepAppRegistration)
 	check("app registration with a field error")
 	h.do(func() { test.Tap(h.z.screens[wizard.StepAppRegistration].(*appRegistrationScreen).restore) })
