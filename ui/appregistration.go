@@ -231,25 +231,20 @@ func formRows(pairs ...any) *fyne.Container {
 // (an empty field is not an error yet: the problem line below says what is missing).
 func (s *appRegistrationScreen) showFieldErrors() {
 	st := s.z.state
-	checks := []struct {
-		v   string
-		err func(string) error
-	}{{st.TenantID, wizard.ValidateTenant}, {st.ClientID, wizard.ValidateClientID}}
+	type field struct {
+		value    string
+		validate func(string) error
+	}
+	fields := []field{{st.TenantID, wizard.ValidateTenant}, {st.ClientID, wizard.ValidateClientID}}
 	if st.Mode == wizard.ModeSecret {
-		checks = append(checks, struct {
-			v   string
-			err func(string) error
-		}{st.ClientSecret, wizard.ValidateClientSecret}, struct {
-			v   string
-			err func(string) error
-		}{st.SecretExpiry, wizard.ValidateExpiryDate})
+		fields = append(fields, field{st.ClientSecret, wizard.ValidateClientSecret}, field{st.SecretExpiry, wizard.ValidateExpiryDate})
 	}
 	var msgs []string
-	for _, c := range checks {
-		if c.v == "" {
+	for _, f := range fields {
+		if f.value == "" {
 			continue
 		}
-		if err := c.err(c.v); err != nil {
+		if err := f.validate(f.value); err != nil {
 			msgs = append(msgs, err.Error())
 		}
 	}
