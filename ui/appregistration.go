@@ -260,6 +260,11 @@ func (s *appRegistrationScreen) setLocked(locked bool) {
 			e.Enable()
 		}
 	}
+	if locked {
+		s.restore.Disable()
+	} else {
+		s.restore.Enable()
+	}
 }
 
 // practiceAppFor is the practice app whose values fill the fields in each mode.
