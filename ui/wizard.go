@@ -141,13 +141,21 @@ type Wizard struct {
 	root       fyne.CanvasObject
 }
 
-// Create builds the wizard with default dependencies and sets it as w's content.
-func Create(a fyne.App, w fyne.Window) *Wizard { return CreateWithOptions(a, w, Options{}) }
+// Create builds the wizard with default dependencies and sets it as w's content. It
+// sets the app's theme (readable contrast in both variants, see theme.go) first: call
+// it once, before the window is shown. Tests use CreateWithOptions and the test theme.
+func Create(a fyne.App, w fyne.Window) *Wizard {
+	a.Settings().SetTheme(Theme())
+	return CreateWithOptions(a, w, Options{})
+}
+
+// Theme is the window's theme: Fyne's default with the colours that were too faint
+// replaced (see theme.go).
+func Theme() fyne.Theme { return appTheme{} }
 
 // CreateWithOptions builds the wizard with the given dependencies.
 func CreateWithOptions(a fyne.App, w fyne.Window, o Options) *Wizard {
 	o.defaults()
-	a.Settings().SetTheme(appTheme{})
 	st := &wizard.State{}
 	z := &Wizard{app: a, win: w, opts: o, state: st, flow: wizard.NewFlow(st.Gate)}
 	z.screens = map[wizard.StepID]screen{
