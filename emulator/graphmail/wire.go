@@ -120,6 +120,7 @@ func (c *call) applyMaxPage() {
 // fail writes a Graph error response.
 // Shape: https://learn.microsoft.com/en-us/graph/errors#json-representation
 func (c *call) fail(status int, code, message string) {
+	c.s.noteFail(status, message)
 	o := newObj()
 	o.str("code", code)
 	o.str("message", message)
@@ -146,12 +147,14 @@ func (c *call) retryAfter(d time.Duration) {
 }
 
 func (c *call) ok(status int, body []byte) {
+	c.s.delay(c.r.Context(), len(body)) // latency.go: off unless a benchmark sets it
 	c.w.Header().Set("Content-Type", odataJSON)
 	c.w.WriteHeader(status)
 	c.w.Write(body)
 }
 
 func (c *call) noContent(status int) {
+	c.s.delay(c.r.Context(), 0)
 	c.w.WriteHeader(status)
 }
 
