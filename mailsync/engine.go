@@ -72,6 +72,7 @@ type Engine struct {
 	opts     Options
 	progress func(Progress)
 	mbSem    chan struct{}
+	budget   *budget // global requests in flight (Options.MaxInFlight)
 
 	mu      sync.Mutex
 	status  map[string]*MailboxStatus
@@ -81,12 +82,14 @@ type Engine struct {
 	wg      sync.WaitGroup
 	errs    []error
 	running bool
+	started int // mailboxes started: the next one's priority
 }
 
 type mailboxRun struct {
 	mb     Mailbox
 	cancel context.CancelFunc
 	sem    chan struct{} // at most MaxRequests requests in flight
+	prio   int           // start order: earlier mailboxes get the global budget first
 
 	mu        sync.Mutex
 	notBefore time.Time // set by a throttled answer: every folder waits
@@ -102,7 +105,7 @@ func NewEngine(store Store, src Source, opts Options, progress func(Progress)) (
 		progress = func(Progress) {}
 	}
 	e := &Engine{store: store, src: src, opts: o, progress: progress,
-		mbSem: make(chan struct{}, o.MaxMailboxes), status: map[string]*MailboxStatus{}, runs: map[string]*mailboxRun{}}
+		mbSem: make(chan struct{}, o.MaxMailboxes), budget: newBudget(o.MaxInFlight), status: map[string]*MailboxStatus{}, runs: map[string]*mailboxRun{}}
 	for _, m := range o.Mailboxes {
 		e.addStatus(m)
 	}
@@ -183,7 +186,8 @@ func (e *Engine) SetMailboxes(mbs []Mailbox) {
 
 func (e *Engine) startLocked(m Mailbox) {
 	ctx, cancel := context.WithCancel(e.runCtx)
-	r := &mailboxRun{mb: m, cancel: cancel, sem: make(chan struct{}, e.opts.MaxRequests)}
+	r := &mailboxRun{mb: m, cancel: cancel, sem: make(chan struct{}, e.opts.MaxRequests), prio: e.started}
+	e.started++
 	e.runs[m.ID] = r
 	e.wg.Add(1)
 	go func() {
@@ -464,7 +468,10 @@ func (e *Engine) windowStart() time.Time {
 	return e.opts.Now().Add(-time.Duration(e.opts.BackfillDays) * 24 * time.Hour)
 }
 
-// acquire waits for a request slot and for any throttling pause of the mailbox.
+// acquire waits for any throttling pause of the mailbox, then for one of its
+// MaxRequests slots and a slot of the global budget (by mailbox priority). A pause set
+// by another worker while this one waited for slots is honoured too: Retry-After holds
+// every worker of the mailbox.
 func (e *Engine) acquire(ctx context.Context, r *mailboxRun) error {
 	var slept time.Time
 	for {
@@ -483,6 +490,17 @@ func (e *Engine) acquire(ctx context.Context, r *mailboxRun) error {
 		case <-ctx.Done():
 			return ctx.Err()
 		}
+		if err := e.budget.acquire(ctx, r.prio); err != nil {
+			<-r.sem
+			return err
+		}
+		r.mu.Lock()
+		nb = r.notBefore
+		r.mu.Unlock()
+		if nb.After(e.opts.Now()) && !nb.Equal(slept) {
+			e.release(r)
+			continue
+		}
 		e.mu.Lock()
 		if ms := e.status[r.mb.ID]; ms != nil {
 			ms.Requests++
@@ -492,7 +510,10 @@ func (e *Engine) acquire(ctx context.Context, r *mailboxRun) error {
 	}
 }
 
-func (e *Engine) release(r *mailboxRun) { <-r.sem }
+func (e *Engine) release(r *mailboxRun) {
+	e.budget.release()
+	<-r.sem
+}
 
 // fetch gets one page, owning the retry policy: 429/503 wait Retry-After (the whole
 // mailbox pauses), transient errors back off, a 401 is retried once (the source fetches a

@@ -29,8 +29,12 @@ const (
 	// MaxRequestsPerMailbox is Exchange's limit of 4 concurrent requests per app and
 	// mailbox (https://learn.microsoft.com/en-us/graph/throttling-limits#outlook-service-limits).
 	MaxRequestsPerMailbox = 4
-	DefaultMailboxes      = 4
-	DefaultMaxAttempts    = 8
+	// DefaultMaxInFlight is the global request budget: requests in flight over all
+	// mailboxes. Exchange limits each mailbox (4 concurrent, 10,000 per 10 minutes), not
+	// the sum, so the bound is this machine: BenchmarkTenant (docs/PERFORMANCE.md) found
+	// 2 cores saturated well below 64 requests of 200 messages in flight at 80–300 ms.
+	DefaultMaxInFlight = 64
+	DefaultMaxAttempts = 8
 	// DefaultDeltaCap is Microsoft's limit on a delta round with $filter: "Applying
 	// $filter in a delta query returns only up to 5,000 messages."
 	// (https://learn.microsoft.com/en-us/graph/delta-query-messages). The cut is silent —
@@ -59,8 +63,9 @@ type Options struct {
 	StorePath     string        `json:"storePath,omitempty"`     // used by Run
 	Once          bool          `json:"once,omitempty"`          // one round per folder, then return
 	PollInterval  time.Duration `json:"pollInterval,omitempty"`  // between rounds when continuous
-	MaxMailboxes  int           `json:"maxMailboxes,omitempty"`  // mailboxes synced at once, default 4
+	MaxMailboxes  int           `json:"maxMailboxes,omitempty"`  // mailboxes in a round at once, default MaxInFlight
 	MaxRequests   int           `json:"maxRequests,omitempty"`   // per mailbox, default and at most 4
+	MaxInFlight   int           `json:"maxInFlight,omitempty"`   // requests in flight over all mailboxes, default 64
 	MaxAttempts   int           `json:"maxAttempts,omitempty"`   // tries per page before the folder fails, default 8
 	EstimateTotal bool          `json:"estimateTotal,omitempty"` // ask the folder's totalItemCount for progress (one request per folder)
 	// DeltaCap: a first (full) round whose delta pages return at least this many messages
@@ -99,8 +104,11 @@ func (o Options) withDefaults() (Options, error) {
 	if o.PollInterval <= 0 {
 		o.PollInterval = DefaultPollInterval
 	}
+	if o.MaxInFlight <= 0 {
+		o.MaxInFlight = DefaultMaxInFlight
+	}
 	if o.MaxMailboxes <= 0 {
-		o.MaxMailboxes = DefaultMailboxes
+		o.MaxMailboxes = o.MaxInFlight
 	}
 	if o.MaxRequests <= 0 || o.MaxRequests > MaxRequestsPerMailbox {
 		o.MaxRequests = MaxRequestsPerMailbox
