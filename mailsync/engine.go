@@ -54,6 +54,7 @@ type MailboxStatus struct {
 // Status is a snapshot of the whole engine.
 type Status struct {
 	Mailboxes []MailboxStatus `json:"mailboxes"`
+	Overall   Estimate        `json:"overall"` // all mailboxes: rate and ETA
 }
 
 // Progress is one event: a folder of a mailbox changed. Callbacks run on engine
@@ -73,6 +74,7 @@ type Engine struct {
 	progress func(Progress)
 	mbSem    chan struct{}
 	budget   *budget // global requests in flight (Options.MaxInFlight)
+	eta      *tracker
 
 	mu      sync.Mutex
 	status  map[string]*MailboxStatus
@@ -105,7 +107,7 @@ func NewEngine(store Store, src Source, opts Options, progress func(Progress)) (
 		progress = func(Progress) {}
 	}
 	e := &Engine{store: store, src: src, opts: o, progress: progress,
-		mbSem: make(chan struct{}, o.MaxMailboxes), budget: newBudget(o.MaxInFlight), status: map[string]*MailboxStatus{}, runs: map[string]*mailboxRun{}}
+		mbSem: make(chan struct{}, o.MaxMailboxes), budget: newBudget(o.MaxInFlight), eta: newTracker(), status: map[string]*MailboxStatus{}, runs: map[string]*mailboxRun{}}
 	for _, m := range o.Mailboxes {
 		e.addStatus(m)
 	}
@@ -215,11 +217,16 @@ func (e *Engine) Status() Status {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	var s Status
+	var active []string
 	for _, id := range e.order {
 		ms := *e.status[id]
 		ms.Folders = slices.Clone(ms.Folders)
 		s.Mailboxes = append(s.Mailboxes, ms)
+		if ms.State != StateRemoved {
+			active = append(active, id)
+		}
 	}
+	s.Overall = e.eta.estimate(active, e.opts.Now())
 	return s
 }
 
@@ -244,8 +251,14 @@ func (e *Engine) update(mailbox, folder string, f func(ms *MailboxStatus, fs *Fo
 	p := Progress{Mailbox: mailbox, Address: ms.Address, MailboxState: ms.State, FolderStatus: *fs}
 	e.mu.Unlock()
 	if folder != "" {
-		e.progress(p)
+		e.emit(p)
 	}
+}
+
+// emit feeds the ETA and hands the event to the progress callback.
+func (e *Engine) emit(p Progress) {
+	e.eta.observe(p, e.opts.Now())
+	e.progress(p)
 }
 
 func (e *Engine) setMailboxState(id string, st State, lastErr string) {
@@ -266,7 +279,7 @@ func (e *Engine) setMailboxState(id string, st State, lastErr string) {
 	}
 	e.mu.Unlock()
 	for _, p := range evs {
-		e.progress(p)
+		e.emit(p)
 	}
 }
 

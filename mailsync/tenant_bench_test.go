@@ -379,7 +379,7 @@ func compareTruth(t *testing.T, path string, stored map[string][]string, window 
 // time), a naive msgraph-sdk-go loop and a corso-like strategy, against the computed
 // limit. Sizes from the environment (defaults: the 100 × 2,000 tenant):
 //
-//	BENCH_MAILBOXES=100 BENCH_PER_MAILBOX=2000 BENCH_SCALE=1 BENCH_BASELINE_MAILBOXES=5
+//	BENCH_MAILBOXES=100 BENCH_PER_MAILBOX=2000 BENCH_SCALE=1 BENCH_BASELINE_MAILBOXES=5 BENCH_CORSO_MAILBOXES=1
 //	go test ./mailsync -run '^$' -bench BenchmarkTenant -benchtime 1x
 //
 // BENCH_CURVE=1 adds the scale curve (engine only) at 10, 100 and 1,000 mailboxes.
@@ -644,9 +644,12 @@ func runTenant(b *testing.B, mbN, per, baseN int, scale float64, page int, all b
 
 	// Baselines run mailboxes one after another: measured on the first baseN mailboxes
 	// and extrapolated linearly to all (their time is the sum of per-mailbox times).
-	sub := ids[:min(baseN, len(ids))]
-	factor := float64(len(ids)) / float64(len(sub))
-	for _, s := range []struct{ strategy, name string }{{"naive", "naive msgraph-sdk-go loop"}, {"corso", "corso-like (delta ids + GET each)"}} {
+	for _, s := range []struct {
+		strategy, name string
+		n              int
+	}{{"naive", "naive msgraph-sdk-go loop", baseN}, {"corso", "corso-like (delta ids + GET each)", envInt("BENCH_CORSO_MAILBOXES", 1)}} {
+		sub := ids[:min(s.n, len(ids))]
+		factor := float64(len(ids)) / float64(len(sub))
 		tp.ask(b, "RESET")
 		spec = base
 		spec.Strategy, spec.Mailboxes, spec.Dir = s.strategy, sub, b.TempDir()
