@@ -10,10 +10,12 @@ package mailsync_test
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -165,6 +167,7 @@ type strategySpec struct {
 	MaxInFlight  int      `json:"maxInFlight,omitempty"`
 	MaxMailboxes int      `json:"maxMailboxes,omitempty"`
 	PageSize     int      `json:"pageSize"`
+	Transport    string   `json:"transport,omitempty"` // "" as graph builds it, h1 (Go defaults, no HTTP/2), h1-64 (64 idle per host)
 	Dir          string   `json:"dir"`
 }
 
@@ -181,7 +184,11 @@ type strategyResult struct {
 	DeltaReqs    int64   `json:"deltaRequests,omitempty"`
 	PeakHeapMB   float64 `json:"peakHeapMB"`
 	WindowStart  int64   `json:"windowStart"`
+	Conns        int64   `json:"conns"` // TCP connections opened
 }
+
+// connsOpened counts the strategy child's TCP connections (one child, one strategy).
+var connsOpened atomic.Int64
 
 // benchTransport counts Graph requests and response bytes.
 type benchTransport struct {
@@ -259,7 +266,23 @@ func TestStrategyChild(t *testing.T) {
 	}
 	cred, err := graph.NewSecretCredential(cl, info.TenantID, app.ClientID, app.ClientSecret)
 	mustOK(t, err)
-	tr := &benchTransport{rt: cl.HTTPClient().Transport}
+	ht := cl.HTTPClient().Transport.(*http.Transport).Clone()
+	switch spec.Transport {
+	case "h1", "h1-64":
+		ht.ForceAttemptHTTP2 = false
+		ht.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{}
+		ht.MaxIdleConnsPerHost = 0 // Go's default: 2
+		if spec.Transport == "h1-64" {
+			ht.MaxIdleConnsPerHost = 64
+		}
+	}
+	conns := &connsOpened
+	dial := (&net.Dialer{Timeout: 30 * time.Second}).DialContext
+	ht.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		conns.Add(1)
+		return dial(ctx, network, addr)
+	}
+	tr := &benchTransport{rt: ht}
 	hc := &http.Client{Transport: tr}
 	// A token first, so no strategy is timed on Entra ID.
 	_, err = cred.GetToken(context.Background(), tokenOpts(cl))
@@ -338,6 +361,7 @@ func TestStrategyChild(t *testing.T) {
 }
 
 func printResult(tag string, r strategyResult) {
+	r.Conns = connsOpened.Load()
 	b, _ := json.Marshal(r)
 	fmt.Println(tag + " " + string(b))
 }
@@ -390,7 +414,7 @@ func BenchmarkTenant(b *testing.B) {
 	scale := float64(envInt("BENCH_SCALE", 1))
 	page := mailsync.DefaultPageSize
 	for b.Loop() {
-		rows := runTenant(b, mbN, per, baseN, scale, page, true)
+		rows := runTenant(b, mbN, per, baseN, scale, page, os.Getenv("BENCH_ENGINE_ONLY") == "")
 		printTable(fmt.Sprintf("%d mailboxes × %d messages (%d folders, %d-day window), page %d, latency 80–300 ms + 0.5 ms/KiB, time scale %g",
 			mbN, per, len(benchFolders), benchWindowDays, page, scale), rows)
 		if os.Getenv("BENCH_CURVE") != "" {
@@ -429,6 +453,7 @@ type benchRow struct {
 	DeltaSeconds              float64
 	DeltaReqs                 int64
 	PeakInFlight              int
+	Conns                     int64
 	Note                      string
 }
 
@@ -591,6 +616,7 @@ func runTenant(b *testing.B, mbN, per, baseN int, scale float64, page int, all b
 	tp.ask(b, "RESET")
 	spec := base
 	spec.Strategy, spec.Mailboxes, spec.Dir = "engine", ids, b.TempDir()
+	spec.MaxInFlight, spec.Transport = envInt("BENCH_INFLIGHT", 0), os.Getenv("BENCH_TRANSPORT")
 	var backStats graphmail.Stats
 	res, back, ru := runChild(b, spec, func() string {
 		backStats = tp.stats(b)
@@ -599,6 +625,7 @@ func runTenant(b *testing.B, mbN, per, baseN int, scale float64, page int, all b
 	})
 	back.Messages, back.Missing, back.Extra, back.DeltaSeconds, back.DeltaReqs = res.Messages, res.Missing, res.Extra, res.DeltaSeconds, res.DeltaReqs
 	engine := row("engine (this branch)", back, ru, backStats, mbN)
+	engine.Conns = back.Conns
 	engine.ReqPer1000 = float64(back.Requests) * 1000 / float64(back.Messages)
 
 	// The limit, from what the tenant holds in the window (after the delta round's
@@ -689,6 +716,9 @@ func printTable(title string, rows []benchRow) {
 			rss, cpu, peak, ld = "-", "-", "4", "-"
 		}
 		note := r.Note
+		if r.Conns > 0 {
+			note = strings.TrimSpace(note + fmt.Sprintf(" %d conns", r.Conns))
+		}
 		if r.DeltaReqs > 0 {
 			note = strings.TrimSpace(note + fmt.Sprintf(" delta round %.1f s, %d req", r.DeltaSeconds, r.DeltaReqs))
 		}

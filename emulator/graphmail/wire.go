@@ -34,6 +34,17 @@ type call struct {
 	body        []byte
 	basic       bool   // caller holds only Mail.ReadBasic(.All): no body/bodyPreview
 	bodyAs      string // Prefer outlook.body-content-type: "text", "html" or ""
+	slot        string // MaxConcurrency slot held (app|mailbox), "" when none
+}
+
+// freeSlot gives back the request's concurrency slot once its answer is complete: a
+// client that reads the answer and sends its next request at once must find the slot
+// free, as on Exchange, whatever the scheduling of this goroutine.
+func (c *call) freeSlot() {
+	if c.slot != "" {
+		c.s.release(c.slot)
+		c.slot = ""
+	}
 }
 
 func newRequestID() string {
@@ -148,6 +159,7 @@ func (c *call) retryAfter(d time.Duration) {
 
 func (c *call) ok(status int, body []byte) {
 	c.s.delay(c.r.Context(), len(body)) // latency.go: off unless a benchmark sets it
+	c.freeSlot()
 	c.w.Header().Set("Content-Type", odataJSON)
 	c.w.WriteHeader(status)
 	c.w.Write(body)
@@ -155,6 +167,7 @@ func (c *call) ok(status int, body []byte) {
 
 func (c *call) noContent(status int) {
 	c.s.delay(c.r.Context(), 0)
+	c.freeSlot()
 	c.w.WriteHeader(status)
 }
 
