@@ -74,6 +74,7 @@ type Engine struct {
 	progress func(Progress)
 	mbSem    chan struct{}
 	budget   *budget // global requests in flight (Options.MaxInFlight)
+	bigPages *budget // of those, backfill and gap-fill pages (Options.MaxBackfillInFlight)
 	eta      *tracker
 
 	mu      sync.Mutex
@@ -107,7 +108,7 @@ func NewEngine(store Store, src Source, opts Options, progress func(Progress)) (
 		progress = func(Progress) {}
 	}
 	e := &Engine{store: store, src: src, opts: o, progress: progress,
-		mbSem: make(chan struct{}, o.MaxMailboxes), budget: newBudget(o.MaxInFlight), eta: newTracker(), status: map[string]*MailboxStatus{}, runs: map[string]*mailboxRun{}}
+		mbSem: make(chan struct{}, o.MaxMailboxes), budget: newBudget(o.MaxInFlight), bigPages: newBudget(o.MaxBackfillInFlight), eta: newTracker(), status: map[string]*MailboxStatus{}, runs: map[string]*mailboxRun{}}
 	for _, m := range o.Mailboxes {
 		e.addStatus(m)
 	}
@@ -373,7 +374,7 @@ func (e *Engine) folderRound(ctx context.Context, r *mailboxRun, folder string) 
 	}
 	if e.opts.EstimateTotal {
 		if fc, ok := e.src.(FolderCounter); ok {
-			if err := e.acquire(ctx, r); err != nil {
+			if err := e.acquire(ctx, r, false); err != nil {
 				return err
 			}
 			since := st.WindowStart // the window this folder's store holds
@@ -381,7 +382,7 @@ func (e *Engine) folderRound(ctx context.Context, r *mailboxRun, folder string) 
 				since = e.windowStart()
 			}
 			total, err := fc.FolderTotal(ctx, mb, folder, since)
-			e.release(r)
+			e.release(r, false)
 			if err == nil {
 				st.Total = total
 				_ = e.store.SetTotal(ctx, mb, folder, total)
@@ -412,7 +413,7 @@ func (e *Engine) folderRound(ctx context.Context, r *mailboxRun, folder string) 
 			// older rest of the window (see PageRequest.Before).
 			req.Link, req.Before = st.GapLink, st.GapBefore
 		}
-		page, err := e.fetch(ctx, r, folder, req)
+		page, err := e.fetch(ctx, r, folder, req, st.Phase != PhaseIncremental)
 		if err == nil && gap && page.DeltaLink != "" {
 			// A Source that ignores Before answered with delta: storing that would lose the
 			// gap silently.
@@ -482,10 +483,11 @@ func (e *Engine) windowStart() time.Time {
 }
 
 // acquire waits for any throttling pause of the mailbox, then for one of its
-// MaxRequests slots and a slot of the global budget (by mailbox priority). A pause set
-// by another worker while this one waited for slots is honoured too: Retry-After holds
+// MaxRequests slots and a slot of the global budget (by mailbox priority), and for a
+// big page (backfill, gap fill) a slot of MaxBackfillInFlight too. A pause set by
+// another worker while this one waited for slots is honoured too: Retry-After holds
 // every worker of the mailbox.
-func (e *Engine) acquire(ctx context.Context, r *mailboxRun) error {
+func (e *Engine) acquire(ctx context.Context, r *mailboxRun, big bool) error {
 	var slept time.Time
 	for {
 		r.mu.Lock()
@@ -503,7 +505,16 @@ func (e *Engine) acquire(ctx context.Context, r *mailboxRun) error {
 		case <-ctx.Done():
 			return ctx.Err()
 		}
+		if big {
+			if err := e.bigPages.acquire(ctx, r.prio); err != nil {
+				<-r.sem
+				return err
+			}
+		}
 		if err := e.budget.acquire(ctx, r.prio); err != nil {
+			if big {
+				e.bigPages.release()
+			}
 			<-r.sem
 			return err
 		}
@@ -511,7 +522,7 @@ func (e *Engine) acquire(ctx context.Context, r *mailboxRun) error {
 		nb = r.notBefore
 		r.mu.Unlock()
 		if nb.After(e.opts.Now()) && !nb.Equal(slept) {
-			e.release(r)
+			e.release(r, big)
 			continue
 		}
 		e.mu.Lock()
@@ -523,22 +534,25 @@ func (e *Engine) acquire(ctx context.Context, r *mailboxRun) error {
 	}
 }
 
-func (e *Engine) release(r *mailboxRun) {
+func (e *Engine) release(r *mailboxRun, big bool) {
 	e.budget.release()
+	if big {
+		e.bigPages.release()
+	}
 	<-r.sem
 }
 
 // fetch gets one page, owning the retry policy: 429/503 wait Retry-After (the whole
 // mailbox pauses), transient errors back off, a 401 is retried once (the source fetches a
 // fresh token after a 401) and then means reconnect needed.
-func (e *Engine) fetch(ctx context.Context, r *mailboxRun, folder string, req PageRequest) (Page, error) {
+func (e *Engine) fetch(ctx context.Context, r *mailboxRun, folder string, req PageRequest, big bool) (Page, error) {
 	authRetried := false
 	for attempt := 0; ; attempt++ {
-		if err := e.acquire(ctx, r); err != nil {
+		if err := e.acquire(ctx, r, big); err != nil {
 			return Page{}, err
 		}
 		page, err := e.src.DeltaPage(ctx, req)
-		e.release(r)
+		e.release(r, big)
 		if err == nil {
 			return page, nil
 		}
