@@ -278,9 +278,10 @@ func (c *MailSourceClient) get(ctx context.Context, op, u string, prefer []strin
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
+		cerr := ctx.Err() // before cancel(), which would make every error look cancelled
 		cancel()
-		if ctx.Err() != nil && ctx.Err() != context.DeadlineExceeded {
-			return nil, nil, ctx.Err()
+		if cerr != nil && cerr != context.DeadlineExceeded {
+			return nil, nil, cerr
 		}
 		var ue *url.Error
 		if errors.As(err, &ue) {

@@ -560,8 +560,14 @@ func (e *Engine) fetch(ctx context.Context, r *mailboxRun, folder string, req Pa
 			return Page{}, ctx.Err()
 		}
 		kind, ra := Classify(err)
+		if kind == KindCanceled {
+			// Our context is alive (checked above): a source's own cancellation is a
+			// failed request, not a stop; treating it as a stop would end the mailbox
+			// as if the user had cancelled, with nothing stored and no error.
+			kind = KindTransient
+		}
 		switch kind {
-		case KindCanceled, KindSyncReset, KindFatal:
+		case KindSyncReset, KindFatal:
 			return Page{}, err
 		case KindUnauthorized:
 			if authRetried {

@@ -123,7 +123,10 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	o.MaxBackfillInFlight = min(o.MaxBackfillInFlight, o.MaxInFlight)
 	if o.MaxMailboxes <= 0 {
-		o.MaxMailboxes = o.MaxInFlight
+		// More mailboxes in a round than big pages in flight only adds store work that
+		// queues beside theirs (measured: with 64 the first mailbox was usable after
+		// 17–30 s instead of 3 s, same throughput).
+		o.MaxMailboxes = o.MaxBackfillInFlight
 	}
 	if o.MaxRequests <= 0 || o.MaxRequests > MaxRequestsPerMailbox {
 		o.MaxRequests = MaxRequestsPerMailbox

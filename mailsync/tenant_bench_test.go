@@ -271,6 +271,8 @@ func TestStrategyChild(t *testing.T) {
 	case "h1", "h1-64":
 		ht.ForceAttemptHTTP2 = false
 		ht.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{}
+		ht.TLSClientConfig = ht.TLSClientConfig.Clone()
+		ht.TLSClientConfig.NextProtos = []string{"http/1.1"}
 		ht.MaxIdleConnsPerHost = 0 // Go's default: 2
 		if spec.Transport == "h1-64" {
 			ht.MaxIdleConnsPerHost = 64
@@ -334,6 +336,7 @@ func TestStrategyChild(t *testing.T) {
 		res.DeltaReqs = tr.req.Load() - before
 		stored := map[string][]string{}
 		for _, mb := range mbs {
+			stored[mb.ID] = nil // a mailbox with nothing stored still counts its missing
 			msgs, err := st.Messages(ctx, mb.ID)
 			mustOK(t, err)
 			for _, m := range msgs {
@@ -349,6 +352,9 @@ func TestStrategyChild(t *testing.T) {
 		printResult("RESULT", res)
 	case "corso":
 		stored := map[string][]string{}
+		for _, mb := range mbs {
+			stored[mb.ID] = nil
+		}
 		res = corsoStrategy(t, info, hc, cred, cl, mbs, window, clock, stored)
 		res.Requests, res.Bytes = tr.req.Load(), tr.nbytes.Load()
 		res.PeakHeapMB = float64(stopHeap()) / (1 << 20)
