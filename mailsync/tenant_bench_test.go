@@ -167,6 +167,7 @@ type strategySpec struct {
 	MaxInFlight  int      `json:"maxInFlight,omitempty"`
 	MaxMailboxes int      `json:"maxMailboxes,omitempty"`
 	PageSize     int      `json:"pageSize"`
+	Truth        string   `json:"truth,omitempty"`     // verify: the tenant's messages
 	Transport    string   `json:"transport,omitempty"` // "" as graph builds it, h1 (Go defaults, no HTTP/2), h1-64 (64 idle per host)
 	Dir          string   `json:"dir"`
 }
@@ -334,6 +335,14 @@ func TestStrategyChild(t *testing.T) {
 		mustOK(t, e2.Run(ctx))
 		res.DeltaSeconds = clock.Since(start).Seconds()
 		res.DeltaReqs = tr.req.Load() - before
+		_ = truthPath // compared by the "verify" child, so that its memory is not the engine's
+		printResult("RESULT", res)
+	case "verify":
+		st, err := mailsync.OpenSQLite(ctx, filepath.Join(spec.Dir, "engine.db"))
+		mustOK(t, err)
+		defer st.Close()
+		fs, err := st.Folder(ctx, mbs[0].ID, "inbox")
+		mustOK(t, err)
 		stored := map[string][]string{}
 		for _, mb := range mbs {
 			stored[mb.ID] = nil // a mailbox with nothing stored still counts its missing
@@ -343,7 +352,7 @@ func TestStrategyChild(t *testing.T) {
 				stored[mb.ID] = append(stored[mb.ID], m.ID+"|"+m.Folder)
 			}
 		}
-		res.Messages, res.Missing, res.Extra = compareTruth(t, truthPath, stored, fs.WindowStart)
+		res.Messages, res.Missing, res.Extra = compareTruth(t, spec.Truth, stored, fs.WindowStart)
 		printResult("RESULT", res)
 	case "naive":
 		res = naiveStrategy(t, info, hc, cred, cl, mbs, spec.PageSize, window, clock, spec.Dir)
@@ -559,6 +568,15 @@ func runChild(b *testing.B, spec strategySpec, between func() string) (strategyR
 	return res, back, ru
 }
 
+// verify compares the store an engine child left in spec.Dir with the tenant's messages,
+// in a child of its own, and returns res with the counts.
+func verify(b *testing.B, spec strategySpec, truthPath string, res strategyResult) strategyResult {
+	spec.Strategy, spec.Truth = "verify", truthPath
+	v, _, _ := runChild(b, spec, func() string { return "" })
+	res.Messages, res.Missing, res.Extra = v.Messages, v.Missing, v.Extra
+	return res
+}
+
 // limitSeconds is the least time Graph's documented limits allow for syncing these
 // folder sizes with this page size: per mailbox, 4 requests in flight
 // (https://learn.microsoft.com/en-us/graph/throttling-limits#outlook-service-limits)
@@ -624,11 +642,14 @@ func runTenant(b *testing.B, mbN, per, baseN int, scale float64, page int, all b
 	spec.Strategy, spec.Mailboxes, spec.Dir = "engine", ids, b.TempDir()
 	spec.MaxInFlight, spec.Transport = envInt("BENCH_INFLIGHT", 0), os.Getenv("BENCH_TRANSPORT")
 	var backStats graphmail.Stats
+	var truthPath string
 	res, back, ru := runChild(b, spec, func() string {
 		backStats = tp.stats(b)
 		tp.ask(b, "CHANGE")
-		return truth("truth-engine.json")
+		truthPath = truth("truth-engine.json")
+		return truthPath
 	})
+	res = verify(b, spec, truthPath, res)
 	back.Messages, back.Missing, back.Extra, back.DeltaSeconds, back.DeltaReqs = res.Messages, res.Missing, res.Extra, res.DeltaSeconds, res.DeltaReqs
 	engine := row("engine (this branch)", back, ru, backStats, mbN)
 	engine.Conns = back.Conns
@@ -668,7 +689,8 @@ func runTenant(b *testing.B, mbN, per, baseN int, scale float64, page int, all b
 	spec = base
 	spec.Strategy, spec.Mailboxes, spec.Dir, spec.MaxMailboxes, spec.MaxInFlight = "engine", ids, b.TempDir(), 4, 16
 	var oldStats graphmail.Stats
-	res, back, ru = runChild(b, spec, func() string { oldStats = tp.stats(b); return truth("truth-old.json") })
+	res, back, ru = runChild(b, spec, func() string { oldStats = tp.stats(b); truthPath = truth("truth-old.json"); return truthPath })
+	res = verify(b, spec, truthPath, res)
 	back.Messages, back.Missing, back.Extra = res.Messages, res.Missing, res.Extra
 	old := row("engine before (4 mailboxes at once)", back, ru, oldStats, mbN)
 	old.ReqPer1000 = float64(back.Requests) * 1000 / float64(back.Messages)
