@@ -214,7 +214,7 @@ func (c *MailSourceClient) DeltaPage(ctx context.Context, req MailSourceRequest)
 		return MailSourcePage{}, err
 	}
 	defer cancel()
-	defer resp.Body.Close()
+	defer drainClose(resp.Body) // transport.go: keeps an HTTP/1.1 connection reusable
 	page, err := mailSourceDecodePage(resp.Body, req.PageSize, list)
 	if err != nil {
 		return MailSourcePage{}, &MailSourceError{Op: op, Status: resp.StatusCode, Code: "InvalidResponse", Message: err.Error()}
