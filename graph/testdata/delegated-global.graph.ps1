@@ -24,4 +24,4 @@ $sp = New-MgServicePrincipal -AppId $app.AppId
 # Admin consent
 New-MgOauth2PermissionGrant -ClientId $sp.Id -ConsentType AllPrincipals -ResourceId $graphSp.Id -Scope 'Mail.ReadWrite.Shared Mail.Send.Shared offline_access openid profile' | Out-Null
 "Application (client) ID: $($app.AppId)"
-"Directory (tenant) ID: contoso.com"
+'Directory (tenant) ID: ' + 'contoso.com'
