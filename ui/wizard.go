@@ -6,8 +6,6 @@
 package ui
 
 import (
-	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -17,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	conn "github.com/m365connect/m365connect/connection"
 	"github.com/m365connect/m365connect/emulator"
 	"github.com/m365connect/m365connect/graph"
 	"github.com/m365connect/m365connect/secretstore"
@@ -53,23 +52,15 @@ type Options struct {
 	Do func(func())
 }
 
-// DefaultConfigDir is where the app keeps its config: os.UserConfigDir()/m365connect.
-func DefaultConfigDir() string {
-	d, err := os.UserConfigDir()
-	if err != nil {
-		d = os.TempDir()
-	}
-	return filepath.Join(d, "m365connect")
-}
+// DefaultConfigDir is where the app keeps its config (connection.DefaultConfigDir).
+func DefaultConfigDir() string { return conn.DefaultConfigDir() }
 
 // SecretService is the keyring service name under which every secret is stored.
-const SecretService = "m365connect"
+const SecretService = conn.SecretService
 
-// DefaultSecrets is the secret store the app and the subcommands share: the OS keyring,
-// with configDir/secrets.json as the user-only fallback.
-func DefaultSecrets(configDir string) *secretstore.Store {
-	return secretstore.New(SecretService, filepath.Join(configDir, "secrets.json"))
-}
+// DefaultSecrets is the secret store the app and the subcommands share
+// (connection.DefaultSecrets).
+func DefaultSecrets(configDir string) *secretstore.Store { return conn.DefaultSecrets(configDir) }
 
 // PracticeSeed is the practice tenant's seed in the app; `m365connect sandbox` uses the
 // same default, so tenant and client IDs match and a config made in the window

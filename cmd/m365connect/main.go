@@ -6,6 +6,9 @@ import (
 	"context"
 	"os"
 	"os/signal"
+
+	// Before Fyne's lang package reads the locale: no "Error parsing user locale" noise.
+	_ "github.com/m365connect/m365connect/cmd/m365connect/internal/cleanlocale"
 )
 
 func main() {
