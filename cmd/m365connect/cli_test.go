@@ -172,4 +172,3 @@ func TestNoLocaleNoiseOnStderr(t *testing.T) {
 		}
 	}
 }
-
