@@ -1,9 +1,7 @@
 package graph
 
 import (
-	"crypto/tls"
 	"crypto/x509"
-	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -59,7 +57,7 @@ const (
 // Source: https://learn.microsoft.com/en-us/graph/deployments (App registration
 // and token service root endpoints; Microsoft Graph service root endpoints).
 func Clouds() []Cloud {
-	return []Cloud{
+	cs := []Cloud{
 		{
 			Name: CloudGlobal, DisplayName: "Microsoft 365 (worldwide, includes GCC)",
 			AuthorityHost: "https://login.microsoftonline.com/", GraphBaseURL: "https://graph.microsoft.com/v1.0",
@@ -85,6 +83,10 @@ func Clouds() []Cloud {
 			EntraAdminCenter: "https://entra.microsoftonline.cn",
 		},
 	}
+	for i := range cs {
+		cs[i].client = newHTTPClient(nil)
+	}
+	return cs
 }
 
 // CloudByName returns the real cloud with that name.
@@ -100,24 +102,22 @@ func CloudByName(name string) (Cloud, bool) {
 // PracticeCloud describes the built-in practice tenant: identity at
 // authorityHost (https), browser pages at browserAuthorityHost (may be plain
 // http on loopback; empty means authorityHost), Graph at graphBaseURL, and an
-// HTTP client that trusts only caPEM. The Graph resource id stays
+// HTTP client that trusts only caPEM (and not the system's roots). Every host must be a
+// loopback IP address and caPEM exactly one self-signed CA certificate (see trust.go). The Graph resource id stays
 // https://graph.microsoft.com, as the emulator issues tokens for it.
 func PracticeCloud(authorityHost, browserAuthorityHost, graphBaseURL string, caPEM []byte) (Cloud, error) {
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(caPEM) {
-		return Cloud{}, errors.New("practice cloud: no CA certificate in the PEM data")
+	ca, err := parsePracticeCA(caPEM)
+	if err != nil {
+		return Cloud{}, err
 	}
-	for _, u := range []string{authorityHost, graphBaseURL} {
-		pu, err := url.Parse(u)
-		if err != nil || pu.Scheme != "https" || pu.Host == "" {
-			return Cloud{}, errors.New("practice cloud: authority host and Graph base URL must be https URLs")
-		}
+	pool := x509.NewCertPool()
+	pool.AddCert(ca)
+	if err := checkPracticeHosts(authorityHost, browserAuthorityHost, graphBaseURL); err != nil {
+		return Cloud{}, err
 	}
 	if browserAuthorityHost == "" {
 		browserAuthorityHost = authorityHost
 	}
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 	return Cloud{
 		Name: CloudPractice, DisplayName: "Practice tenant (built in, offline)",
 		AuthorityHost:        withSlash(authorityHost),
@@ -127,7 +127,7 @@ func PracticeCloud(authorityHost, browserAuthorityHost, graphBaseURL string, caP
 		InstanceName:         "microsoftonline.com",
 		EntraAdminCenter:     "https://entra.microsoft.com",
 		CACertPEM:            caPEM,
-		client:               &http.Client{Transport: tr, Timeout: 60 * time.Second},
+		client:               newHTTPClient(pool),
 	}, nil
 }
 
@@ -139,7 +139,8 @@ func withSlash(s string) string {
 }
 
 // HTTPClient returns the client to use for this cloud: one trusting only the
-// practice CA for the practice tenant, otherwise a client with a timeout.
+// practice CA for the practice tenant, otherwise the cloud's tuned client
+// (transport.go) of a Cloud from Clouds or CloudByName, else a default client.
 func (c Cloud) HTTPClient() *http.Client {
 	if c.client != nil {
 		return c.client

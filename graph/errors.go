@@ -106,6 +106,10 @@ func (e *Error) Error() string {
 // Unwrap returns the underlying cause, if any.
 func (e *Error) Unwrap() error { return e.Err }
 
+// SyncReset reports whether the sync engine must drop the folder's links and start its
+// round again: true for a link on a foreign origin (CodeForeignLink).
+func (e *Error) SyncReset() bool { return e.Code == CodeForeignLink }
+
 // HTTPStatus is the HTTP status (mailsync and outbox classify by it).
 func (e *Error) HTTPStatus() int { return e.Status }
 

@@ -42,6 +42,11 @@ var (
 	_ mailsync.FolderCounter = (*MailSourceClient)(nil)
 )
 
+// CodeForeignLink is the Error code for a next or delta link (stored or returned) on
+// another origin than the Graph base URL: it is refused before any token is sent, and
+// the folder is synced again from the start (Error.SyncReset).
+const CodeForeignLink = "ForeignLink"
+
 // MailSourceClient fetches message delta pages over plain net/http.
 type MailSourceClient struct {
 	base    string
@@ -122,7 +127,13 @@ func (c *MailSourceClient) ListPageURL(req MailSourceRequest) string {
 func (c *MailSourceClient) DeltaPage(ctx context.Context, req MailSourceRequest) (MailSourcePage, error) {
 	list := !req.Before.IsZero()
 	u := req.Link
-	if u == "" {
+	if u != "" {
+		// A stored link crosses a trust boundary (the store is a file on disk): it is
+		// followed, with the bearer token, only on the configured Graph origin.
+		if err := CheckLink(c.base, u); err != nil {
+			return MailSourcePage{}, &Error{Op: "follow stored link", Code: CodeForeignLink, Message: err.Error(), Err: err}
+		}
+	} else {
 		if list {
 			u = c.ListPageURL(req)
 		} else {
@@ -149,10 +160,19 @@ func (c *MailSourceClient) DeltaPage(ctx context.Context, req MailSourceRequest)
 		return MailSourcePage{}, err
 	}
 	defer cancel()
-	defer resp.Body.Close()
+	defer drainClose(resp.Body) // transport.go: keeps an HTTP/1.1 connection reusable
 	page, err := mailSourceDecodePage(resp.Body, req.PageSize, list)
 	if err != nil {
 		return MailSourcePage{}, &Error{Op: op, Status: resp.StatusCode, Code: "InvalidResponse", Message: firstLine(err.Error())}
+	}
+	// A returned link is checked before the engine stores or follows it.
+	for _, l := range []string{page.NextLink, page.DeltaLink} {
+		if l == "" {
+			continue
+		}
+		if err := CheckLink(c.base, l); err != nil {
+			return MailSourcePage{}, &Error{Op: op, Status: resp.StatusCode, Code: CodeForeignLink, Message: err.Error(), Err: err}
+		}
 	}
 	return page, nil
 }
@@ -213,9 +233,10 @@ func (c *MailSourceClient) get(ctx context.Context, op, u string, prefer []strin
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
+		cerr := ctx.Err() // before cancel(), which would make every error look cancelled
 		cancel()
-		if ctx.Err() != nil && ctx.Err() != context.DeadlineExceeded {
-			return nil, nil, ctx.Err()
+		if cerr != nil && cerr != context.DeadlineExceeded {
+			return nil, nil, cerr
 		}
 		var ue *url.Error
 		if errors.As(err, &ue) {

@@ -70,14 +70,26 @@ type Scripts struct {
 	ExchangeLegacy string
 }
 
-// scriptPermissions is the permission list for the app registration,
-// with openid/profile/offline_access for delegated mode.
+// scriptPermissions is the permission list for the app registration (the call
+// table's set for the mode, ModePermissions), with openid/profile for delegated mode.
 func scriptPermissions(in ScriptInput) []string {
 	p := RequestedPermissions(in.Mode, in.Features)
 	if !in.Mode.AppOnly() {
 		p = append(p, "openid", "profile")
 	}
 	return p
+}
+
+// scriptReasons is one comment line per permission: "#   Mail.Send: sends ...".
+func scriptReasons(in ScriptInput) string {
+	var b strings.Builder
+	for _, g := range ModePermissions(in.Mode, in.Features) {
+		fmt.Fprintf(&b, "#   %s\n", g)
+	}
+	if !in.Mode.AppOnly() {
+		b.WriteString("#   openid, profile: sign-in (who is signed in)\n")
+	}
+	return b.String()
 }
 
 func azCloudName(c Cloud) string {
@@ -114,15 +126,7 @@ func exoEnvironment(c Cloud) string {
 	return ""
 }
 
-func psQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
-
-// psDQuote makes a double-quoted PowerShell string (escaping ` $ ").
-func psDQuote(s string) string {
-	r := strings.NewReplacer("`", "``", "$", "`$", `"`, "`\"")
-	return `"` + r.Replace(s) + `"`
-}
-
-func shQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+// psQuote, psDQuote and shQuote are in quote.go.
 
 // GenerateScripts renders the admin scripts. Output is deterministic
 // (golden-file tested).
@@ -186,6 +190,7 @@ func azureCLI(in ScriptInput) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "#!/usr/bin/env bash\n# Creates the %q app registration for m365connect (Azure CLI).\n", in.AppName)
 	fmt.Fprintf(&b, "# Permissions (%s): %s\n", map[bool]string{true: "application", false: "delegated"}[app], strings.Join(scriptPermissions(in), ", "))
+	b.WriteString(scriptReasons(in))
 	b.WriteString("set -euo pipefail\n\n")
 	fmt.Fprintf(&b, "az cloud set --name %s\n", azCloudName(in.Cloud))
 	fmt.Fprintf(&b, "az login --tenant %s --allow-no-subscriptions\n\n", shQuote(in.TenantID))
@@ -206,7 +211,7 @@ func azureCLI(in ScriptInput) string {
 		b.WriteString("# Certificate: upload the public part (cert.pem) of the certificate you give m365connect.\n")
 		b.WriteString("az ad app credential reset --id \"$APP_ID\" --cert @cert.pem --append\n")
 	}
-	fmt.Fprintf(&b, "echo \"Application (client) ID: $APP_ID\"\necho \"Directory (tenant) ID: %s\"\n", in.TenantID)
+	fmt.Fprintf(&b, "echo \"Application (client) ID: $APP_ID\"\necho \"Directory (tenant) ID: \"%s\n", shQuote(in.TenantID))
 	return b.String()
 }
 
@@ -218,6 +223,8 @@ func graphPowerShell(in ScriptInput) string {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Creates the %q app registration for m365connect (Microsoft Graph PowerShell).\n", in.AppName)
+	fmt.Fprintf(&b, "# Permissions (%s): %s\n", map[bool]string{true: "application", false: "delegated"}[app], strings.Join(scriptPermissions(in), ", "))
+	b.WriteString(scriptReasons(in))
 	b.WriteString("# Install-Module Microsoft.Graph.Applications -Scope CurrentUser\n")
 	fmt.Fprintf(&b, "Connect-MgGraph -TenantId %s -Environment %s -Scopes 'Application.ReadWrite.All','AppRoleAssignment.ReadWrite.All','DelegatedPermissionGrant.ReadWrite.All'\n\n",
 		psQuote(in.TenantID), mgEnvironment(in.Cloud))
@@ -250,7 +257,7 @@ func graphPowerShell(in ScriptInput) string {
 		b.WriteString("\n# Certificate: upload the public part (cert.cer, DER) of the certificate you give m365connect.\n")
 		b.WriteString("Update-MgApplication -ApplicationId $app.Id -KeyCredentials @(@{ Type = 'AsymmetricX509Cert'; Usage = 'Verify'; Key = [System.IO.File]::ReadAllBytes('cert.cer') })\n")
 	}
-	fmt.Fprintf(&b, "\"Application (client) ID: $($app.AppId)\"\n\"Directory (tenant) ID: %s\"\n", in.TenantID)
+	fmt.Fprintf(&b, "\"Application (client) ID: $($app.AppId)\"\n'Directory (tenant) ID: ' + %s\n", psQuote(in.TenantID))
 	return b.String()
 }
 
@@ -270,7 +277,7 @@ func exchangeRoles(in ScriptInput) []string {
 func recipientFilter(mailboxes []string) string {
 	var parts []string
 	for _, m := range mailboxes {
-		parts = append(parts, "PrimarySmtpAddress -eq '"+strings.ReplaceAll(m, "'", "''")+"'")
+		parts = append(parts, "PrimarySmtpAddress -eq "+psQuote(m))
 	}
 	return strings.Join(parts, " -or ")
 }

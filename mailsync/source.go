@@ -108,6 +108,9 @@ type (
 	}
 	requestIDErr interface{ GraphRequestID() string }
 	adviceErr    interface{ AdviceKey() string }
+	// syncResetErr: the source refused a stored or returned link (e.g. one on another
+	// host than Graph's): drop the links and start the folder's round again.
+	syncResetErr interface{ SyncReset() bool }
 )
 
 // ErrorInfo is what the engine keeps of a failure besides its text, so that a front end
@@ -184,6 +187,10 @@ func Classify(err error) (ErrorKind, time.Duration) {
 		if d, ok := r.RetryAfter(); ok {
 			ra = d
 		}
+	}
+	var sr syncResetErr
+	if errors.As(err, &sr) && sr.SyncReset() {
+		return KindSyncReset, 0
 	}
 	code := ""
 	var c codeErr

@@ -217,9 +217,9 @@ func (s *saveScreen) doSave() {
 		s.status.SetText("Not saved: " + err.Error())
 		return
 	}
-	store := z.opts.Secrets
-	if s.noKeyring != nil && !s.useFile.Checked {
-		store = secretstore.New("m365connect", "") // no fallback unless the user agreed
+	store := z.opts.Secrets // writes the fallback file only once the user agreed
+	if s.useFile.Checked {
+		store = store.AllowFileFallback()
 	}
 	secrets := z.secretEntries()
 	path := z.ConfigPath()
@@ -242,6 +242,7 @@ func (s *saveScreen) doSave() {
 				s.lockButtons()
 				msg := "Not saved: " + err.Error()
 				if errors.Is(err, secretstore.ErrNoKeyring) {
+					s.useFile.Show() // the keyring failed after the probe said yes: ask now
 					msg += ". Tick the box above to keep the secrets in a file only you can read."
 				}
 				s.status.SetText(msg)
@@ -289,7 +290,8 @@ func (s *saveScreen) doExport(path string) {
 // straight back to Save & sync (locked, secrets from the keyring) instead of an empty
 // wizard. It returns the line to show, or "" when there is nothing to resume. A
 // practice-tenant connection is not resumed: the practice tenant starts afresh (new
-// ports, new CA) with every run, so its saved hosts are stale; the wizard starts over.
+// ports, new TLS certificate) with every run, but keeps its secrets, certificates and
+// consent in ConfigDir/practice: it is started here and the saved hosts are rewritten.
 // Called before the first show, on the UI goroutine. warn, when set, is worth a dialog:
 // the file could not be read, or the connection could not be reopened whole.
 func (z *Wizard) resumeSaved() (note, warn string) {
@@ -300,11 +302,20 @@ func (z *Wizard) resumeSaved() (note, warn string) {
 		return "", ""
 	case err != nil:
 		return "", "The saved connection could not be read, so the wizard starts afresh (Import can load a good copy): " + err.Error()
-	case !c.Locked || c.Cloud == wizard.CloudPractice:
+	case !c.Locked:
 		return "", ""
+	case c.Cloud == wizard.CloudPractice:
+		srv, err := z.startPracticeNow()
+		if err != nil {
+			return "", "The saved practice connection could not be reopened: the practice tenant did not start (" + err.Error() + "). Choose it again in Environment."
+		}
+		z.mu.Lock()
+		z.practice = srv
+		z.mu.Unlock()
+		c.Practice = practiceHosts(srv)
 	}
 	st := wizard.StateFromConfig(c)
-	st.Consented = c.Verification != nil && c.Verification.Passed
+	st.Consented = st.Verification != nil // passed here, recomputed from the checks
 	z.loadSecrets(st, c)
 	st.SignedIn = st.RefreshToken != ""
 	*z.state = *st
@@ -347,14 +358,15 @@ func (s *saveScreen) doImport(path string) {
 		return
 	}
 	s.sync.stop(nil)
+	c.MarkImported() // not verified on this machine: StateFromConfig keeps no verification
 	st := wizard.StateFromConfig(c)
 	st.Locked = false
-	st.Consented = c.Verification != nil && c.Verification.Passed
+	st.Consented = c.VerificationOutcome().Passed
 	z.loadSecrets(st, c)
 	*z.state = *st
 	s.syncConf = c.Sync
 	s.outbox.load(c.Outbox)
-	s.status.SetText(fmt.Sprintf("Imported %s. Check each step, then verify and save.", path))
+	s.status.SetText(fmt.Sprintf("Imported %s: not verified on this machine. Check each step, then verify and save.", path))
 	_ = z.GoTo(wizard.StepAppRegistration)
 }
 

@@ -6,7 +6,6 @@
 package ui
 
 import (
-	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -17,7 +16,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/m365connect/m365connect/appdirs"
+	conn "github.com/m365connect/m365connect/connection"
 	"github.com/m365connect/m365connect/emulator"
 	"github.com/m365connect/m365connect/graph"
 	"github.com/m365connect/m365connect/secretstore"
@@ -57,24 +56,16 @@ type Options struct {
 	Do func(func())
 }
 
-// DefaultConfigDir is where the app keeps its config (appdirs.ConfigDir), else a folder
-// in the temp dir when the system names no config folder.
-func DefaultConfigDir() string {
-	d, err := appdirs.ConfigDir()
-	if err != nil {
-		return filepath.Join(os.TempDir(), appdirs.Name)
-	}
-	return d
-}
+// DefaultConfigDir is where the app keeps its config (connection.DefaultConfigDir). Without
+// a home folder it fails (appdirs.ErrNoHome): never a shared folder such as /tmp.
+func DefaultConfigDir() (string, error) { return conn.DefaultConfigDir() }
 
 // SecretService is the keyring service name under which every secret is stored.
-const SecretService = "m365connect"
+const SecretService = conn.SecretService
 
-// DefaultSecrets is the secret store the app and the subcommands share: the OS keyring,
-// with configDir/secrets.json as the user-only fallback.
-func DefaultSecrets(configDir string) *secretstore.Store {
-	return secretstore.New(SecretService, filepath.Join(configDir, "secrets.json"))
-}
+// DefaultSecrets is the secret store the app and the subcommands share
+// (connection.DefaultSecrets).
+func DefaultSecrets(configDir string) *secretstore.Store { return conn.DefaultSecrets(configDir) }
 
 // PracticeSeed is the practice tenant's seed in the app; `m365connect sandbox` uses the
 // same default, so tenant and client IDs match and a config made in the window
@@ -83,16 +74,23 @@ const PracticeSeed = 1
 
 func (o *Options) defaults() {
 	if o.ConfigDir == "" {
-		o.ConfigDir = DefaultConfigDir()
+		o.ConfigDir, _ = DefaultConfigDir() // cmd refuses to open the window without one
 	}
-	if o.Secrets == nil {
+	if o.Secrets == nil && o.ConfigDir != "" {
 		o.Secrets = DefaultSecrets(o.ConfigDir)
+	} else if o.Secrets == nil {
+		o.Secrets = secretstore.New(SecretService, "") // no folder: no fallback file
 	}
 	if o.OpenBrowser == nil {
 		o.OpenBrowser = graph.DefaultOpenBrowser
 	}
 	if o.StartPractice == nil {
-		o.StartPractice = func() (*emulator.Server, error) { return emulator.New(emulator.Options{Seed: PracticeSeed}) }
+		// The practice tenant keeps its generated secrets, certificates and consent in
+		// the config folder, so a saved practice connection works after a restart.
+		state := filepath.Join(o.ConfigDir, "practice", "tenant-state.json")
+		o.StartPractice = func() (*emulator.Server, error) {
+			return emulator.New(emulator.Options{Seed: PracticeSeed, StateFile: state})
+		}
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -133,14 +131,25 @@ type Wizard struct {
 	title      *widget.Label
 	summary    *widget.Label
 	body       *fyne.Container
+	scroll     *container.Scroll
+	right      *fyne.Container
 	problem    *widget.Label
 	back       *widget.Button
 	next       *widget.Button
 	root       fyne.CanvasObject
 }
 
-// Create builds the wizard with default dependencies and sets it as w's content.
-func Create(a fyne.App, w fyne.Window) *Wizard { return CreateWithOptions(a, w, Options{}) }
+// Create builds the wizard with default dependencies and sets it as w's content. It
+// sets the app's theme (readable contrast in both variants, see theme.go) first: call
+// it once, before the window is shown. Tests use CreateWithOptions and the test theme.
+func Create(a fyne.App, w fyne.Window) *Wizard {
+	a.Settings().SetTheme(Theme())
+	return CreateWithOptions(a, w, Options{})
+}
+
+// Theme is the window's theme: Fyne's default with the colours that were too faint
+// replaced (see theme.go).
+func Theme() fyne.Theme { return appTheme{} }
 
 // CreateWithOptions builds the wizard with the given dependencies.
 func CreateWithOptions(a fyne.App, w fyne.Window, o Options) *Wizard {
@@ -181,7 +190,9 @@ func CreateWithOptions(a fyne.App, w fyne.Window, o Options) *Wizard {
 
 	header := container.NewVBox(z.title, container.New(unwrappedMin{}, z.summary), widget.NewSeparator())
 	buttons := container.NewBorder(nil, nil, z.back, z.next, container.New(unwrappedMin{}, z.problem))
-	right := container.NewBorder(header, buttons, nil, nil, container.NewVScroll(z.body))
+	z.scroll = container.NewVScroll(container.New(fitWidth{}, z.body))
+	z.right = container.NewBorder(header, buttons, nil, nil, z.scroll)
+	right := z.right
 	left := container.NewBorder(nil, nil, nil, widget.NewSeparator(), container.NewPadded(stepList))
 	z.root = container.NewBorder(nil, nil, left, nil, container.NewPadded(right))
 	w.SetContent(z.root)
@@ -256,13 +267,14 @@ func (z *Wizard) Close() {
 func (z *Wizard) show() {
 	cur := z.flow.Current()
 	z.title.SetText(cur.Title)
-	z.summary.SetText(cur.Summary)
+	z.summary.SetText(wizard.StepSummary(cur, z.state.Mode))
 	sc := z.screens[cur.ID]
 	if e, ok := sc.(enterer); ok {
 		e.enter()
 	}
 	z.body.Objects = []fyne.CanvasObject{sc.object()}
 	z.body.Refresh()
+	z.scroll.ScrollToTop() // each step opens at its top, not at the previous step's offset
 
 	for i := range z.stepIcons {
 		icon := theme.RadioButtonIcon()
@@ -301,6 +313,11 @@ func (z *Wizard) refresh() {
 	default:
 		z.next.Disable()
 		z.problem.SetText(err.Error())
+	}
+	// The bar below grows with a problem that wraps to more lines: lay the right side out
+	// again so the step above shrinks instead of running under the bar.
+	if z.right != nil {
+		z.right.Refresh()
 	}
 }
 

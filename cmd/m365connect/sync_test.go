@@ -77,7 +77,7 @@ func TestSyncCommandSendsApprovedMail(t *testing.T) {
 	}
 
 	var stdout, stderr syncBuffer
-	if err := runSync(ctx, []string{"--sandbox-info", info, "--once", "--mailboxes", from}, &stdout, &stderr); err != nil {
+	if _, err := execute(ctx, []string{"sync", "--sandbox-info", info, "--once", "--mailboxes", from}, &stdout, &stderr); err != nil {
 		t.Fatalf("sync: %v\n%s\n%s", err, stdout.String(), stderr.String())
 	}
 	srv.Mail().Wait()
@@ -122,8 +122,9 @@ func TestSyncCommandAdvice(t *testing.T) {
 	var stdout, stderr syncBuffer
 	done := make(chan error, 1)
 	go func() {
-		done <- runSync(ctx, []string{"--sandbox-info", info, "--poll", "300ms", "--folders", "inbox",
+		_, err := execute(ctx, []string{"sync", "--sandbox-info", info, "--poll", "300ms", "--folders", "inbox",
 			"--mailboxes", strings.Join(mbs, ",")}, &stdout, &stderr)
+		done <- err
 	}()
 	line := func(mailbox, state, want string) func() bool {
 		return func() bool {

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -134,6 +135,8 @@ type Store struct {
 	sent      []SentRecord
 	delivered map[string]map[string]int // internetMessageId → recipient → count
 	policies  map[string]AccessPolicy
+	// submitDelay: how long a sent draft still reads as a draft (see SetSubmissionDelay).
+	submitDelay time.Duration
 
 	faultMu sync.Mutex
 	faults  []*faultEntry
@@ -141,6 +144,8 @@ type Store struct {
 	limitMu  sync.Mutex
 	inflight map[string]int
 	windows  map[string]*rateWindow
+	latency  atomic.Pointer[latencyModel] // see latency.go; nil answers at once
+	stats    statsCounters
 
 	timers sync.WaitGroup
 }
@@ -171,6 +176,7 @@ type logEntry struct {
 }
 
 type message struct {
+	submitted    bool // a send of this draft was carried out (SetSubmissionDelay)
 	immID, regID string
 	order        uint64
 	moves        uint32

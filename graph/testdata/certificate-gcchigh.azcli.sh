@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Creates the "m365connect" app registration for m365connect (Azure CLI).
 # Permissions (application): Mail.ReadWrite
+#   Mail.ReadWrite: reads incoming mail and moves, flags and deletes it, as chosen
 set -euo pipefail
 
 az cloud set --name AzureUSGovernment
@@ -18,4 +19,4 @@ az ad app permission admin-consent --id "$APP_ID"
 # Certificate: upload the public part (cert.pem) of the certificate you give m365connect.
 az ad app credential reset --id "$APP_ID" --cert @cert.pem --append
 echo "Application (client) ID: $APP_ID"
-echo "Directory (tenant) ID: 11111111-2222-3333-4444-555555555555"
+echo "Directory (tenant) ID: "'11111111-2222-3333-4444-555555555555'
