@@ -68,6 +68,7 @@ type directory struct {
 	domain     string
 	tenantName string
 	apps       []*App
+	reg        *registry // apps created through Graph (appregistry.go)
 }
 
 // seededGUID derives a stable GUID (version-4 layout) from the seed and a label.
@@ -180,5 +181,5 @@ func (d *directory) appByID(id string) *App {
 			return a
 		}
 	}
-	return nil
+	return d.reg.app(id)
 }

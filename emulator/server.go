@@ -75,6 +75,7 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	dir.reg = newRegistry(dir.tenantID)
 	id, err := newIdentity(dir, opts.Now)
 	if err != nil {
 		return nil, err
@@ -164,7 +165,7 @@ func (s *Server) apiHandler() http.Handler {
 	idMux.HandleFunc("GET /{tenant}/discovery/v2.0/keys", s.handleJWKS)
 	idMux.HandleFunc("POST /{tenant}/oauth2/v2.0/token", s.handleToken)
 	s.browserRoutes(idMux)
-	graph := s.graphGate(s.mail.handler())
+	graph := s.graphGate(s.directoryRoutes(s.mail.handler()))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/v1.0" || strings.HasPrefix(r.URL.Path, "/v1.0/") {
 			graph.ServeHTTP(w, r)
