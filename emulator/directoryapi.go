@@ -322,7 +322,7 @@ func (g *registry) wire(r *registration) wireApplication {
 	out := wireApplication{ID: r.objectID, AppID: r.app.ClientID, DisplayName: r.displayName, SignInAudience: r.signInAudience,
 		CreatedDateTime: r.created.UTC().Format(time.RFC3339), IsFallbackPublicClient: &fb,
 		RequiredResourceAccess: r.required, Web: &wireRedirects{RedirectURIs: nonNil(r.web)},
-		PublicClient: &wireRedirects{RedirectURIs: nonNil(r.public)},
+		PublicClient:   &wireRedirects{RedirectURIs: nonNil(r.public)},
 		KeyCredentials: []wireKeyCredential{}, PasswordCredentials: []wirePasswordCredential{}}
 	if out.RequiredResourceAccess == nil {
 		out.RequiredResourceAccess = []wireRequiredResourceAccess{}
@@ -507,7 +507,7 @@ func (s *Server) handleAddPassword(w http.ResponseWriter, r *http.Request) {
 	reg.passwords = append(reg.passwords, pc)
 	g.refresh(reg)
 	writeJSON(w, http.StatusOK, map[string]any{
-		"@odata.context": s.GraphBaseURL() + "/$metadata#microsoft.graph.passwordCredential",
+		"@odata.context":      s.GraphBaseURL() + "/$metadata#microsoft.graph.passwordCredential",
 		"customKeyIdentifier": nil, "displayName": pc.displayName, "endDateTime": end.UTC().Format(time.RFC3339),
 		"hint": secret[:3], "keyId": pc.keyID, "secretText": secret, "startDateTime": start.UTC().Format(time.RFC3339)})
 }
