@@ -132,7 +132,17 @@ func (s *Server) directoryRoutes(next http.Handler) http.Handler {
 	mux.HandleFunc("POST /v1.0/oauth2PermissionGrants", s.handleCreateGrant)
 	mux.HandleFunc("GET /v1.0/me/memberOf", s.handleMemberOf)
 	mux.Handle("/", next)
-	return mux
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// /applications(appId='{appId}') addresses an application by its appId
+		// (https://learn.microsoft.com/en-us/graph/api/application-get).
+		if rest, ok := strings.CutPrefix(r.URL.Path, "/v1.0/applications(appId='"); ok {
+			if appID, tail, ok := strings.Cut(rest, "')"); ok {
+				r.URL.Path = "/v1.0/applications/" + appID + tail
+				r.URL.RawPath = ""
+			}
+		}
+		mux.ServeHTTP(w, r)
+	})
 }
 
 // dirError answers Graph's error body, with one details entry when detail is set (as
