@@ -55,7 +55,7 @@ type Rotated struct {
 // https://learn.microsoft.com/en-us/graph/api/application-update (keyCredentials)
 func RotateCredential(ctx context.Context, o RotateOptions) (*Rotated, error) {
 	d := directory{o.Cloud, o.Admin}
-	c := &creation{o: CreateAppOptions{Progress: o.Progress}, dir: d, wait: o.Wait.normalised()}
+	c := &creation{o: CreateAppOptions{Cloud: o.Cloud, Progress: o.Progress}, dir: d, wait: o.Wait.normalised()}
 	c.out = CreatedApp{TenantID: normaliseTenant(o.TenantID), AppID: o.AppID, Credential: o.Kind}
 	if o.Lifetime <= 0 {
 		o.Lifetime = DefaultCredentialLifetime
