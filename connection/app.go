@@ -100,7 +100,7 @@ func CreateApp(ctx context.Context, o AppOptions) (*graph.CreatedApp, error) {
 		g.SignInDelegated = func(ctx context.Context, clientID string) (azcore.TokenCredential, error) {
 			key := keyFor(c, clientID, wizard.SecretRefreshToken)
 			return o.SignInDelegated(ctx, graph.SignInOptions{Cloud: s.Cloud, TenantID: c.TenantID, ClientID: clientID,
-				Permissions: graph.RequestedPermissions(graph.ModeDelegated, s.Features),
+				Permissions:    graph.RequestedPermissions(graph.ModeDelegated, s.Features),
 				OnRefreshToken: func(rt string) { _ = o.Keyring.Set(key, rt) }})
 		}
 	}
