@@ -89,11 +89,11 @@ type registry struct {
 	tool     *App
 	roles    map[string][]string // user id → role names (overrides the defaults)
 
-	spDelay      int           // POST /servicePrincipals answers NoBackingApplicationObject this many times per new app
-	tokenDelay   int           // the token endpoint answers AADSTS700016 this many times per new app
-	maxPwdLife   time.Duration // app management policy: longest password lifetime (0 = none)
-	policyID     string
-	blockSecrets bool // app management policy: passwords may not be added at all
+	spDelay    int           // POST /servicePrincipals answers NoBackingApplicationObject this many times per new app
+	tokenDelay int           // the token endpoint answers AADSTS700016 this many times per new app
+	maxPwdLife time.Duration // app management policy: longest password lifetime (0 = none)
+	policyID   string
+	devices    map[string]*deviceCode // device_code → pending device sign-in
 }
 
 // registration is one application object (with its service principal once created).

@@ -164,6 +164,7 @@ func (s *Server) apiHandler() http.Handler {
 	idMux.HandleFunc("GET /common/discovery/instance", s.handleInstanceDiscovery)
 	idMux.HandleFunc("GET /{tenant}/discovery/v2.0/keys", s.handleJWKS)
 	idMux.HandleFunc("POST /{tenant}/oauth2/v2.0/token", s.handleToken)
+	idMux.HandleFunc("POST /{tenant}/oauth2/v2.0/devicecode", s.handleDeviceCode)
 	s.browserRoutes(idMux)
 	graph := s.graphGate(s.directoryRoutes(s.mail.handler()))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -187,6 +188,7 @@ func (s *Server) browserRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /{tenant}/oauth2/v2.0/authorize", s.handleAuthorizeDecision)
 	mux.HandleFunc("GET /{tenant}/v2.0/adminconsent", s.handleAdminConsent)
 	mux.HandleFunc("POST /{tenant}/v2.0/adminconsent", s.handleAdminConsentDecision)
+	mux.HandleFunc("/devicelogin", s.handleDeviceLogin)
 }
 
 // baseURL is the scheme://host/ the request came in on (so discovery documents fetched

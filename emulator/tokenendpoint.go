@@ -89,6 +89,8 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		s.grantAuthCode(w, r, app, auth)
 	case "refresh_token":
 		s.grantRefresh(w, r, app, auth)
+	case deviceCodeGrant:
+		s.grantDeviceCode(w, r, app, auth)
 	default:
 		errUnsupportedGrant(grant).write(w, r, now)
 	}

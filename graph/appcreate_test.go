@@ -3,6 +3,8 @@ package graph
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -446,5 +448,49 @@ func TestPlanAppSummary(t *testing.T) {
 	}
 	if p := PlanApp("x", ModeSecret, Features{Read: true}, 10*365*24*time.Hour); p.Lifetime != MaxCredentialLifetime {
 		t.Errorf("lifetime not capped: %v", p.Lifetime)
+	}
+}
+
+// enterDeviceCode plays the person on another device: opens the verification page and
+// signs in as user (or cancels).
+func enterDeviceCode(t *testing.T, dc DeviceCode, userID, action string) {
+	t.Helper()
+	form := url.Values{"code": {dc.UserCode}, "user": {userID}, "action": {action}}
+	resp, err := (&http.Client{Timeout: 10 * time.Second}).PostForm(dc.VerificationURI, form)
+	if err != nil {
+		t.Errorf("device login page: %v", err)
+		return
+	}
+	resp.Body.Close()
+}
+
+func TestAppCreateWithDeviceCodeSignIn(t *testing.T) {
+	srv, c := practice(t)
+	users := srv.Identity().Users()
+	for _, action := range []string{"cancel", "accept"} {
+		admin, err := AdminDeviceCodeSignIn(context.Background(), DeviceCodeOptions{Cloud: c, TenantID: srv.Identity().TenantID(), Timeout: 20 * time.Second,
+			OnCode: func(dc DeviceCode) {
+				if dc.UserCode == "" || !strings.Contains(dc.Message, dc.UserCode) {
+					t.Errorf("code %+v", dc)
+				}
+				go enterDeviceCode(t, dc, users[0].ID, action)
+			}})
+		if action == "cancel" {
+			if !errors.Is(err, ErrConsentDeclined) || AdviceFor(err).Code != "consent_declined" {
+				t.Fatalf("declined device sign-in: %v", err)
+			}
+			expectNothingLeft(t, srv)
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		mailboxes, _ := userMailboxes(srv)
+		o := CreateAppOptions{Cloud: c, TenantID: srv.Identity().TenantID(), Admin: admin, Plan: PlanApp("", ModeCertificate, Features{Read: true}, 0),
+			Wait: instantWait(3), Verify: Settings{Features: Features{Read: true}, Mailboxes: mailboxes[:1]}}
+		got, err := CreateApp(context.Background(), o)
+		if err != nil || Failed(got.Checks) {
+			t.Fatalf("create after device code sign-in: %v", err)
+		}
 	}
 }
