@@ -30,6 +30,7 @@ func commands() []command {
 		{"sync", "sync mailboxes from a config file into the local store", runSync},
 		{"send", "queue an outgoing message in the outbox", runSend},
 		{"outbox", "list, approve or reject outgoing messages", runOutbox},
+		{"app", "create, rotate or delete the app registration with one admin sign-in", runApp},
 	}
 }
 
