@@ -154,8 +154,10 @@ func (o *appOptions) adminSignIn(ctx context.Context, c *wizard.Config) (azcore.
 	}
 	fmt.Fprintln(o.Err, "Sign in as an administrator in the browser (Microsoft Graph Command Line Tools asks for: "+strings.Join(graph.AdminScopes(), ", ")+").")
 	return graph.AdminSignIn(ctx, graph.SignInOptions{Cloud: cl, TenantID: c.TenantID, OpenBrowser: open,
-		OnURL:          func(u string) { fmt.Fprintf(o.Err, "If no browser opens, open:\n  %s\n", u) },
-		OnBrowserError: func(error) { fmt.Fprintln(o.Err, "No browser could be opened; open the address above, or run again with --device-code.") }})
+		OnURL: func(u string) { fmt.Fprintf(o.Err, "If no browser opens, open:\n  %s\n", u) },
+		OnBrowserError: func(error) {
+			fmt.Fprintln(o.Err, "No browser could be opened; open the address above, or run again with --device-code.")
+		}})
 }
 
 // printStep prints one progress report on stderr (countdowns on one line each).
