@@ -16,6 +16,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	conn "github.com/m365connect/m365connect/connection"
 	"github.com/m365connect/m365connect/emulator"
 	"github.com/m365connect/m365connect/graph"
 	"github.com/m365connect/m365connect/wizard"
@@ -33,6 +34,8 @@ type appRegistrationScreen struct {
 	scriptKind                     *widget.Select
 	script                         *widget.Entry
 	root                           fyne.CanvasObject
+	how                            *widget.RadioGroup
+	create                         *appCreatePanel
 }
 
 func newAppRegistrationScreen(z *Wizard) *appRegistrationScreen {
@@ -117,7 +120,23 @@ func newAppRegistrationScreen(z *Wizard) *appRegistrationScreen {
 		widget.NewFormItem("Tenant", s.tenant),
 		widget.NewFormItem("Client ID", s.client),
 	)
+	s.create = newAppCreatePanel(z, func() {
+		s.enter()
+		if z.state.Mode == wizard.ModeCertificate {
+			s.loadCertificate()
+		}
+		z.refresh()
+	})
+	s.how = widget.NewRadioGroup([]string{howCreate, howHave, howScript}, func(v string) {
+		if v == howCreate {
+			s.create.object().Show()
+		} else {
+			s.create.object().Hide()
+		}
+	})
+	s.how.SetSelected(howCreate)
 	s.root = container.NewVBox(
+		s.how, s.create.object(),
 		s.practiceNote,
 		wrapLabel("In the Entra admin center open Identity > Applications > App registrations > New registration (or your existing app). Its Overview page shows the Application (client) ID and the Directory (tenant) ID."),
 		form, s.secretBox, s.certBox, s.delegBox,
@@ -131,6 +150,13 @@ func newAppRegistrationScreen(z *Wizard) *appRegistrationScreen {
 	)
 	return s
 }
+
+// The three ways to get an app registration ("Create it for me" in appcreate.go).
+const (
+	howCreate = "Create it for me (recommended)"
+	howHave   = "I already have one"
+	howScript = "Give me a script for my admin (below)"
+)
 
 func (s *appRegistrationScreen) object() fyne.CanvasObject { return s.root }
 
@@ -164,6 +190,7 @@ func (s *appRegistrationScreen) enter() {
 		s.scriptKind.SetSelectedIndex(0)
 	}
 	s.updateScript()
+	s.create.enter()
 	s.setLocked(st.Locked)
 }
 
@@ -210,6 +237,10 @@ func (s *appRegistrationScreen) fillPractice() {
 // loadCertificate reads the chosen certificate to show its thumbprint and expiry.
 func (s *appRegistrationScreen) loadCertificate() {
 	st := s.z.state
+	if st.CertFile == conn.CertificateInKeyring {
+		s.certStatus.SetText("Certificate made by \"Create it for me\": its private key is in this computer's keyring.")
+		return
+	}
 	st.CertThumbprint, st.CertNotAfter = "", nil
 	if st.CertFile == "" {
 		s.certStatus.SetText("")

@@ -1,0 +1,231 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
+
+	conn "github.com/m365connect/m365connect/connection"
+	"github.com/m365connect/m365connect/graph"
+	"github.com/m365connect/m365connect/wizard"
+)
+
+// appCreatePanel is "Create it for me" on the App registration step: the plan, one
+// admin sign-in (browser, or a code on another device), per-step progress with the
+// propagation countdown, Cancel, and the result or the advice with what was created.
+type appCreatePanel struct {
+	z          *Wizard
+	summary    *widget.Label
+	deviceCode *widget.Check
+	keep       *widget.Check
+	start      *widget.Button
+	cancel     *widget.Button
+	signIn     *widget.Label // sign-in URL or device code
+	steps      *widget.Label
+	countdown  *widget.Label
+	result     *widget.Label
+	stop       context.CancelFunc
+	lines      map[string]string
+	order      []string
+	onDone     func()
+	root       fyne.CanvasObject
+}
+
+func newAppCreatePanel(z *Wizard, onDone func()) *appCreatePanel {
+	p := &appCreatePanel{z: z, onDone: onDone, lines: map[string]string{}}
+	p.summary = wrapLabel("")
+	p.deviceCode = widget.NewCheck("Sign in with a code on another device (no browser here)", nil)
+	p.keep = widget.NewCheck("If a step fails, keep what was created (default: remove it)", nil)
+	p.start = widget.NewButton("Sign in as an administrator and create it", p.run)
+	p.start.Importance = widget.HighImportance
+	p.cancel = widget.NewButton("Cancel", func() {
+		if p.stop != nil {
+			p.stop()
+		}
+	})
+	p.cancel.Disable()
+	p.signIn = wrapLabel("")
+	p.steps = wrapLabel("")
+	p.countdown = wrapLabel("")
+	p.countdown.Importance = widget.WarningImportance
+	p.result = wrapLabel("")
+	p.root = container.NewVBox(
+		wrapLabel("One administrator sign-in creates the app registration, its credential and its permission grants, then checks the connection. The sign-in page names \"Microsoft Graph Command Line Tools\": that is Microsoft's own tool we sign in with, because our app does not exist yet."),
+		heading("What will be created"), p.summary,
+		p.deviceCode, p.keep,
+		container.NewHBox(p.start, p.cancel),
+		p.signIn, p.steps, p.countdown, p.result,
+	)
+	return p
+}
+
+func (p *appCreatePanel) object() fyne.CanvasObject { return p.root }
+
+// config is the connection as far as the wizard knows it (no client id yet).
+func (p *appCreatePanel) config() *wizard.Config {
+	st := p.z.state
+	c := &wizard.Config{Schema: wizard.SchemaVersion, AppVersion: p.z.opts.AppVersion, Cloud: st.Cloud, Practice: st.Practice,
+		TenantID: st.TenantID, AccessMode: st.Mode, Features: st.Features()}
+	for _, m := range st.Mailboxes {
+		c.Mailboxes = append(c.Mailboxes, wizard.Mailbox{Address: m.Address, ID: m.ID, DisplayName: m.DisplayName, Kind: m.Kind})
+	}
+	return c
+}
+
+// enter shows the plan for the chosen mode.
+func (p *appCreatePanel) enter() {
+	p.summary.SetText(strings.Join(conn.PlanFor(p.config(), "", 0).Summary(), "\n"))
+}
+
+// show re-renders the step lines.
+func (p *appCreatePanel) show(s graph.AppStep) {
+	if s.State == graph.StepWaiting {
+		p.countdown.SetText(s.Detail)
+		return
+	}
+	p.countdown.SetText("")
+	if _, ok := p.lines[s.ID]; !ok {
+		p.order = append(p.order, s.ID)
+	}
+	mark := map[graph.StepState]string{graph.StepRunning: "…", graph.StepDone: "✓", graph.StepFailed: "✗", graph.StepSkipped: "–"}[s.State]
+	line := mark + " " + s.Title
+	if s.Detail != "" {
+		line += ": " + s.Detail
+	}
+	p.lines[s.ID] = line
+	var b strings.Builder
+	for _, id := range p.order {
+		b.WriteString(p.lines[id] + "\n")
+	}
+	p.steps.SetText(strings.TrimSuffix(b.String(), "\n"))
+}
+
+// run signs the admin in and creates the app on a goroutine.
+func (p *appCreatePanel) run() {
+	z := p.z
+	st := z.state
+	if err := wizard.ValidateTenant(st.TenantID); err != nil || st.TenantID == "" {
+		p.result.SetText("Type the tenant (Directory ID or domain) first.")
+		return
+	}
+	c := p.config()
+	cl, err := CloudFor(c.Cloud, c.Practice)
+	if err != nil {
+		p.result.SetText(err.Error())
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	p.stop = cancel
+	p.start.Disable()
+	p.cancel.Enable()
+	p.lines, p.order = map[string]string{}, nil
+	p.steps.SetText("")
+	p.result.SetText("")
+	p.signIn.SetText("Waiting for the administrator's sign-in…")
+	device, keep, open := p.deviceCode.Checked, p.keep.Checked, z.opts.OpenBrowser
+	var refresh string
+	go func() {
+		defer cancel()
+		var admin *graph.DelegatedCredential
+		var err error
+		if device {
+			admin, err = graph.AdminDeviceCodeSignIn(ctx, graph.DeviceCodeOptions{Cloud: cl, TenantID: c.TenantID, Timeout: 15 * time.Minute,
+				OnCode: func(dc graph.DeviceCode) { z.do(func() { p.signIn.SetText(dc.Message) }) }})
+		} else {
+			admin, err = graph.AdminSignIn(ctx, graph.SignInOptions{Cloud: cl, TenantID: c.TenantID, OpenBrowser: open, Timeout: 10 * time.Minute,
+				OnURL: func(u string) {
+					z.do(func() { p.signIn.SetText("If no browser opened, open this address: " + u) })
+				}})
+		}
+		if err != nil {
+			z.do(func() { p.finish(nil, err) })
+			return
+		}
+		z.do(func() { p.signIn.SetText("Signed in.") })
+		o := conn.AppOptions{Config: c, Admin: admin, Keyring: conn.StoreKeyring{Store: z.opts.Secrets}, KeepOnFailure: keep,
+			Progress: func(s graph.AppStep) { z.do(func() { p.show(s) }) }}
+		if c.AccessMode == wizard.ModeDelegated {
+			o.SignInDelegated = func(ctx context.Context, so graph.SignInOptions) (*graph.DelegatedCredential, error) {
+				z.do(func() { p.signIn.SetText("Now sign in as the mailbox (service) account, to prove the new app works.") })
+				so.OpenBrowser = open
+				save := so.OnRefreshToken
+				so.OnRefreshToken = func(rt string) { refresh = rt; save(rt) }
+				return graph.SignIn(ctx, so)
+			}
+		}
+		got, err := conn.CreateApp(ctx, o)
+		if got != nil && refresh != "" {
+			rt := refresh
+			z.do(func() { z.state.RefreshToken, z.state.SignedIn = rt, true })
+		}
+		z.do(func() { p.finish(got, err) })
+	}()
+}
+
+// finish shows the result and, on success, puts the new app into the wizard's state.
+func (p *appCreatePanel) finish(got *graph.CreatedApp, err error) {
+	p.stop = nil
+	p.start.Enable()
+	p.cancel.Disable()
+	p.countdown.SetText("")
+	if err != nil {
+		var ae *graph.AppCreateError
+		msg := "That did not work. " + AdviceText(graph.AdviceFor(err))
+		if errors.As(err, &ae) {
+			msg = "That did not work. " + AdviceText(ae.Advice)
+			for _, x := range ae.Created {
+				state := "removed again"
+				if !ae.Removed {
+					state = "still in your tenant"
+				}
+				msg += fmt.Sprintf("\n• %s %s (%s)", x.Kind, x.Name, state)
+			}
+		}
+		p.result.SetText(msg)
+		return
+	}
+	st := p.z.state
+	st.ClientID = got.AppID
+	st.Consented = true
+	switch got.Credential {
+	case graph.CredentialSecret:
+		st.ClientSecret = got.ClientSecret
+		st.SecretExpiry = got.Expires.Format("2006-01-02")
+	case graph.CredentialCertificate:
+		st.CertFile, st.CertPassword = conn.CertificateInKeyring, ""
+		end := got.Expires
+		st.CertNotAfter = &end
+	}
+	msg := fmt.Sprintf("Created \"%s\" (Application ID %s) with exactly: %s.", got.DisplayName, got.AppID, strings.Join(got.Granted, ", "))
+	if len(got.Checks) > 0 && !graph.Failed(got.Checks) {
+		msg += " All checks passed."
+	}
+	p.result.SetText(msg)
+	if p.onDone != nil {
+		p.onDone()
+	}
+}
+
+// readCertificate returns the state's certificate: from the keyring when "Create it for
+// me" made it, else from its file.
+func readCertificate(st *wizard.State, secrets SecretSource) ([]byte, error) {
+	if st.CertFile != conn.CertificateInKeyring {
+		return os.ReadFile(st.CertFile)
+	}
+	if secrets == nil {
+		return nil, errors.New("the certificate is in the keyring, which is not available here")
+	}
+	c := wizard.Config{Cloud: st.Cloud, TenantID: st.TenantID, ClientID: st.ClientID}
+	v, err := secrets.Get(c.SecretKey(conn.SecretCertificate))
+	if err != nil {
+		return nil, err
+	}
+	return []byte(v), nil
+}

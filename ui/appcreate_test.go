@@ -1,0 +1,67 @@
+package ui
+
+import (
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2/test"
+
+	conn "github.com/m365connect/m365connect/connection"
+	"github.com/m365connect/m365connect/wizard"
+)
+
+// "Create it for me" in the window: from no app registration to a verified connection
+// with one admin sign-in and no copy-paste; the certificate's key stays in the keyring.
+func TestAppCreateInTheWindow(t *testing.T) {
+	h := newHarness(t)
+	h.next(wizard.StepPrerequisites)
+	pre := h.z.screens[wizard.StepPrerequisites].(*prerequisitesScreen)
+	h.do(func() {
+		for _, m := range wizard.ModeChoices(wizard.Features{}) {
+			if m.Mode == wizard.ModeCertificate {
+				pre.mode.SetSelected(modeLabel(m))
+			}
+		}
+	})
+	h.next(wizard.StepAppRegistration)
+	reg := h.z.screens[wizard.StepAppRegistration].(*appRegistrationScreen)
+	h.do(func() {
+		if reg.how.Selected != howCreate || !reg.create.object().Visible() {
+			t.Fatalf("\"Create it for me\" is not the first, chosen way: %q", reg.how.Selected)
+		}
+		if s := reg.create.summary.Text; !strings.Contains(s, "application permission Mail.Read") || !strings.Contains(s, "certificate made on this computer") {
+			t.Fatalf("summary before anything is created:\n%s", s)
+		}
+		test.Tap(reg.create.start)
+	})
+	h.waitFor("the app to be created", func() bool {
+		return strings.Contains(reg.create.result.Text, "Created") || strings.Contains(reg.create.result.Text, "did not work")
+	})
+	h.do(func() {
+		if !strings.Contains(reg.create.result.Text, "Created") {
+			t.Fatalf("result: %s\nsteps:\n%s", reg.create.result.Text, reg.create.steps.Text)
+		}
+		if !strings.Contains(reg.create.steps.Text, "✓ Create the app registration") || !strings.Contains(reg.create.steps.Text, "✓ Grant the permissions") {
+			t.Errorf("per-step progress:\n%s", reg.create.steps.Text)
+		}
+		apps := h.srv.Identity().CreatedApps()
+		if len(apps) != 1 || apps[0].AppID != h.z.state.ClientID || reg.client.Text != apps[0].AppID {
+			t.Fatalf("tenant %+v, state %s, field %s", apps, h.z.state.ClientID, reg.client.Text)
+		}
+		if h.z.state.CertFile != conn.CertificateInKeyring || !strings.Contains(reg.certStatus.Text, "keyring") {
+			t.Errorf("certificate: %q %q", h.z.state.CertFile, reg.certStatus.Text)
+		}
+	})
+	h.next(wizard.StepConsent) // consent was granted by the creation itself
+	h.next(wizard.StepMailboxes)
+	h.do(func() { _ = h.z.state.AddMailbox(wizard.Mailbox{Address: h.mailbox(wizard.KindUser)}); h.z.refresh() })
+	h.next(wizard.StepVerify)
+	vs := h.z.screens[wizard.StepVerify].(*verifyScreen)
+	h.tap(vs.run)
+	h.waitFor("the checks", func() bool { return h.z.state.Verification != nil })
+	h.do(func() {
+		if v := h.z.state.Verification; v == nil || !v.Passed {
+			t.Fatalf("verification of the created app: %+v", v)
+		}
+	})
+}
