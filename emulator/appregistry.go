@@ -362,8 +362,13 @@ func thumbprints(cert *x509.Certificate) (s256, s1 string) {
 // public client when it has mobile/desktop redirect URIs and no credential; roles from
 // app role assignments; delegated scopes from the AllPrincipals grant (else the
 // configured ones, which still need consent); consent when anything was granted.
+//
+// The App is replaced, never changed in place: the token endpoint and the browser pages
+// read the App they looked up without the registry's lock.
 func (g *registry) refresh(r *registration) {
-	a := r.app
+	cp := *r.app
+	a := &cp
+	defer func() { r.app = a }()
 	a.Name = r.displayName
 	a.RedirectURIs = append(slices.Clone(r.public), r.web...)
 	a.Public = (len(r.public) > 0 || r.fallbackPublic) && len(r.passwords) == 0 && len(r.keys) == 0

@@ -35,6 +35,7 @@ type appCreatePanel struct {
 	lines      map[string]string
 	order      []string
 	onDone     func()
+	onHandOff  func() // the signed-in account cannot grant: show the script for an admin who can
 	root       fyne.CanvasObject
 }
 
@@ -189,6 +190,9 @@ func (p *appCreatePanel) finish(got *graph.CreatedApp, err error) {
 			}
 		}
 		p.result.SetText(msg)
+		if p.onHandOff != nil && (errors.Is(err, graph.ErrNotAdmin) || errors.Is(err, graph.ErrRoleCannotGrant)) {
+			p.onHandOff()
+		}
 		return
 	}
 	st := p.z.state

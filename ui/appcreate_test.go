@@ -65,3 +65,31 @@ func TestAppCreateInTheWindow(t *testing.T) {
 		}
 	})
 }
+
+// A plain user is stopped before anything is created and pointed at the script.
+func TestAppCreateInTheWindowNotAdmin(t *testing.T) {
+	h := newHarness(t)
+	h.next(wizard.StepPrerequisites)
+	h.next(wizard.StepAppRegistration)
+	reg := h.z.screens[wizard.StepAppRegistration].(*appRegistrationScreen)
+	h.do(func() {
+		users := h.srv.Identity().Users()
+		for _, u := range users {
+			h.srv.Identity().SetDirectoryRoles(u.ID) // nobody is an administrator
+		}
+		test.Tap(reg.create.start)
+	})
+	h.waitFor("the refusal", func() bool { return strings.Contains(reg.create.result.Text, "did not work") })
+	h.do(func() {
+		r := reg.create.result.Text
+		if !strings.Contains(r, "not an administrator") || !strings.Contains(r, "script below") {
+			t.Errorf("advice: %s", r)
+		}
+		if len(h.srv.Identity().CreatedApps()) != 0 || h.z.state.Consented {
+			t.Errorf("something was created or consented")
+		}
+		if reg.create.start.Disabled() {
+			t.Errorf("Start stays disabled after the failure")
+		}
+	})
+}

@@ -135,6 +135,9 @@ func newAppRegistrationScreen(z *Wizard) *appRegistrationScreen {
 		}
 	})
 	s.how.SetSelected(howCreate)
+	s.create.onHandOff = func() {
+		s.create.result.SetText(s.create.result.Text + "\nThe script below (\"Or let a script create the app\") does the same for an administrator who has that role.")
+	}
 	s.root = container.NewVBox(
 		s.how, s.create.object(),
 		s.practiceNote,
