@@ -31,6 +31,8 @@ type appCreatePanel struct {
 	steps      *widget.Label
 	countdown  *widget.Label
 	result     *widget.Label
+	expiry     *widget.Label  // the 30-day warning, with the rotation offer
+	rotate     *widget.Button // rotate the credential now (app-only modes)
 	stop       context.CancelFunc
 	lines      map[string]string
 	order      []string
@@ -57,7 +59,11 @@ func newAppCreatePanel(z *Wizard, onDone func()) *appCreatePanel {
 	p.countdown = wrapLabel("")
 	p.countdown.Importance = widget.WarningImportance
 	p.result = wrapLabel("")
+	p.expiry = wrapLabel("")
+	p.expiry.Importance = widget.WarningImportance
+	p.rotate = widget.NewButton("Rotate it now (new credential, checked, then the old one removed)", p.runRotate)
 	p.root = container.NewVBox(
+		p.expiry, p.rotate,
 		wrapLabel("One administrator sign-in creates the app registration, its credential and its permission grants, then checks the connection. The sign-in page names \"Microsoft Graph Command Line Tools\": that is Microsoft's own tool we sign in with, because our app does not exist yet."),
 		heading("What will be created"), p.summary,
 		p.deviceCode, p.keep,
@@ -83,6 +89,85 @@ func (p *appCreatePanel) config() *wizard.Config {
 // enter shows the plan for the chosen mode.
 func (p *appCreatePanel) enter() {
 	p.summary.SetText(strings.Join(conn.PlanFor(p.config(), "", 0).Summary(), "\n"))
+	st := p.z.state
+	w := wizard.ExpiryWarning(st.Mode, st.ExpiresAt(), p.z.opts.Now())
+	rotatable := st.ClientID != "" && (st.Mode == wizard.ModeSecret || st.Mode == wizard.ModeCertificate && st.CertFile == conn.CertificateInKeyring)
+	if w == "" || !rotatable {
+		p.expiry.Hide()
+		p.rotate.Hide()
+		return
+	}
+	p.expiry.SetText(w + " Or let the app rotate it with one administrator sign-in.")
+	p.expiry.Show()
+	p.rotate.Show()
+}
+
+// adminSignIn signs the administrator in (browser or device code), reporting on p.signIn.
+func (p *appCreatePanel) adminSignIn(ctx context.Context, cl graph.Cloud, tenant string, device bool) (*graph.DelegatedCredential, error) {
+	z := p.z
+	if device {
+		return graph.AdminDeviceCodeSignIn(ctx, graph.DeviceCodeOptions{Cloud: cl, TenantID: tenant, Timeout: 15 * time.Minute,
+			OnCode: func(dc graph.DeviceCode) { z.do(func() { p.signIn.SetText(dc.Message) }) }})
+	}
+	return graph.AdminSignIn(ctx, graph.SignInOptions{Cloud: cl, TenantID: tenant, OpenBrowser: z.opts.OpenBrowser, Timeout: 10 * time.Minute,
+		OnURL: func(u string) {
+			z.do(func() { p.signIn.SetText("If no browser opened, open this address: " + u) })
+		}})
+}
+
+// runRotate replaces the secret or certificate: new one added, checked, old one removed.
+func (p *appCreatePanel) runRotate() {
+	z := p.z
+	cfg := z.state.Config(z.opts.AppVersion, z.opts.Now())
+	cl, err := CloudFor(cfg.Cloud, cfg.Practice)
+	if err != nil {
+		p.result.SetText(err.Error())
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	p.stop = cancel
+	p.rotate.Disable()
+	p.start.Disable()
+	p.cancel.Enable()
+	p.lines, p.order = map[string]string{}, nil
+	device := p.deviceCode.Checked
+	keyring := conn.StoreKeyring{Store: z.opts.Secrets}
+	path := z.ConfigPath()
+	go func() {
+		defer cancel()
+		admin, err := p.adminSignIn(ctx, cl, cfg.TenantID, device)
+		if err == nil {
+			err = conn.RotateApp(ctx, cfg, admin, keyring, 0, func(s graph.AppStep) { z.do(func() { p.show(s) }) })
+		}
+		var secret string
+		if err == nil && cfg.AccessMode == wizard.ModeSecret {
+			secret, err = keyring.Get(cfg.SecretKey(wizard.SecretClientSecret))
+		}
+		if err == nil && cfg.Locked {
+			err = cfg.Save(path)
+		}
+		z.do(func() {
+			p.stop = nil
+			p.rotate.Enable()
+			p.start.Enable()
+			p.cancel.Disable()
+			if err != nil {
+				p.result.SetText("The credential was not rotated. " + AdviceText(graph.AdviceFor(err)))
+				return
+			}
+			st := z.state
+			if e := cfg.Credential.ExpiresAt; e != nil {
+				if st.Mode == wizard.ModeSecret {
+					st.ClientSecret, st.SecretExpiry = secret, e.Format("2006-01-02")
+				} else {
+					t := *e
+					st.CertNotAfter, st.CertThumbprint = &t, cfg.Credential.CertificateThumbprint
+				}
+				p.result.SetText("Rotated: the new credential works and the old one is removed. It expires on " + e.Format("2 January 2006") + ".")
+			}
+			p.enter()
+		})
+	}()
 }
 
 // show re-renders the step lines.
@@ -134,17 +219,7 @@ func (p *appCreatePanel) run() {
 	var refresh string
 	go func() {
 		defer cancel()
-		var admin *graph.DelegatedCredential
-		var err error
-		if device {
-			admin, err = graph.AdminDeviceCodeSignIn(ctx, graph.DeviceCodeOptions{Cloud: cl, TenantID: c.TenantID, Timeout: 15 * time.Minute,
-				OnCode: func(dc graph.DeviceCode) { z.do(func() { p.signIn.SetText(dc.Message) }) }})
-		} else {
-			admin, err = graph.AdminSignIn(ctx, graph.SignInOptions{Cloud: cl, TenantID: c.TenantID, OpenBrowser: open, Timeout: 10 * time.Minute,
-				OnURL: func(u string) {
-					z.do(func() { p.signIn.SetText("If no browser opened, open this address: " + u) })
-				}})
-		}
+		admin, err := p.adminSignIn(ctx, cl, c.TenantID, device)
 		if err != nil {
 			z.do(func() { p.finish(nil, err) })
 			return

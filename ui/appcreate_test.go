@@ -93,3 +93,54 @@ func TestAppCreateInTheWindowNotAdmin(t *testing.T) {
 		}
 	})
 }
+
+// 30 days before the secret expires the step warns and offers rotation; rotating adds a
+// new secret, checks it, removes the old one and keeps the new one.
+func TestAppCreateInTheWindowOffersRotation(t *testing.T) {
+	h := newHarness(t)
+	h.next(wizard.StepPrerequisites)
+	pre := h.z.screens[wizard.StepPrerequisites].(*prerequisitesScreen)
+	h.do(func() {
+		for _, m := range wizard.ModeChoices(wizard.Features{}) {
+			if m.Mode == wizard.ModeSecret {
+				pre.mode.SetSelected(modeLabel(m))
+			}
+		}
+	})
+	h.next(wizard.StepAppRegistration)
+	reg := h.z.screens[wizard.StepAppRegistration].(*appRegistrationScreen)
+	h.do(func() {
+		if reg.create.rotate.Visible() {
+			t.Error("rotation offered before there is anything to rotate")
+		}
+		test.Tap(reg.create.start)
+	})
+	h.waitFor("the app", func() bool { return strings.Contains(reg.create.result.Text, "Created") || strings.Contains(reg.create.result.Text, "did not") })
+	var old string
+	h.do(func() {
+		old = h.z.state.ClientSecret
+		if old == "" || reg.create.rotate.Visible() {
+			t.Fatalf("created: %q, rotate offered at 12 months: %v", reg.create.result.Text, reg.create.rotate.Visible())
+		}
+		h.z.state.SecretExpiry = h.z.opts.Now().AddDate(0, 0, 10).Format("2006-01-02")
+		reg.create.enter()
+		if !reg.create.rotate.Visible() || !strings.Contains(reg.create.expiry.Text, "expires") {
+			t.Fatalf("no offer 10 days before expiry: %q", reg.create.expiry.Text)
+		}
+		test.Tap(reg.create.rotate)
+	})
+	h.waitFor("the rotation", func() bool {
+		return strings.Contains(reg.create.result.Text, "Rotated") || strings.Contains(reg.create.result.Text, "not rotated")
+	})
+	h.do(func() {
+		if !strings.Contains(reg.create.result.Text, "Rotated") || h.z.state.ClientSecret == old || h.z.state.ClientSecret == "" {
+			t.Fatalf("rotation: %s", reg.create.result.Text)
+		}
+		if apps := h.srv.Identity().CreatedApps(); len(apps) != 1 || apps[0].Passwords != 1 {
+			t.Errorf("tenant after rotation: %+v", apps)
+		}
+		if reg.create.rotate.Visible() {
+			t.Error("still offering rotation after it")
+		}
+	})
+}
