@@ -115,7 +115,9 @@ func TestAppCreateInTheWindowOffersRotation(t *testing.T) {
 		}
 		test.Tap(reg.create.start)
 	})
-	h.waitFor("the app", func() bool { return strings.Contains(reg.create.result.Text, "Created") || strings.Contains(reg.create.result.Text, "did not") })
+	h.waitFor("the app", func() bool {
+		return strings.Contains(reg.create.result.Text, "Created") || strings.Contains(reg.create.result.Text, "did not")
+	})
 	var old string
 	h.do(func() {
 		old = h.z.state.ClientSecret
