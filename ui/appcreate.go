@@ -112,6 +112,11 @@ func (p *appCreatePanel) adminSignIn(ctx context.Context, cl graph.Cloud, tenant
 	return graph.AdminSignIn(ctx, graph.SignInOptions{Cloud: cl, TenantID: tenant, OpenBrowser: z.opts.OpenBrowser, Timeout: 10 * time.Minute,
 		OnURL: func(u string) {
 			z.do(func() { p.signIn.SetText("If no browser opened, open this address: " + u) })
+		},
+		OnBrowserError: func(error) {
+			z.do(func() {
+				p.signIn.SetText(p.signIn.Text + "\nNo browser could be opened here: open the address on any device, or Cancel, tick \"Sign in with a code on another device\" and start again.")
+			})
 		}})
 }
 

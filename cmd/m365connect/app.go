@@ -34,6 +34,8 @@ type appOptions struct {
 	Lifetime    time.Duration
 	DeviceCode  bool // sign the admin in with a device code instead of the browser
 	Keep        bool // keep what was created when a step fails
+	Yes         bool // create without asking after the summary
+	In          io.Reader
 	Timeout     time.Duration
 	// Keyring, OpenBrowser and Wait are replaced by tests.
 	Keyring     connection.Keyring
@@ -46,7 +48,7 @@ func runApp(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if len(args) == 0 {
 		return fmt.Errorf("%w: app create|rotate|delete", errUsage)
 	}
-	o := appOptions{Out: stdout, Err: stderr}
+	o := appOptions{Out: stdout, Err: stderr, In: os.Stdin}
 	fs := flag.NewFlagSet("app "+args[0], flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.ConfigPath, "config", "", "create: the config file to write; rotate, delete: the config of the app")
@@ -63,6 +65,7 @@ func runApp(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		fs.StringVar(&mailboxes, "mailbox", "", "comma-separated mailbox addresses to connect (required)")
 		fs.StringVar(&o.Name, "name", graph.DefaultAppName, "app registration name")
 		fs.BoolVar(&o.Keep, "keep-on-failure", false, "keep what was created when a step fails (default: remove it)")
+		fs.BoolVar(&o.Yes, "yes", false, "do not ask for confirmation after the summary")
 	}
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage:\n  m365connect app create --config OUT --tenant T --mailbox a@contoso.com [--mode certificate|secret|delegated] [--cloud C]\n"+
@@ -206,6 +209,16 @@ func runAppCreate(ctx context.Context, o appOptions) error {
 	fmt.Fprintln(o.Out, "This will be created in tenant "+c.TenantID+":")
 	for _, l := range plan.Summary() {
 		fmt.Fprintln(o.Out, "  "+l)
+	}
+	if !o.Yes {
+		fmt.Fprint(o.Out, "Create it? [y/N] ")
+		var answer string
+		if o.In != nil {
+			_, _ = fmt.Fscanln(o.In, &answer)
+		}
+		if a := strings.ToLower(strings.TrimSpace(answer)); a != "y" && a != "yes" {
+			return errors.New("nothing was created (answer y, or pass --yes)")
+		}
 	}
 	admin, err := o.adminSignIn(ctx, c)
 	if err != nil {

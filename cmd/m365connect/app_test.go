@@ -34,7 +34,14 @@ func TestAppCreateRotateDeleteCommands(t *testing.T) {
 	var out, errb bytes.Buffer
 	base := appOptions{Out: &out, Err: &errb, ConfigPath: cfg, SandboxInfo: info, OpenBrowser: testBrowser, Wait: instant}
 
+	// Without a yes, nothing is created.
 	o := base
+	o.Mode, o.Features, o.Mailboxes, o.In = wizard.ModeCertificate, wizard.Features{Read: true}, []string{users[2].Address}, strings.NewReader("n\n")
+	if err := runAppCreate(context.Background(), o); err == nil || len(srv.Identity().CreatedApps()) != 0 {
+		t.Fatalf("declined: %v, %d apps", err, len(srv.Identity().CreatedApps()))
+	}
+	o = base
+	o.In = strings.NewReader("y\n")
 	o.Mode, o.Features, o.Mailboxes, o.Name, o.Lifetime = wizard.ModeCertificate, wizard.Features{Read: true}, []string{users[2].Address}, "m365connect", graph.DefaultCredentialLifetime
 	if err := runAppCreate(context.Background(), o); err != nil {
 		t.Fatalf("app create: %v\n%s", err, errb.String())
