@@ -404,3 +404,32 @@ func (g *registry) refresh(r *registration) {
 	}
 	a.consented = len(r.assignments) > 0 || len(r.grants) > 0
 }
+
+// adminOnlyScopes are the admin tool's permissions that need an administrator's consent
+// ("Admin consent required: Yes" in
+// https://learn.microsoft.com/en-us/graph/permissions-reference).
+func adminOnlyScopes() []string {
+	return []string{"Application.ReadWrite.All", "AppRoleAssignment.ReadWrite.All", "DelegatedPermissionGrant.ReadWrite.All", "Directory.Read.All"}
+}
+
+// userMayConsent reports whether a user may consent for themselves to scopes of app:
+// for Microsoft Graph Command Line Tools, scopes that need admin consent are refused to
+// a user without an administrator role (AADSTS90094, admin approval required) unless the
+// tool already has tenant-wide consent. Other apps keep the practice tenant's default
+// (users may consent).
+func (id *Identity) userMayConsent(app *App, scopes []string, userID string) bool {
+	if !strings.EqualFold(app.ClientID, AdminToolClientID) {
+		return true
+	}
+	needsAdmin := slices.ContainsFunc(scopes, func(s string) bool { return slices.Contains(adminOnlyScopes(), s) })
+	if !needsAdmin {
+		return true
+	}
+	for _, r := range id.DirectoryRoles(userID) {
+		switch r {
+		case RoleGlobalAdministrator, RolePrivilegedRoleAdministrator, RoleApplicationAdministrator, RoleCloudApplicationAdministrator:
+			return true
+		}
+	}
+	return false
+}

@@ -78,7 +78,11 @@ func (s *Server) handleDeviceCode(w http.ResponseWriter, r *http.Request) {
 		if u, ok := id.findUser(auto); ok {
 			dc.userID = u.ID
 			if !id.consentedFor(app, u.ID) {
-				id.grantUserConsent(app, u.ID)
+				if id.userMayConsent(app, graph, u.ID) {
+					id.grantUserConsent(app, u.ID)
+				} else {
+					dc.userID, dc.declined = "", true
+				}
 			}
 		}
 	}
@@ -185,7 +189,13 @@ func (s *Server) handleDeviceLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if app := id.dir.appByID(dc.clientID); app != nil && ok && !dc.declined && !id.consentedFor(app, u.ID) {
-		id.grantUserConsent(app, u.ID)
+		if id.userMayConsent(app, dc.scopes, u.ID) {
+			id.grantUserConsent(app, u.ID)
+		} else {
+			g.mu.Lock()
+			dc.userID, dc.declined = "", true
+			g.mu.Unlock()
+		}
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	_, _ = w.Write([]byte("<!DOCTYPE html><html><body><p>You can close this window and return to the app.</p></body></html>"))

@@ -160,8 +160,24 @@ func expectNothingLeft(t *testing.T, srv *emulator.Server) {
 }
 
 func TestAppCreateUserNotAdmin(t *testing.T) {
-	a := newAppCreateCase(t, 2) // a plain user
-	_, err := CreateApp(context.Background(), a.options(ModeSecret, Features{Read: true}))
+	// Application.ReadWrite.All and the grant permissions need an administrator's consent:
+	// a plain user cannot even sign in to Microsoft Graph Command Line Tools for them.
+	srv, c := practice(t)
+	users, _ := userMailboxes(srv)
+	if _, err := adminSignIn(t, srv, c, users[2]); AdviceFor(err).Code != "AADSTS90094" {
+		t.Fatalf("plain user's sign-in: %v", err)
+	}
+	expectNothingLeft(t, srv)
+
+	// Where an administrator consented to the tool for everyone, the plain user signs in
+	// and the role check stops the creation before anything exists.
+	srv.Identity().SetAdminConsent(AdminClientID(CloudPractice), true)
+	admin, err := adminSignIn(t, srv, c, users[2])
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &appCreateCase{srv: srv, cloud: c, users: users, admin: admin, log: &stepLog{}}
+	_, err = CreateApp(context.Background(), a.options(ModeSecret, Features{Read: true}))
 	var ae *AppCreateError
 	if !errors.As(err, &ae) || !errors.Is(err, ErrNotAdmin) || ae.Step != AppStepRoles || len(ae.Created) != 0 {
 		t.Fatalf("err = %v", err)

@@ -270,7 +270,7 @@ func (p *appCreatePanel) finish(got *graph.CreatedApp, err error) {
 			}
 		}
 		p.result.SetText(msg)
-		if p.onHandOff != nil && (errors.Is(err, graph.ErrNotAdmin) || errors.Is(err, graph.ErrRoleCannotGrant)) {
+		if p.onHandOff != nil && (errors.Is(err, graph.ErrNotAdmin) || errors.Is(err, graph.ErrRoleCannotGrant) || graph.AdviceFor(err).Code == "AADSTS90094") {
 			p.onHandOff()
 		}
 		return
