@@ -2,7 +2,6 @@ package ui
 
 import (
 	"context"
-	"errors"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"time"
 
@@ -61,7 +60,10 @@ type consentScreen struct {
 	handBox *fyne.Container
 	hand    graph.Handoff
 	stop    context.CancelFunc
-	root    fyne.CanvasObject
+	// cancelled is set by the Cancel button for the flow going on: "Cancelled" is shown
+	// only then, never because the worker's own context ended (see verifyScreen).
+	cancelled bool
+	root      fyne.CanvasObject
 }
 
 func newConsentScreen(z *Wizard) *consentScreen {
@@ -71,6 +73,7 @@ func newConsentScreen(z *Wizard) *consentScreen {
 	s.start.Importance = widget.HighImportance
 	s.cancel = widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), func() {
 		if s.stop != nil {
+			s.cancelled = true
 			s.stop()
 		}
 	})
@@ -152,7 +155,7 @@ func (s *consentScreen) run() {
 		return
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s.stop = cancel
+	s.stop, s.cancelled = cancel, false
 	s.start.Disable()
 	s.cancel.Show()
 	s.busy.Show()
@@ -245,7 +248,7 @@ func (s *consentScreen) consentResult(r graph.ConsentResult) {
 
 // fail shows an error from the browser flow with its advice.
 func (s *consentScreen) fail(err error) {
-	if errors.Is(err, graph.ErrCancelled) || errors.Is(err, context.Canceled) {
+	if s.cancelled {
 		s.show("Cancelled. Start again when ready.", "", false)
 		return
 	}
