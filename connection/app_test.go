@@ -102,7 +102,7 @@ func TestAppCreateRotateDeleteThroughTheKeyring(t *testing.T) {
 		if err := cfg.Validate(); err != nil {
 			t.Errorf("%s: the filled config does not validate: %v", mode, err)
 		}
-		if mode == wizard.ModeCertificate && (cfg.Credential.CertificateFile != CertificateInKeyring || len(cfg.Credential.CertificateThumbprint) != 40 ||
+		if mode == wizard.ModeCertificate && (!cfg.Credential.CertificateInKeyring || len(cfg.Credential.CertificateThumbprint) != 40 ||
 			!strings.Contains(k.m[cfg.SecretKey(SecretCertificate)], "PRIVATE KEY")) {
 			t.Errorf("certificate not in the keyring: %+v", cfg.Credential)
 		}

@@ -80,7 +80,7 @@ func SecretsFor(c *wizard.Config, src SecretSource) (graph.Secrets, error) {
 			return sec, fmt.Errorf("client secret: %w", err)
 		}
 	case wizard.ModeCertificate:
-		if c.Credential.CertificateFile == CertificateInKeyring {
+		if c.Credential.CertificateInKeyring {
 			pemData, gerr := src.Get(c.SecretKey(SecretCertificate))
 			if gerr != nil {
 				return sec, fmt.Errorf("certificate: %w", gerr)

@@ -91,7 +91,7 @@ func (p *appCreatePanel) enter() {
 	p.summary.SetText(strings.Join(conn.PlanFor(p.config(), "", 0).Summary(), "\n"))
 	st := p.z.state
 	w := wizard.ExpiryWarning(st.Mode, st.ExpiresAt(), p.z.opts.Now())
-	rotatable := st.ClientID != "" && (st.Mode == wizard.ModeSecret || st.Mode == wizard.ModeCertificate && st.CertFile == conn.CertificateInKeyring)
+	rotatable := st.ClientID != "" && (st.Mode == wizard.ModeSecret || st.Mode == wizard.ModeCertificate && st.CertFile == wizard.CertFileInKeyring)
 	if w == "" || !rotatable {
 		p.expiry.Hide()
 		p.rotate.Hide()
@@ -283,7 +283,7 @@ func (p *appCreatePanel) finish(got *graph.CreatedApp, err error) {
 		st.ClientSecret = got.ClientSecret
 		st.SecretExpiry = got.Expires.Format("2006-01-02")
 	case graph.CredentialCertificate:
-		st.CertFile, st.CertPassword = conn.CertificateInKeyring, ""
+		st.CertFile, st.CertPassword = wizard.CertFileInKeyring, ""
 		end := got.Expires
 		st.CertNotAfter = &end
 	}
@@ -300,7 +300,7 @@ func (p *appCreatePanel) finish(got *graph.CreatedApp, err error) {
 // readCertificate returns the state's certificate: from the keyring when "Create it for
 // me" made it, else from its file.
 func readCertificate(st *wizard.State, secrets SecretSource) ([]byte, error) {
-	if st.CertFile != conn.CertificateInKeyring {
+	if st.CertFile != wizard.CertFileInKeyring {
 		return os.ReadFile(st.CertFile)
 	}
 	if secrets == nil {

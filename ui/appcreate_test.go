@@ -6,7 +6,6 @@ import (
 
 	"fyne.io/fyne/v2/test"
 
-	conn "github.com/m365connect/m365connect/connection"
 	"github.com/m365connect/m365connect/wizard"
 )
 
@@ -48,13 +47,13 @@ func TestAppCreateInTheWindow(t *testing.T) {
 		if len(apps) != 1 || apps[0].AppID != h.z.state.ClientID || reg.client.Text != apps[0].AppID {
 			t.Fatalf("tenant %+v, state %s, field %s", apps, h.z.state.ClientID, reg.client.Text)
 		}
-		if h.z.state.CertFile != conn.CertificateInKeyring || !strings.Contains(reg.certStatus.Text, "keyring") {
+		if h.z.state.CertFile != wizard.CertFileInKeyring || !strings.Contains(reg.certStatus.Text, "keyring") {
 			t.Errorf("certificate: %q %q", h.z.state.CertFile, reg.certStatus.Text)
 		}
 	})
 	h.next(wizard.StepConsent) // consent was granted by the creation itself
 	h.next(wizard.StepMailboxes)
-	h.do(func() { _ = h.z.state.AddMailbox(wizard.Mailbox{Address: h.mailbox(wizard.KindUser)}); h.z.refresh() })
+	h.addMailboxes(h.mailbox(wizard.KindUser))
 	h.next(wizard.StepVerify)
 	vs := h.z.screens[wizard.StepVerify].(*verifyScreen)
 	h.tap(vs.run)

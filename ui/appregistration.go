@@ -16,7 +16,6 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	conn "github.com/m365connect/m365connect/connection"
 	"github.com/m365connect/m365connect/emulator"
 	"github.com/m365connect/m365connect/graph"
 	"github.com/m365connect/m365connect/wizard"
@@ -240,7 +239,7 @@ func (s *appRegistrationScreen) fillPractice() {
 // loadCertificate reads the chosen certificate to show its thumbprint and expiry.
 func (s *appRegistrationScreen) loadCertificate() {
 	st := s.z.state
-	if st.CertFile == conn.CertificateInKeyring {
+	if st.CertFile == wizard.CertFileInKeyring {
 		s.certStatus.SetText("Certificate made by \"Create it for me\": its private key is in this computer's keyring.")
 		return
 	}

@@ -134,11 +134,15 @@ func parseFeatures(s string) (wizard.Features, error) {
 	return f, nil
 }
 
-func (o *appOptions) keyring() connection.Keyring {
+func (o *appOptions) keyring() (connection.Keyring, error) {
 	if o.Keyring == nil {
-		o.Keyring = connection.StoreKeyring{Store: ui.DefaultSecrets(ui.DefaultConfigDir())}
+		dir, err := ui.DefaultConfigDir()
+		if err != nil {
+			return nil, err
+		}
+		o.Keyring = connection.StoreKeyring{Store: ui.DefaultSecrets(dir)}
 	}
-	return o.Keyring
+	return o.Keyring, nil
 }
 
 // adminSignIn signs the administrator in: the browser (URL printed too), or a device code.
@@ -224,7 +228,11 @@ func runAppCreate(ctx context.Context, o appOptions) error {
 	if err != nil {
 		return fmt.Errorf("administrator sign-in: %s (%w)", connection.AdviceText(graph.AdviceFor(err)), err)
 	}
-	opts := connection.AppOptions{Config: c, Admin: admin, Keyring: o.keyring(), Name: o.Name, Lifetime: o.Lifetime,
+	k, err := o.keyring()
+	if err != nil {
+		return err
+	}
+	opts := connection.AppOptions{Config: c, Admin: admin, Keyring: k, Name: o.Name, Lifetime: o.Lifetime,
 		KeepOnFailure: o.Keep, Wait: o.Wait, Progress: printStep(o.Err)}
 	if c.AccessMode == wizard.ModeDelegated {
 		opts.SignInDelegated = func(ctx context.Context, so graph.SignInOptions) (*graph.DelegatedCredential, error) {
@@ -278,7 +286,11 @@ func runAppRotate(ctx context.Context, o appOptions) error {
 	if err != nil {
 		return fmt.Errorf("administrator sign-in: %s (%w)", connection.AdviceText(graph.AdviceFor(err)), err)
 	}
-	if err := connection.RotateApp(ctx, c, admin, o.keyring(), o.Lifetime, printStep(o.Err)); err != nil {
+	k, err := o.keyring()
+	if err != nil {
+		return err
+	}
+	if err := connection.RotateApp(ctx, c, admin, k, o.Lifetime, printStep(o.Err)); err != nil {
 		return err
 	}
 	c.SavedAt = time.Now().UTC()
@@ -300,7 +312,11 @@ func runAppDelete(ctx context.Context, o appOptions) error {
 	if err != nil {
 		return fmt.Errorf("administrator sign-in: %s (%w)", connection.AdviceText(graph.AdviceFor(err)), err)
 	}
-	if err := connection.DeleteApp(ctx, c, admin, o.keyring()); err != nil {
+	k, err := o.keyring()
+	if err != nil {
+		return err
+	}
+	if err := connection.DeleteApp(ctx, c, admin, k); err != nil {
 		return err
 	}
 	fmt.Fprintf(o.Out, "Deleted the app registration %s and its secrets in the keyring.\n", c.ClientID)
