@@ -2,6 +2,9 @@ package ui
 
 import (
 	"context"
+	"crypto/sha1"
+	"encoding/hex"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"os"
@@ -286,6 +289,11 @@ func (p *appCreatePanel) finish(got *graph.CreatedApp, err error) {
 		st.CertFile, st.CertPassword = wizard.CertFileInKeyring, ""
 		end := got.Expires
 		st.CertNotAfter = &end
+		st.CertThumbprint = ""
+		if blk, _ := pem.Decode(got.CertificatePEM); blk != nil {
+			sum := sha1.Sum(blk.Bytes)
+			st.CertThumbprint = strings.ToUpper(hex.EncodeToString(sum[:]))
+		}
 	}
 	msg := fmt.Sprintf("Created \"%s\" (Application ID %s) with exactly: %s.", got.DisplayName, got.AppID, strings.Join(got.Granted, ", "))
 	if len(got.Checks) > 0 && !graph.Failed(got.Checks) {

@@ -47,7 +47,8 @@ func TestAppCreateInTheWindow(t *testing.T) {
 		if len(apps) != 1 || apps[0].AppID != h.z.state.ClientID || reg.client.Text != apps[0].AppID {
 			t.Fatalf("tenant %+v, state %s, field %s", apps, h.z.state.ClientID, reg.client.Text)
 		}
-		if h.z.state.CertFile != wizard.CertFileInKeyring || !strings.Contains(reg.certStatus.Text, "keyring") {
+		if h.z.state.CertFile != wizard.CertFileInKeyring || !strings.Contains(reg.certStatus.Text, "keyring") ||
+			len(h.z.state.CertThumbprint) != 40 || !strings.Contains(reg.certStatus.Text, h.z.state.CertThumbprint) {
 			t.Errorf("certificate: %q %q", h.z.state.CertFile, reg.certStatus.Text)
 		}
 	})
