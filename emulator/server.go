@@ -18,6 +18,8 @@ type Options struct {
 	// Users, SharedMailboxes and MessagesPerMailbox size the generated mail data
 	// (0 = defaults 5, 1, 200; a negative SharedMailboxes means none).
 	Users, SharedMailboxes, MessagesPerMailbox int
+	// MailDays is how many days before now the generated mail spreads over (default 90).
+	MailDays int
 	// Seed makes the tenant id, client ids and mail data reproducible.
 	Seed int64
 	// Listen is the API (TLS) listener address, default "127.0.0.1:0". Only loopback
