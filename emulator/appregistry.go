@@ -66,7 +66,7 @@ func graphAppRoleValues() []string {
 }
 
 func graphScopeValues() []string {
-	return []string{"Mail.Read", "Mail.ReadBasic", "Mail.ReadWrite", "Mail.Send", "Mail.Read.Shared",
+	return []string{"Mail.Read", "Mail.ReadBasic", "Mail.ReadBasic.Shared", "Mail.ReadWrite", "Mail.Send", "Mail.Read.Shared",
 		"Mail.ReadWrite.Shared", "Mail.Send.Shared", "MailboxSettings.Read", "User.Read", "User.ReadBasic.All",
 		"User.Read.All", "Directory.Read.All", "offline_access", "openid", "profile", "email",
 		"Application.Read.All", "Application.ReadWrite.All", "AppRoleAssignment.ReadWrite.All",

@@ -54,8 +54,8 @@ type AppPlan struct {
 // replaces this function's body and nothing else.
 func modePermissions(mode Mode, f Features) []Need { return NeededPermissions(mode, f) }
 
-// reasonFor explains a need in plain words.
-func reasonFor(feature string) string {
+// planReason explains a need in plain words.
+func planReason(feature string) string {
 	switch feature {
 	case "read", "read (shared)":
 		return "read the chosen mailboxes' mail"
@@ -98,7 +98,7 @@ func PlanApp(name string, mode Mode, f Features, lifetime time.Duration) AppPlan
 		p.RedirectURIs = []string{"http://localhost"}
 	}
 	for _, n := range modePermissions(mode, f) {
-		p.Permissions = append(p.Permissions, PlannedPermission{Name: n.Any[0], Kind: kind, Reason: reasonFor(n.Feature)})
+		p.Permissions = append(p.Permissions, PlannedPermission{Name: n.Any[0], Kind: kind, Reason: planReason(n.Feature)})
 	}
 	return p
 }
