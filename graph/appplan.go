@@ -49,27 +49,9 @@ type AppPlan struct {
 	Lifetime     time.Duration // of the secret or certificate
 }
 
-// modePermissions is the one seam where the permissions of a mode come from: today
-// NeededPermissions (first alternative of each need); a per-mode permissions table
-// replaces this function's body and nothing else.
-func modePermissions(mode Mode, f Features) []Need { return NeededPermissions(mode, f) }
-
-// planReason explains a need in plain words.
-func planReason(feature string) string {
-	switch feature {
-	case "read", "read (shared)":
-		return "read the chosen mailboxes' mail"
-	case "read+write", "read+write (shared)":
-		return "read mail and move, flag or delete messages"
-	case "send", "send (shared)":
-		return "send the mail you approve"
-	case "list users":
-		return "let you pick mailboxes from the directory"
-	case "stay signed in":
-		return "keep working without signing in again (refresh token)"
-	}
-	return feature
-}
+// modePermissions is the one seam where the permissions of a mode come from: the
+// permissions table (ModePermissions, with each permission's reason).
+func modePermissions(mode Mode, f Features) []Grant { return ModePermissions(mode, f) }
 
 // PlanApp builds the plan for a mode: name (DefaultAppName if empty), redirect URI,
 // the mode's permissions with reasons, credential kind and lifetime (default 12 months,
@@ -97,8 +79,8 @@ func PlanApp(name string, mode Mode, f Features, lifetime time.Duration) AppPlan
 		// https://learn.microsoft.com/en-us/entra/identity-platform/reply-url#localhost-exceptions
 		p.RedirectURIs = []string{"http://localhost"}
 	}
-	for _, n := range modePermissions(mode, f) {
-		p.Permissions = append(p.Permissions, PlannedPermission{Name: n.Any[0], Kind: kind, Reason: planReason(n.Feature)})
+	for _, g := range modePermissions(mode, f) {
+		p.Permissions = append(p.Permissions, PlannedPermission{Name: g.Permission, Kind: kind, Reason: g.Reason})
 	}
 	return p
 }
@@ -110,7 +92,7 @@ func (p AppPlan) Summary() []string {
 		out = append(out, "Redirect URI (mobile and desktop): "+u)
 	}
 	for _, perm := range p.Permissions {
-		out = append(out, fmt.Sprintf("Microsoft Graph %s permission %s: to %s", perm.Kind, perm.Name, perm.Reason))
+		out = append(out, fmt.Sprintf("Microsoft Graph %s permission %s: %s", perm.Kind, perm.Name, perm.Reason))
 	}
 	switch p.Credential {
 	case CredentialCertificate:

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/spf13/cobra"
 
 	"github.com/m365connect/m365connect/connection"
 	"github.com/m365connect/m365connect/graph"
@@ -43,65 +43,79 @@ type appOptions struct {
 	Wait        graph.PropagationWait
 }
 
-// runApp dispatches `m365connect app SUBCOMMAND`.
-func runApp(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		return fmt.Errorf("%w: app create|rotate|delete", errUsage)
+// newAppCmd is `m365connect app create|rotate|delete`.
+func newAppCmd(s streams) *cobra.Command {
+	app := &cobra.Command{
+		Use:   "app create|rotate|delete",
+		Short: "Create, rotate or delete the app registration with one admin sign-in",
+		Long: "An administrator signs in once (the browser, or --device-code on another device); the app\n" +
+			"registration, its credential (kept in the OS keyring) and its permission grants are\n" +
+			"created and the connection verified. rotate replaces the secret or certificate (new one\n" +
+			"checked before the old one is removed); delete removes the app and its keyring secrets.",
+		Args: noArgs,
+		RunE: runE(func(*cobra.Command, []string) error { return usagef("name a command: create, rotate or delete") }),
 	}
-	o := appOptions{Out: stdout, Err: stderr, In: os.Stdin}
-	fs := flag.NewFlagSet("app "+args[0], flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.StringVar(&o.ConfigPath, "config", "", "create: the config file to write; rotate, delete: the config of the app")
-	fs.StringVar(&o.SandboxInfo, "sandbox-info", "", "practice tenant: the info file of a running `m365connect sandbox --info FILE`")
-	fs.BoolVar(&o.DeviceCode, "device-code", noBrowser(), "sign in with a code on another device instead of this computer's browser")
-	fs.DurationVar(&o.Timeout, "timeout", 10*time.Minute, "give up after this long")
-	lifetime := fs.Duration("lifetime", graph.DefaultCredentialLifetime, "lifetime of the secret or certificate")
+	app.AddCommand(newAppSubCmd(s, "create"), newAppSubCmd(s, "rotate"), newAppSubCmd(s, "delete"))
+	return app
+}
+
+func newAppSubCmd(s streams, name string) *cobra.Command {
+	o := &appOptions{Out: s.Out, Err: s.Err, In: os.Stdin}
 	var features, mailboxes string
-	if args[0] == "create" {
-		fs.StringVar(&o.Cloud, "cloud", wizard.CloudGlobal, "global, usgov, usdod, china or practice")
-		fs.StringVar(&o.Tenant, "tenant", "", "tenant ID or verified domain (practice: from --sandbox-info)")
-		fs.StringVar(&o.Mode, "mode", wizard.ModeCertificate, "certificate (recommended), secret or delegated")
-		fs.StringVar(&features, "features", "read", "comma-separated: read, write, send, list-users, shared")
-		fs.StringVar(&mailboxes, "mailbox", "", "comma-separated mailbox addresses to connect (required)")
-		fs.StringVar(&o.Name, "name", graph.DefaultAppName, "app registration name")
-		fs.BoolVar(&o.Keep, "keep-on-failure", false, "keep what was created when a step fails (default: remove it)")
-		fs.BoolVar(&o.Yes, "yes", false, "do not ask for confirmation after the summary")
-	}
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage:\n  m365connect app create --config OUT --tenant T --mailbox a@contoso.com [--mode certificate|secret|delegated] [--cloud C]\n"+
-			"  m365connect app rotate --config FILE\n  m365connect app delete --config FILE\n\n"+
-			"An administrator signs in once (browser, or --device-code); the app registration, its\n"+
-			"credential (kept in the OS keyring) and its permission grants are created and verified.\n\n")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args[1:]); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 || o.ConfigPath == "" {
-		return fmt.Errorf("%w: --config FILE is required", errUsage)
-	}
-	o.Lifetime = *lifetime
-	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
-	defer cancel()
-	switch args[0] {
-	case "create":
-		f, err := parseFeatures(features)
-		if err != nil {
-			return err
-		}
-		o.Features = f
-		for _, m := range strings.Split(mailboxes, ",") {
-			if m = strings.TrimSpace(m); m != "" {
-				o.Mailboxes = append(o.Mailboxes, m)
+	use := map[string]string{
+		"create": "create --config OUT --tenant T --mailbox ADDR[,ADDR] [--mode certificate|secret|delegated] [--cloud C]",
+		"rotate": "rotate --config FILE [--lifetime D]",
+		"delete": "delete --config FILE",
+	}[name]
+	short := map[string]string{
+		"create": "Create the app registration, its credential and grants, then verify",
+		"rotate": "Replace the secret or certificate: add, check, then remove the old one",
+		"delete": "Delete the app registration and its secrets in the keyring",
+	}[name]
+	cmd := &cobra.Command{Use: use, Short: short, Args: noArgs,
+		RunE: runE(func(cmd *cobra.Command, _ []string) error {
+			if o.ConfigPath == "" {
+				return usagef("--config FILE is required")
 			}
-		}
-		return runAppCreate(ctx, o)
-	case "rotate":
-		return runAppRotate(ctx, o)
-	case "delete":
-		return runAppDelete(ctx, o)
+			ctx, cancel := context.WithTimeout(cmd.Context(), o.Timeout)
+			defer cancel()
+			switch name {
+			case "create":
+				f, err := parseFeatures(features)
+				if err != nil {
+					return err
+				}
+				o.Features = f
+				for _, m := range strings.Split(mailboxes, ",") {
+					if m = strings.TrimSpace(m); m != "" {
+						o.Mailboxes = append(o.Mailboxes, m)
+					}
+				}
+				return runAppCreate(ctx, *o)
+			case "rotate":
+				return runAppRotate(ctx, *o)
+			}
+			return runAppDelete(ctx, *o)
+		})}
+	f := cmd.Flags()
+	f.StringVar(&o.ConfigPath, "config", "", map[bool]string{true: "the config file to write (required)", false: "the config of the app (required)"}[name == "create"])
+	f.StringVar(&o.SandboxInfo, "sandbox-info", "", "practice tenant: the info file of a running `m365connect sandbox --info FILE`")
+	f.BoolVar(&o.DeviceCode, "device-code", noBrowser(), "sign in with a code on another device instead of this computer's browser")
+	f.DurationVar(&o.Timeout, "timeout", 10*time.Minute, "give up after this long")
+	if name != "delete" {
+		f.DurationVar(&o.Lifetime, "lifetime", graph.DefaultCredentialLifetime, "lifetime of the secret or certificate")
 	}
-	return fmt.Errorf("%w: unknown app command %q (create, rotate, delete)", errUsage, args[0])
+	if name == "create" {
+		f.StringVar(&o.Cloud, "cloud", wizard.CloudGlobal, "global, usgov, usdod, china or practice")
+		f.StringVar(&o.Tenant, "tenant", "", "tenant ID or verified domain (practice: from --sandbox-info)")
+		f.StringVar(&o.Mode, "mode", wizard.ModeCertificate, "certificate (recommended), secret or delegated")
+		f.StringVar(&features, "features", "read", "comma-separated: read, write, send, list-users, shared")
+		f.StringVar(&mailboxes, "mailbox", "", "comma-separated mailbox addresses to connect (required)")
+		f.StringVar(&o.Name, "name", graph.DefaultAppName, "app registration name")
+		f.BoolVar(&o.Keep, "keep-on-failure", false, "keep what was created when a step fails (default: remove it)")
+		f.BoolVar(&o.Yes, "yes", false, "do not ask for confirmation after the summary")
+	}
+	return cmd
 }
 
 // noBrowser guesses that no browser can open here (a Linux shell without a display).
@@ -128,7 +142,7 @@ func parseFeatures(s string) (wizard.Features, error) {
 			f.Shared = true
 		case "":
 		default:
-			return f, fmt.Errorf("%w: unknown feature %q (read, write, send, list-users, shared)", errUsage, x)
+			return f, usagef("unknown feature %q (read, write, send, list-users, shared)", x)
 		}
 	}
 	return f, nil
@@ -199,12 +213,12 @@ func runAppCreate(ctx context.Context, o appOptions) error {
 			GraphBaseURL: info.GraphBaseURL, CACertFile: info.CACertFile}
 	}
 	if c.TenantID == "" || len(o.Mailboxes) == 0 {
-		return fmt.Errorf("%w: --tenant and --mailbox are required", errUsage)
+		return usagef("--tenant and --mailbox are required")
 	}
 	switch c.AccessMode {
 	case wizard.ModeCertificate, wizard.ModeSecret, wizard.ModeDelegated:
 	default:
-		return fmt.Errorf("%w: --mode is certificate, secret or delegated", errUsage)
+		return usagef("--mode is certificate, secret or delegated")
 	}
 	for _, m := range o.Mailboxes {
 		c.Mailboxes = append(c.Mailboxes, wizard.Mailbox{Address: m, Kind: wizard.KindUser})

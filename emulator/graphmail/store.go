@@ -135,6 +135,8 @@ type Store struct {
 	sent      []SentRecord
 	delivered map[string]map[string]int // internetMessageId → recipient → count
 	policies  map[string]AccessPolicy
+	// submitDelay: how long a sent draft still reads as a draft (see SetSubmissionDelay).
+	submitDelay time.Duration
 
 	faultMu sync.Mutex
 	faults  []*faultEntry
@@ -174,6 +176,7 @@ type logEntry struct {
 }
 
 type message struct {
+	submitted    bool // a send of this draft was carried out (SetSubmissionDelay)
 	immID, regID string
 	order        uint64
 	moves        uint32

@@ -18,7 +18,7 @@ New-ServicePrincipal -AppId $appId -ObjectId $spObjectId -DisplayName 'Contoso m
 
 New-ManagementScope -Name 'Contoso mail sync mailboxes' -RecipientRestrictionFilter "PrimarySmtpAddress -eq 'sales@contoso.com' -or PrimarySmtpAddress -eq 'o''brien@contoso.com'"
 
-New-ManagementRoleAssignment -App $appId -Role 'Application Mail.Read' -CustomResourceScope 'Contoso mail sync mailboxes'
+New-ManagementRoleAssignment -App $appId -Role 'Application Mail.ReadWrite' -CustomResourceScope 'Contoso mail sync mailboxes'
 New-ManagementRoleAssignment -App $appId -Role 'Application Mail.Send' -CustomResourceScope 'Contoso mail sync mailboxes'
 
 # Check (InScope should be True for each chosen mailbox):
