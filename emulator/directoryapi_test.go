@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -164,5 +165,46 @@ func TestDirectoryAppRegistrationWireShapes(t *testing.T) {
 	}
 	if len(id.CreatedApps()) != 0 {
 		t.Errorf("left: %+v", id.CreatedApps())
+	}
+}
+
+// A created app survives a restart of a practice tenant that keeps its state: its
+// secret still authenticates and its grant is still in the token.
+func TestDirectoryCreatedAppSurvivesRestart(t *testing.T) {
+	state := filepath.Join(t.TempDir(), "state.json")
+	first, err := emulator.New(emulator.Options{Seed: 12, Users: 3, MessagesPerMailbox: 1, StateFile: state})
+	if err != nil {
+		t.Fatal(err)
+	}
+	users := first.Identity().Users()
+	ga := adminToken(t, first, users[0].Address, adminScopes)
+	_, m := call(t, first, ga, "GET", "/servicePrincipals?$filter=appId%20eq%20'00000003-0000-0000-c000-000000000000'", nil)
+	graphSP := m["value"].([]any)[0].(map[string]any)
+	var mailRead string
+	for _, r := range graphSP["appRoles"].([]any) {
+		if r.(map[string]any)["value"] == "Mail.Read" {
+			mailRead = r.(map[string]any)["id"].(string)
+		}
+	}
+	_, app := call(t, first, ga, "POST", "/applications", map[string]any{"displayName": "kept"})
+	_, sp := call(t, first, ga, "POST", "/servicePrincipals", map[string]any{"appId": app["appId"]})
+	_, pc := call(t, first, ga, "POST", "/applications/"+app["id"].(string)+"/addPassword", map[string]any{})
+	if st, _ := call(t, first, ga, "POST", "/servicePrincipals/"+graphSP["id"].(string)+"/appRoleAssignedTo",
+		map[string]any{"principalId": sp["id"], "resourceId": graphSP["id"], "appRoleId": mailRead}); st != 201 {
+		t.Fatalf("grant: %d", st)
+	}
+	first.Close()
+
+	second := newServer(t, emulator.Options{Seed: 12, Users: 3, MessagesPerMailbox: 1, StateFile: state})
+	if apps := second.Identity().CreatedApps(); len(apps) != 1 || apps[0].AppID != app["appId"] || apps[0].Passwords != 1 {
+		t.Fatalf("after restart: %+v", apps)
+	}
+	cred := secretCredential(t, second, second.Identity().TenantID(), &emulator.App{ClientID: app["appId"].(string)}, pc["secretText"].(string))
+	tok, err := getToken(context.Background(), cred)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if roles, _ := claimsOf(t, tok)["roles"].([]any); len(roles) != 1 || roles[0] != "Mail.Read" {
+		t.Errorf("roles after restart: %v", claimsOf(t, tok)["roles"])
 	}
 }

@@ -278,6 +278,9 @@ func (p *appCreatePanel) finish(got *graph.CreatedApp, err error) {
 		}
 		return
 	}
+	if _, srv, ok := p.z.practiceInfo(); ok {
+		go func() { _ = srv.SaveState() }() // the practice tenant keeps the new app across restarts
+	}
 	st := p.z.state
 	st.ClientID = got.AppID
 	st.Consented = true
