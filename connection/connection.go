@@ -80,6 +80,14 @@ func SecretsFor(c *wizard.Config, src SecretSource) (graph.Secrets, error) {
 			return sec, fmt.Errorf("client secret: %w", err)
 		}
 	case wizard.ModeCertificate:
+		if c.Credential.CertificateInKeyring {
+			pemData, gerr := src.Get(c.SecretKey(SecretCertificate))
+			if gerr != nil {
+				return sec, fmt.Errorf("certificate: %w", gerr)
+			}
+			sec.Certificate = []byte(pemData)
+			break
+		}
 		sec.Certificate, err = os.ReadFile(c.Credential.CertificateFile)
 		if err != nil {
 			return sec, fmt.Errorf("certificate file: %w", err)

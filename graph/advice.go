@@ -284,11 +284,11 @@ func catalogue() []Advice {
 }
 
 // Catalogue returns every advice entry, in a stable order.
-func Catalogue() []Advice { return catalogue() }
+func Catalogue() []Advice { return append(catalogue(), appCatalogue()...) }
 
 // LookupAdvice returns the catalogue entry for a code.
 func LookupAdvice(code string) (Advice, bool) {
-	for _, a := range catalogue() {
+	for _, a := range Catalogue() {
 		if strings.EqualFold(a.Code, code) {
 			return a, true
 		}

@@ -3,7 +3,6 @@ package ui
 import (
 	"context"
 	"fmt"
-	"os"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 
@@ -33,12 +32,12 @@ type SecretSource = conn.SecretSource
 
 // credentialFor builds the credential for the state's mode (secret or certificate);
 // delegated credentials come from the sign-in.
-func credentialFor(cl graph.Cloud, st *wizard.State, delegated azcore.TokenCredential) (azcore.TokenCredential, error) {
+func credentialFor(cl graph.Cloud, st *wizard.State, delegated azcore.TokenCredential, secrets SecretSource) (azcore.TokenCredential, error) {
 	switch st.Mode {
 	case wizard.ModeSecret:
 		return graph.NewSecretCredential(cl, st.TenantID, st.ClientID, st.ClientSecret)
 	case wizard.ModeCertificate:
-		data, err := os.ReadFile(st.CertFile)
+		data, err := readCertificate(st, secrets)
 		if err != nil {
 			return nil, fmt.Errorf("certificate file: %w", err)
 		}

@@ -38,7 +38,7 @@ func (z *Wizard) graphClient() (*graph.Client, error) {
 	if deleg != nil {
 		cred = deleg
 	}
-	c, err := credentialFor(cl, st, cred)
+	c, err := credentialFor(cl, st, cred, z.opts.Secrets)
 	if err != nil {
 		return nil, err
 	}

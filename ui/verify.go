@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"os"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -95,7 +94,7 @@ func (z *Wizard) secrets() (graph.Secrets, error) {
 	st := z.state
 	sec := graph.Secrets{ClientSecret: st.ClientSecret, CertificatePassword: st.CertPassword, RefreshToken: st.RefreshToken}
 	if st.Mode == wizard.ModeCertificate {
-		b, err := os.ReadFile(st.CertFile)
+		b, err := readCertificate(st, z.opts.Secrets)
 		if err != nil {
 			return sec, fmt.Errorf("certificate file: %w", err)
 		}

@@ -74,7 +74,7 @@ func newRootCmd(s streams) *cobra.Command {
 	root.SetErr(s.Err)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err.Error()} })
 	root.AddCommand(newVersionCmd(s), newSandboxCmd(s), newVerifyCmd(s), newExportCmd(s), newImportCmd(s),
-		newSyncCmd(s), newSendCmd(s), newOutboxCmd(s))
+		newSyncCmd(s), newSendCmd(s), newOutboxCmd(s), newAppCmd(s))
 	var plain func(c *cobra.Command)
 	plain = func(c *cobra.Command) { // usage lines say which flags matter; no "[flags]"
 		c.DisableFlagsInUseLine = true
