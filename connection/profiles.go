@@ -403,7 +403,9 @@ type profileSecrets struct {
 	src SecretSource
 }
 
-func (s profileSecrets) key(k string) string { return profileKey(s.id, k[strings.LastIndex(k, "/")+1:]) }
+func (s profileSecrets) key(k string) string {
+	return profileKey(s.id, k[strings.LastIndex(k, "/")+1:])
+}
 
 func (s profileSecrets) Get(key string) (string, error) { return s.src.Get(s.key(key)) }
 
