@@ -488,7 +488,7 @@ func checkRead(ctx context.Context, s *Session) CheckResult {
 	}
 	seen := fmt.Sprintf("%d newest messages of %s read", len(msgs), mb)
 	if len(msgs) > 0 {
-		seen += fmt.Sprintf("; newest: %q from %s", msgs[0].Subject, msgs[0].From)
+		seen += "; newest: " + ReadDetail(msgs[0])
 	}
 	return CheckResult{Status: StatusPass, Seen: seen, Data: msgs}
 }
@@ -526,7 +526,7 @@ func checkSend(ctx context.Context, s *Session) CheckResult {
 			Step:  StepVerify, Seen: res.NonDelivery.Subject}
 		r.Advice = &a
 	case res.Delivered:
-		r.Status, r.Seen = StatusPass, "sent, found in Sent Items and in "+to+"'s inbox (marker "+res.Marker+")"
+		r.Status, r.Seen = StatusPass, SendDetail(res)+"; found in Sent Items and in "+to+"'s inbox"
 	case res.InSentItems && !res.DeliveryKnown:
 		r.Status, r.Seen = StatusPass, "sent and found in Sent Items; the recipient's inbox cannot be read with these credentials"
 	case res.InSentItems:
