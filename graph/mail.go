@@ -15,18 +15,18 @@ import (
 
 // MessageSummary is one message as the test read shows it.
 type MessageSummary struct {
-	ID               string
-	InternetID       string
-	Subject          string
-	From             string
-	To               []string
-	Received         time.Time
-	BodyPreview      string
+	ID          string
+	InternetID  string
+	Subject     string
+	From        string
+	To          []string
+	Received    time.Time
+	BodyPreview string
 	// FromName is the sender's display name; Cc the copied addresses. BodyPreview is
 	// Graph's first 255 characters of the body as text (the test read's "first lines").
 	// https://learn.microsoft.com/en-us/graph/api/resources/message#properties
-	FromName string
-	Cc       []string
+	FromName         string
+	Cc               []string
 	IsNonDelivery    bool
 	ParentFolderHint string
 }
