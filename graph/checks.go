@@ -261,10 +261,13 @@ func checkSecretShape(_ context.Context, s *Session) CheckResult {
 }
 
 func checkLoopback(context.Context, *Session) CheckResult {
-	if err := CheckLoopbackPort(); err != nil {
-		return fail(err, "")
+	r, err := PreflightLoopback(0)
+	if err != nil {
+		res := fail(err, r.Explain())
+		res.Data = r
+		return res
 	}
-	return CheckResult{Status: StatusPass, Seen: "127.0.0.1 accepts a listener"}
+	return CheckResult{Status: StatusPass, Seen: r.Explain(), Data: r}
 }
 
 // credential builds (once) the credential for the session's mode.
