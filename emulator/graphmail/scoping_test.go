@@ -74,7 +74,9 @@ func TestRBACForApplications(t *testing.T) {
 	if err := f.s.NewManagementRoleAssignment(spID, "Application Mail.Read", "Group scope"); err != nil {
 		t.Fatal(err)
 	}
-	get := func(p Principal, id string) resp { return f.do(t, &p, "GET", "/v1.0/users/"+id+"/mailFolders/inbox/messages", nil) }
+	get := func(p Principal, id string) resp {
+		return f.do(t, &p, "GET", "/v1.0/users/"+id+"/mailFolders/inbox/messages", nil)
+	}
 	if r := get(noEntra, u0.ID); r.status != 200 {
 		t.Fatalf("in scope: %d %s", r.status, r.body)
 	}
