@@ -432,11 +432,11 @@ func checkScoping(ctx context.Context, s *Session) CheckResult {
 	_, err := s.client.Inbox(ctx, d.Outside)
 	switch status, _ := graphStatus(err); {
 	case err == nil:
-		r := CheckResult{Status: StatusWarn, Data: d, Seen: "mailbox " + d.Outside + " outside the chosen ones is readable"}
+		r := CheckResult{Status: StatusWarn, Data: d, Seen: scopingSeen(d)}
 		if s.Settings.Scoped {
 			r.Status = StatusFail
 		}
-		a := unscopedAdvice()
+		a := scopingAdvice(s.claims)
 		r.Advice = &a
 		return r
 	case status == 403:
@@ -444,7 +444,7 @@ func checkScoping(ctx context.Context, s *Session) CheckResult {
 		if !d.InsideOK && len(st.Mailboxes) > 0 {
 			return CheckResult{Status: StatusFail, Data: d, Seen: "no chosen mailbox was reachable", Advice: ptr(adviceCode("AccessPolicyDenied", "chosen mailboxes refused"))}
 		}
-		return CheckResult{Status: StatusPass, Data: d, Seen: "chosen mailbox reachable; " + d.Outside + " refused (scoped)"}
+		return CheckResult{Status: StatusPass, Data: d, Seen: scopingSeen(d)}
 	default:
 		return fail(err, "")
 	}
