@@ -28,3 +28,21 @@ func (id *Identity) grantedRoles(a *App) []string {
 	defer id.mu.Unlock()
 	return slices.Clone(a.Roles)
 }
+
+// AddAppRoles grants further application permissions to an app tenant-wide (as an
+// admin consenting to added API permissions does).
+func (id *Identity) AddAppRoles(clientID string, roles ...string) {
+	id.mu.Lock()
+	defer id.mu.Unlock()
+	a := id.dir.appByID(clientID)
+	if a == nil {
+		return
+	}
+	out := slices.Clone(a.Roles)
+	for _, r := range roles {
+		if !slices.ContainsFunc(out, func(x string) bool { return strings.EqualFold(x, r) }) {
+			out = append(out, r)
+		}
+	}
+	a.Roles = out
+}

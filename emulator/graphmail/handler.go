@@ -207,6 +207,9 @@ func (s *Store) routeUser(c *call, userKey string, rest []string, me bool) {
 	var info Mailbox // directory data as of now, read under the lock
 	if mb != nil {
 		info = mb.Mailbox
+		if kind == opUserGet && !userGetKeyOK(mb, userKey) {
+			mb = nil // users_extra.go
+		}
 	}
 	s.mu.RUnlock()
 	if mb == nil {

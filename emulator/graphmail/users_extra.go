@@ -75,3 +75,11 @@ func parseProxyAddressesAny(clause string) (userPred, bool, error) {
 		return false
 	}, true, nil
 }
+
+// userGetKeyOK: GET /users/{key} takes the object id or the userPrincipalName only; a
+// primary SMTP address that differs from the UPN is not found there (the mail
+// endpoints, served by Exchange, accept it).
+// https://learn.microsoft.com/en-us/graph/api/user-get#http-request
+func userGetKeyOK(mb *mailbox, key string) bool {
+	return mb.UPN == "" || strings.EqualFold(key, mb.ID) || strings.EqualFold(key, mb.UPN)
+}
