@@ -160,6 +160,10 @@ func RunChecks(ctx context.Context, s *Session, plan []Check, progress Progress)
 			r = CheckResult{Status: StatusSkip, Seen: "cancelled"}
 		} else {
 			r = c.Run(ctx, s)
+			if ctx.Err() != nil && r.Status == StatusFail {
+				// Stopped by Cancel, not failed: no advice for a fault that was not seen.
+				r = CheckResult{Status: StatusSkip, Seen: "cancelled", Data: r.Data}
+			}
 		}
 		r.ID, r.Title, r.Started, r.Duration = c.ID, c.Title, started, time.Since(started)
 		if r.Advice != nil {
