@@ -480,3 +480,19 @@ func (p *Profiles) MigrateLegacy(legacyPath, name string) (ProfileEntry, bool, e
 	}
 	return e, true, nil
 }
+
+// LegacyConfigFile is the single config of versions before profiles, in the config
+// folder; DefaultProfileName is the profile it becomes.
+const (
+	LegacyConfigFile   = "config.json"
+	DefaultProfileName = "Default"
+)
+
+// OpenProfiles is the profile store of a config folder, with an old single config.json
+// there moved into the profile DefaultProfileName first. A migration that fails leaves
+// the old file working and is returned with the store, which is usable.
+func OpenProfiles(configDir string, secrets KeyStore) (*Profiles, error) {
+	p := &Profiles{Dir: configDir, Secrets: secrets}
+	_, _, err := p.MigrateLegacy(filepath.Join(configDir, LegacyConfigFile), DefaultProfileName)
+	return p, err
+}

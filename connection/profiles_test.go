@@ -260,3 +260,20 @@ func TestMigrateLegacyConfig(t *testing.T) {
 		t.Fatalf("no file: %v %v", moved, err)
 	}
 }
+
+func TestOpenProfilesMigrates(t *testing.T) {
+	keyring.MockInit()
+	dir := t.TempDir()
+	store := secretstore.New("m365connect-test-open-"+filepath.Base(dir), "")
+	old := profileConfig("contoso.com", time.Now().AddDate(1, 0, 0))
+	if err := old.Save(filepath.Join(dir, LegacyConfigFile)); err != nil {
+		t.Fatal(err)
+	}
+	p, err := OpenProfiles(dir, store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e, c, err := p.Open(""); err != nil || e.Name != DefaultProfileName || c.TenantID != "contoso.com" {
+		t.Fatalf("%+v %v", e, err)
+	}
+}
