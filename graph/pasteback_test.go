@@ -141,3 +141,34 @@ func TestE2EDelegatedPasteBack(t *testing.T) {
 		}
 	})
 }
+
+// FuzzAcceptPasted: whatever is pasted, acceptPasted never panics, and it hands a
+// result to the flow only for this flow's address (http, localhost or 127.0.0.1, its
+// port, path /) carrying the exact state.
+func FuzzAcceptPasted(f *testing.F) {
+	for _, s := range []string{"http://localhost:5000/?code=abc&state=S", "http://127.0.0.1:5000/?error=access_denied&state=S",
+		"http://localhost:5000/?code=abc&state=T", "https://localhost:5000/?code=a&state=S", "http://localhost:5000", "%", "", "http://[::1]:5000/?code=a&state=S",
+		"http://localhost:5000/?code=a&state=S&state=T", "http://user@localhost:5000/?code=a&state=S"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, pasted string) {
+		l := &loopback{state: "S", port: 5000, result: make(chan callbackResult, 1)}
+		err := l.acceptPasted(pasted)
+		if err != nil {
+			select {
+			case r := <-l.result:
+				if !errors.Is(r.err, ErrStateMismatch) {
+					t.Fatalf("refused %q but handed over %+v", pasted, r)
+				}
+			default:
+			}
+			return
+		}
+		r := <-l.result
+		u, perr := url.Parse(strings.TrimSpace(pasted))
+		if perr != nil || r.err != nil || u.Scheme != "http" || (u.Hostname() != "localhost" && u.Hostname() != "127.0.0.1") || u.Port() != "5000" ||
+			u.Query().Get("state") != "S" || (u.Query().Get("code") == "" && u.Query().Get("error") == "") {
+			t.Fatalf("accepted %q → %+v", pasted, r)
+		}
+	})
+}
