@@ -212,3 +212,15 @@ func scopingSeen(d ScopingData) string {
 	}
 	return in + "; " + out
 }
+
+// exchangeRBACSteps is the RBAC for Applications script of GenerateScripts: Microsoft's
+// full steps over the chosen mailboxes (ExchangeRBACScopeScript); the short form when
+// there is nothing to scope.
+func exchangeRBACSteps(in ScriptInput, clientID string) string {
+	s, err := ExchangeRBACScopeScript(RBACScriptInput{Cloud: in.Cloud, AppName: in.AppName, ClientID: clientID, Features: in.Features,
+		Scope: RBACScope{Mailboxes: in.Mailboxes}})
+	if err != nil {
+		return exchangeRBAC(in, clientID)
+	}
+	return s
+}
