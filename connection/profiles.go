@@ -496,3 +496,7 @@ func OpenProfiles(configDir string, secrets KeyStore) (*Profiles, error) {
 	_, _, err := p.MigrateLegacy(filepath.Join(configDir, LegacyConfigFile), DefaultProfileName)
 	return p, err
 }
+
+// ProfileSecretKey is the keyring key of one secret (kind: one of wizard's Secret*
+// names) of a profile, for code that stores secrets itself (the window's Save).
+func ProfileSecretKey(e ProfileEntry, kind string) string { return profileKey(e.ID, kind) }

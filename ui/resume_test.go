@@ -51,7 +51,7 @@ func openWizard(t *testing.T, dir string, store *secretstore.Store) (*Wizard, fy
 		StartPractice: func() (*emulator.Server, error) { started.Store(true); return nil, errors.New("not in this test") },
 		Do:            func(f func()) { mu.Lock(); defer mu.Unlock(); f() }})
 	t.Cleanup(func() {
-		env := z.screens[wizard.StepEnvironment].(*environmentScreen)
+		env := z.screens[wizard.StepEnvironment].(*profileScreen).inner.(*environmentScreen)
 		sv := z.screens[wizard.StepSave].(*saveScreen)
 		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 			mu.Lock()
