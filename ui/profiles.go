@@ -100,7 +100,9 @@ func newProfilesPanel(z *Wizard) *profilesPanel {
 	p.status = wrapLabel("")
 	p.list = widget.NewList(func() int { return len(p.rows) },
 		func() fyne.CanvasObject { return widget.NewLabel("") },
-		func(i widget.ListItemID, o fyne.CanvasObject) { o.(*widget.Label).SetText(profileLine(p.rows[i], p.z.profiles().open.ID)) })
+		func(i widget.ListItemID, o fyne.CanvasObject) {
+			o.(*widget.Label).SetText(profileLine(p.rows[i], p.z.profiles().open.ID))
+		})
 	p.list.OnSelected = func(i widget.ListItemID) { p.sel = i; p.enableButtons() }
 	p.list.OnUnselected = func(widget.ListItemID) { p.sel = -1; p.enableButtons() }
 	add := widget.NewButtonWithIcon("New", theme.ContentAddIcon(), p.doNew)
