@@ -2,7 +2,6 @@ package ui
 
 import (
 	"context"
-	"errors"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"time"
 
@@ -61,8 +60,11 @@ type consentScreen struct {
 	handBox *fyne.Container
 	hand    graph.Handoff
 	stop    context.CancelFunc
-	root    fyne.CanvasObject
-	pb      *pasteBack // delegated sign-in: the redirected address pasted back (pasteback.go)
+	// cancelled is set by the Cancel button for the flow going on: "Cancelled" is shown
+	// only then, never because the worker's own context ended (see verifyScreen).
+	cancelled bool
+	root      fyne.CanvasObject
+	pb        *pasteBack // delegated sign-in: the redirected address pasted back (pasteback.go)
 }
 
 func newConsentScreen(z *Wizard) *consentScreen {
@@ -72,6 +74,7 @@ func newConsentScreen(z *Wizard) *consentScreen {
 	s.start.Importance = widget.HighImportance
 	s.cancel = widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), func() {
 		if s.stop != nil {
+			s.cancelled = true
 			s.stop()
 		}
 	})
@@ -154,7 +157,7 @@ func (s *consentScreen) run() {
 		return
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s.stop = cancel
+	s.stop, s.cancelled = cancel, false
 	s.start.Disable()
 	s.cancel.Show()
 	s.busy.Show()
@@ -249,7 +252,7 @@ func (s *consentScreen) consentResult(r graph.ConsentResult) {
 
 // fail shows an error from the browser flow with its advice.
 func (s *consentScreen) fail(err error) {
-	if errors.Is(err, graph.ErrCancelled) || errors.Is(err, context.Canceled) {
+	if s.cancelled {
 		s.show("Cancelled. Start again when ready.", "", false)
 		return
 	}

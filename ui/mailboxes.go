@@ -2,6 +2,9 @@ package ui
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -15,10 +18,13 @@ import (
 	"github.com/m365connect/m365connect/wizard"
 )
 
-// badge is a mailbox's live reachability.
+// badge is a mailbox's live reachability, as checked with the values in reachKey.
 type badge struct {
 	text string
 	ok   *bool // nil while checking
+	// key is reachKey() when the check started; a badge with another key is stale.
+	key string
+	gen int // the check that sets it; an older check's answer is dropped
 }
 
 type mailboxesScreen struct {
@@ -33,7 +39,10 @@ type mailboxesScreen struct {
 
 	mu     sync.Mutex
 	badges map[string]badge // lower-case address → badge
-	root   fyne.CanvasObject
+	gen    int              // checks started so far
+	// searchKey is reachKey() of the last search: its message goes when the values change.
+	searchKey string
+	root      fyne.CanvasObject
 }
 
 func newMailboxesScreen(z *Wizard) *mailboxesScreen {
@@ -79,18 +88,91 @@ func (s *mailboxesScreen) enter() {
 	} else {
 		s.searchSt.SetText("Listing users needs a directory permission you did not choose in Prerequisites: type the addresses below instead (searching is tried anyway).")
 	}
+	if s.searchKey != "" && s.searchKey != s.z.reachKey() {
+		// The last search's answer described other values.
+		s.searchKey = ""
+		s.results.Objects = nil
+		s.results.Refresh()
+	}
 	s.render()
 	for _, m := range s.z.state.Mailboxes {
 		s.checkReach(m.Address, false)
 	}
 }
 
+// reachKey sums up the values a reachability check depends on: cloud, tenant, app, access
+// mode and credential. A badge checked with another key is checked again. The secret
+// and the certificate password enter only as a hash.
+func (z *Wizard) reachKey() string {
+	st := z.state
+	h := sha256.New()
+	var practice string
+	if st.Practice != nil {
+		practice = fmt.Sprint(*st.Practice)
+	}
+	z.mu.Lock()
+	var deleg any
+	if z.conn != nil && z.conn.delegated != nil {
+		deleg = z.conn.delegated
+	}
+	z.mu.Unlock()
+	for _, v := range []string{st.Cloud, practice, st.TenantID, st.ClientID, st.Mode, st.ClientSecret,
+		st.CertFile, st.CertThumbprint, st.CertPassword, fmt.Sprintf("%p", deleg)} {
+		h.Write([]byte(v))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// reachGate is the Mailboxes step's second condition: Next only once the app can open
+// at least one chosen mailbox with the values typed now. A passed verification (a
+// reopened connection) proved that already.
+func (s *mailboxesScreen) reachGate() error {
+	st := s.z.state
+	if len(st.Mailboxes) == 0 || (st.Verification != nil && st.Verification.Passed && s.z.verificationCurrent()) {
+		return nil
+	}
+	key := s.z.reachKey()
+	checking := false
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, m := range st.Mailboxes {
+		b, seen := s.badges[strings.ToLower(m.Address)]
+		switch {
+		case !seen || b.key != key || b.ok == nil:
+			checking = true
+		case *b.ok:
+			return nil
+		}
+	}
+	if checking {
+		return errors.New("Mailboxes: checking whether the app can open the chosen mailboxes…")
+	}
+	return errors.New("Mailboxes: the app can open none of the chosen mailboxes; do what the red text beside each says, or add one it can open")
+}
+
+// gate is the flow's gate: the values' own (wizard.State.Gate), then what the window
+// learned by trying them.
+func (z *Wizard) gate(id wizard.StepID) error {
+	if err := z.state.Gate(id); err != nil {
+		return err
+	}
+	if ms, ok := z.screens[wizard.StepMailboxes].(*mailboxesScreen); ok && id == wizard.StepMailboxes {
+		return ms.reachGate()
+	}
+	if id == wizard.StepVerify && !z.verificationCurrent() {
+		return errors.New("Verify: the values changed since the checks ran; run them again")
+	}
+	return nil
+}
+
 // search lists matching mailboxes off the UI goroutine.
 func (s *mailboxesScreen) search() {
 	q := strings.TrimSpace(s.query.Text)
 	s.searchSt.SetText("Searching…")
+	s.searchKey = s.z.reachKey()
+	c, err := s.z.graphClient() // reads the state: on the UI goroutine
 	go func() {
-		c, err := s.z.graphClient()
 		var page graph.MailboxPage
 		if err == nil {
 			page, err = c.ListMailboxes(context.Background(), q, "", 25)
@@ -142,20 +224,24 @@ func (s *mailboxesScreen) add(m wizard.Mailbox) bool {
 	return true
 }
 
-// checkReach opens the mailbox's inbox off the UI goroutine and updates its badge.
+// checkReach opens the mailbox's inbox off the UI goroutine and updates its badge. It
+// checks again when forced or when the badge was checked with other values.
 func (s *mailboxesScreen) checkReach(address string, force bool) {
 	key := strings.ToLower(address)
+	vals := s.z.reachKey()
 	s.mu.Lock()
-	if _, done := s.badges[key]; done && !force {
+	if b, done := s.badges[key]; done && b.key == vals && !force {
 		s.mu.Unlock()
 		return
 	}
-	s.badges[key] = badge{text: "checking…"}
+	s.gen++
+	gen := s.gen
+	s.badges[key] = badge{text: "checking…", key: vals, gen: gen}
 	s.mu.Unlock()
 	s.render()
+	c, err := s.z.graphClient() // reads the state: on the UI goroutine
 	go func() {
-		var b badge
-		c, err := s.z.graphClient()
+		b := badge{key: vals, gen: gen}
 		var fi graph.FolderInfo
 		if err == nil {
 			fi, err = c.Inbox(context.Background(), address)
@@ -168,7 +254,9 @@ func (s *mailboxesScreen) checkReach(address string, force bool) {
 			b.text = "unreachable: " + AdviceText(graph.AdviceFor(err))
 		}
 		s.mu.Lock()
-		s.badges[key] = b
+		if cur, still := s.badges[key]; still && cur.gen == gen {
+			s.badges[key] = b
+		}
 		s.mu.Unlock()
 		s.z.do(s.render)
 	}()

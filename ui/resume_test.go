@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -35,39 +34,32 @@ func savedConfig(t *testing.T, dir string) *wizard.Config {
 	return c
 }
 
-// openWizard opens the wizard on dir. The practice tenant "fails" to start at once:
-// these tests need none. UI updates from other goroutines (practice start, keyring
-// probe) take mu; the cleanup waits for them so none outlives the test.
-func openWizard(t *testing.T, dir string, store *secretstore.Store) (*Wizard, fyne.Window, *sync.Mutex) {
+// openWizard opens the wizard on dir, its background updates on a UI loop as in the
+// real window. The practice tenant "fails" to start at once: these tests need none.
+// The cleanup waits for the background work to settle so none outlives the test.
+func openWizard(t *testing.T, dir string, store *secretstore.Store) (*Wizard, fyne.Window, *uiLoop) {
 	t.Helper()
 	a := test.NewTempApp(t)
 	w := test.NewWindow(nil)
 	w.Resize(fyne.NewSize(1000, 720))
-	mu := &sync.Mutex{}
+	loop := newUILoop(t)
 	var started atomic.Bool
-	mu.Lock()
-	defer mu.Unlock()
-	z := CreateWithOptions(a, w, Options{AppVersion: "test", ConfigDir: dir, DataDir: filepath.Join(dir, "data"), Secrets: store,
-		StartPractice: func() (*emulator.Server, error) { started.Store(true); return nil, errors.New("not in this test") },
-		Do:            func(f func()) { mu.Lock(); defer mu.Unlock(); f() }})
+	var z *Wizard
+	loop.do(t, func() {
+		z = CreateWithOptions(a, w, Options{AppVersion: "test", ConfigDir: dir, DataDir: filepath.Join(dir, "data"), Secrets: store,
+			StartPractice: func() (*emulator.Server, error) { started.Store(true); return nil, errors.New("not in this test") },
+			Do:            loop.Do})
+	})
 	t.Cleanup(func() {
 		env := z.screens[wizard.StepEnvironment].(*profileScreen).inner.(*environmentScreen)
 		sv := z.screens[wizard.StepSave].(*saveScreen)
-		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-			mu.Lock()
-			settled := (!started.Load() || strings.Contains(env.status.Text, "could not start")) &&
+		loop.waitFor(t, "the background work to settle", func() bool {
+			return (!started.Load() || strings.Contains(env.status.Text, "could not start")) &&
 				(z.Current() != wizard.StepSave || !strings.HasPrefix(sv.keyring.Text, "Looking for the OS keyring"))
-			mu.Unlock()
-			if settled {
-				break
-			}
-		}
-		mu.Lock()
-		defer mu.Unlock()
-		z.Close()
-		w.Close()
+		})
+		loop.DoAndWait(func() { z.Close(); w.Close() })
 	})
-	return z, w, mu
+	return z, w, loop
 }
 
 // dialogText is the text of the dialog on top of w, if any.
@@ -107,9 +99,11 @@ func TestRestartReopensSavedConnection(t *testing.T) {
 	if _, err := store.Set(c.SecretKey(wizard.SecretClientSecret), secret); err != nil {
 		t.Fatal(err)
 	}
-	z, w, mu := openWizard(t, dir, store)
-	mu.Lock()
-	defer mu.Unlock()
+	z, w, loop := openWizard(t, dir, store)
+	loop.do(t, func() { reopenedLocked(t, z, w, c, secret) })
+}
+
+func reopenedLocked(t *testing.T, z *Wizard, w fyne.Window, c *wizard.Config, secret string) {
 	if dialogText(w) != "" {
 		t.Fatalf("a dialog shows: %q", dialogText(w))
 	}
@@ -132,22 +126,22 @@ func TestRestartWithoutSecretOrWithDamagedConfig(t *testing.T) {
 	keyring.MockInit()
 	dir := t.TempDir()
 	savedConfig(t, dir)
-	z, w, mu := openWizard(t, dir, secretstore.New("m365connect-uitest", filepath.Join(dir, "secrets.json")))
-	mu.Lock()
-	if z.Current() != wizard.StepAppRegistration || z.state.Locked || !strings.Contains(z.problem.Text, "Client secret") ||
-		!strings.Contains(dialogText(w), "was reopened, but") {
-		t.Fatalf("at %s, locked %v, problem %q, dialog %q", z.Current(), z.state.Locked, z.problem.Text, dialogText(w))
-	}
-	mu.Unlock()
+	z, w, loop := openWizard(t, dir, secretstore.New("m365connect-uitest", filepath.Join(dir, "secrets.json")))
+	loop.do(t, func() {
+		if z.Current() != wizard.StepAppRegistration || z.state.Locked || !strings.Contains(z.problem.Text, "Client secret") ||
+			!strings.Contains(dialogText(w), "was reopened, but") {
+			t.Fatalf("at %s, locked %v, problem %q, dialog %q", z.Current(), z.state.Locked, z.problem.Text, dialogText(w))
+		}
+	})
 
 	dir2 := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir2, "config.json"), []byte("{\n  \"schema\": 2,,\n}"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	z2, w2, mu2 := openWizard(t, dir2, secretstore.New("m365connect-uitest", filepath.Join(dir2, "secrets.json")))
-	mu2.Lock()
-	defer mu2.Unlock()
-	if z2.Current() != wizard.StepEnvironment || !strings.Contains(dialogText(w2), "line 2") {
-		t.Fatalf("damaged config: at %s, dialog %q", z2.Current(), dialogText(w2))
-	}
+	z2, w2, loop2 := openWizard(t, dir2, secretstore.New("m365connect-uitest", filepath.Join(dir2, "secrets.json")))
+	loop2.do(t, func() {
+		if z2.Current() != wizard.StepEnvironment || !strings.Contains(dialogText(w2), "line 2") {
+			t.Fatalf("damaged config: at %s, dialog %q", z2.Current(), dialogText(w2))
+		}
+	})
 }

@@ -328,6 +328,8 @@ func (z *Wizard) resumeSaved() (note, warn string) {
 	z.loadSecrets(st, c)
 	st.SignedIn = st.RefreshToken != ""
 	*z.state = *st
+	// The saved verification checked exactly these values.
+	z.screens[wizard.StepVerify].(*verifyScreen).key = z.verifyKey()
 	s := z.screens[wizard.StepSave].(*saveScreen)
 	s.syncConf = c.Sync
 	s.outbox.load(c.Outbox)

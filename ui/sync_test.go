@@ -40,12 +40,7 @@ func (h *harness) users(n int) []string {
 func (h *harness) saveWith(mailboxes ...string) *saveScreen {
 	t := h.t
 	h.walkTo(wizard.StepMailboxes)
-	h.do(func() {
-		for _, a := range mailboxes {
-			_ = h.z.state.AddMailbox(wizard.Mailbox{Address: a})
-		}
-		h.z.refresh()
-	})
+	h.addMailboxes(mailboxes...)
 	h.next(wizard.StepVerify)
 	vs := h.z.screens[wizard.StepVerify].(*verifyScreen)
 	h.tap(vs.run)

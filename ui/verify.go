@@ -2,6 +2,8 @@ package ui
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"strings"
@@ -24,7 +26,15 @@ type verifyScreen struct {
 	rows     *fyne.Container
 	results  []graph.CheckResult
 	stop     context.CancelFunc
-	root     fyne.CanvasObject
+	// cancelled is set by the Cancel button, on the UI goroutine, for the run going on.
+	// The run's outcome is decided from it and from the results, never from the run's
+	// context: the worker cancels that itself when it ends (to free its resources), and
+	// the real driver runs the queued completion only after that.
+	cancelled bool
+	// key is verifyKey() of the values the last run checked: a verification of other
+	// values (another mode, app, secret or mailbox list) no longer counts.
+	key  string
+	root fyne.CanvasObject
 }
 
 func newVerifyScreen(z *Wizard) *verifyScreen {
@@ -33,6 +43,8 @@ func newVerifyScreen(z *Wizard) *verifyScreen {
 	s.run.Importance = widget.HighImportance
 	s.cancel = widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), func() {
 		if s.stop != nil {
+			s.cancelled = true
+			s.status.SetText("Cancelling: the check under way stops…")
 			s.stop()
 		}
 	})
@@ -47,11 +59,35 @@ func newVerifyScreen(z *Wizard) *verifyScreen {
 func (s *verifyScreen) object() fyne.CanvasObject { return s.root }
 
 func (s *verifyScreen) enter() {
+	if s.z.state.Verification != nil && s.stop == nil && !s.z.verificationCurrent() {
+		s.z.state.Verification = nil
+		s.status.SetText("The values changed since the checks last ran: run them again.")
+	}
 	if s.z.state.Verification == nil && s.stop == nil {
 		s.rows.Objects = nil
 		s.rows.Refresh()
 		s.progress.SetValue(0)
 	}
+}
+
+// verifyKey sums up every value the checks depend on: reachKey's connection values,
+// the features, permissions and mailboxes.
+func (z *Wizard) verifyKey() string {
+	st := z.state
+	h := sha256.New()
+	h.Write([]byte(z.reachKey()))
+	fmt.Fprintf(h, "\x00%+v\x00%q", st.Features(), st.Permissions)
+	for _, m := range st.Mailboxes {
+		fmt.Fprintf(h, "\x00%s\x00%s", strings.ToLower(m.Address), m.Kind)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// verificationCurrent reports whether the last verification checked the values as they
+// are now.
+func (z *Wizard) verificationCurrent() bool {
+	vs, ok := z.screens[wizard.StepVerify].(*verifyScreen)
+	return z.state.Verification != nil && ok && vs.key == z.verifyKey()
 }
 
 // secrets gathers the in-memory secrets for the checks.
@@ -90,7 +126,7 @@ func (s *verifyScreen) start() {
 	}
 	settings.DeliveryWait = z.opts.DeliveryWait
 	ctx, cancel := context.WithCancel(context.Background())
-	s.stop = cancel
+	s.stop, s.cancelled, s.key = cancel, false, z.verifyKey()
 	z.state.Verification = nil
 	z.refresh()
 	s.run.Disable()
@@ -119,12 +155,12 @@ func (s *verifyScreen) start() {
 			}
 			s.results = rs
 			v := VerificationFrom(rs, z.opts.Now())
-			if ctx.Err() != nil {
+			if s.cancelled {
 				v.Passed = false
 			}
 			z.state.Verification = v
 			switch {
-			case ctx.Err() != nil:
+			case s.cancelled:
 				s.status.SetText("Cancelled: the checks not run are marked skipped. Run them again when ready.")
 			case v.Passed:
 				s.status.SetText("Every check passed. Press Next to save the verified connection.")

@@ -142,7 +142,8 @@ func Create(a fyne.App, w fyne.Window) *Wizard { return CreateWithOptions(a, w, 
 func CreateWithOptions(a fyne.App, w fyne.Window, o Options) *Wizard {
 	o.defaults()
 	st := &wizard.State{}
-	z := &Wizard{app: a, win: w, opts: o, state: st, flow: wizard.NewFlow(st.Gate)}
+	z := &Wizard{app: a, win: w, opts: o, state: st}
+	z.flow = wizard.NewFlow(z.gate)
 	z.screens = map[wizard.StepID]screen{
 		wizard.StepEnvironment:     withProfiles(z, newEnvironmentScreen(z)), // saved connections on top (profiles.go)
 		wizard.StepPrerequisites:   newPrerequisitesScreen(z),

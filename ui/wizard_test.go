@@ -58,6 +58,7 @@ type browser struct {
 	t      *testing.T
 	mu     sync.Mutex
 	accept bool
+	idle   bool // the person never finishes in the browser
 	opened []string
 }
 
@@ -71,9 +72,12 @@ func (b *browser) setAccept(v bool) { b.mu.Lock(); b.accept = v; b.mu.Unlock() }
 
 func (b *browser) open(u string) error {
 	b.mu.Lock()
-	accept := b.accept
+	accept, idle := b.accept, b.idle
 	b.opened = append(b.opened, u)
 	b.mu.Unlock()
+	if idle {
+		return nil
+	}
 	go func() { // a real browser does not block the app either
 		if err := b.drive(u, accept); err != nil {
 			b.t.Logf("browser: %v", err)
@@ -114,12 +118,12 @@ func (b *browser) drive(u string, accept bool) error {
 	return nil
 }
 
-// harness runs the wizard against an in-process practice tenant. Every UI action and
-// every read of the wizard's state holds mu, which the wizard's background updates
-// also take (Options.Do), so the race detector sees them ordered.
+// harness runs the wizard against an in-process practice tenant. The wizard's
+// background updates (Options.Do) run later on loop, as in the real window; every UI
+// action and every read of what the screen shows runs on loop too (h.do, h.waitFor).
 type harness struct {
 	t       *testing.T
-	mu      sync.Mutex
+	loop    *uiLoop
 	z       *Wizard
 	w       fyne.Window
 	srv     *emulator.Server
@@ -138,7 +142,7 @@ func newHarnessNoWait(t *testing.T) *harness {
 func newHarnessWith(t *testing.T, eo emulator.Options) *harness {
 	keyring.MockInit()
 	a := test.NewTempApp(t)
-	h := &harness{t: t, browser: &browser{t: t, accept: true}, dir: t.TempDir(), shots: captureDir(t)}
+	h := &harness{t: t, loop: newUILoop(t), browser: &browser{t: t, accept: true}, dir: t.TempDir(), shots: captureDir(t)}
 	h.store = secretstore.New("m365connect-uitest", filepath.Join(h.dir, "secrets.json"))
 	h.w = test.NewWindow(nil)
 	h.w.Resize(fyne.NewSize(1000, 720))
@@ -151,10 +155,10 @@ func newHarnessWith(t *testing.T, eo emulator.Options) *harness {
 			return srv, err
 		},
 		DeliveryWait: 15 * time.Second,
-		Do:           func(f func()) { h.mu.Lock(); defer h.mu.Unlock(); f() },
+		Do:           h.loop.Do,
 	}
 	h.do(func() { h.z = CreateWithOptions(a, h.w, opts) })
-	t.Cleanup(func() { h.z.Close(); h.w.Close() })
+	t.Cleanup(func() { h.do(func() { h.z.Close(); h.w.Close() }) })
 	return h
 }
 
@@ -164,21 +168,18 @@ func newHarness(t *testing.T) *harness {
 	return h
 }
 
-func (h *harness) do(f func()) { h.mu.Lock(); defer h.mu.Unlock(); f() }
+// do runs f on the UI loop, as an input event would, and returns when it ran.
+// A t.Fatal inside f ends the test here, on the test goroutine.
+func (h *harness) do(f func()) {
+	if !h.loop.DoAndWait(f) {
+		h.t.FailNow()
+	}
+}
 
+// waitFor waits until cond, evaluated on the UI loop, holds.
 func (h *harness) waitFor(what string, cond func() bool) {
 	h.t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		h.mu.Lock()
-		ok := cond()
-		h.mu.Unlock()
-		if ok {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	h.t.Fatalf("timed out waiting for %s", what)
+	h.loop.waitFor(h.t, what, cond)
 }
 
 func (h *harness) shot(name string) { h.do(func() { capture(h.t, h.w, h.shots, name) }) }
@@ -293,7 +294,10 @@ func (h *harness) walk(mode string, shots bool) string {
 			for _, c := range v.Checks {
 				t.Logf("%s %s: %s %s", c.Status, c.Name, c.Seen, c.Advice)
 			}
-			t.Fatalf("verification failed in %s mode", mode)
+			t.Fatalf("verification failed in %s mode; the screen says %q", mode, vs.status.Text)
+		}
+		if !strings.HasPrefix(vs.status.Text, "Every check passed") || !h.z.NextEnabled() {
+			t.Fatalf("every check passed, but the screen says %q and Next enabled is %v", vs.status.Text, h.z.NextEnabled())
 		}
 		var sawRead, sawSend bool
 		for _, c := range v.Checks {
@@ -466,6 +470,10 @@ func TestWizardFailurePaths(t *testing.T) {
 		if v.Passed || !failedSend || h.z.NextEnabled() {
 			t.Fatalf("failed send not reported: passed %v, checks %+v", v.Passed, v.Checks)
 		}
+		// A failed check is a failure, not a cancellation: nobody pressed Cancel.
+		if !strings.HasPrefix(vs.status.Text, "Some checks failed") {
+			t.Fatalf("after a failed check the screen says %q", vs.status.Text)
+		}
 	})
 	h.shot("5-verify-failed-send")
 	h.srv.Mail().ClearFaults()
@@ -513,15 +521,38 @@ func TestNoKeyringOffersFile(t *testing.T) {
 	}
 }
 
+// addMailboxes adds each address as a person does (typed, then Add) and waits until
+// each one's badge says it is reachable.
+func (h *harness) addMailboxes(addrs ...string) {
+	h.t.Helper()
+	mb := h.z.screens[wizard.StepMailboxes].(*mailboxesScreen)
+	for _, a := range addrs {
+		h.do(func() {
+			mb.address.SetText(a)
+			mb.addTyped()
+		})
+	}
+	for _, a := range addrs {
+		h.waitFor(a+"'s badge", func() bool { _, ok := mb.badge(a); return ok != nil })
+		h.do(func() {
+			if text, ok := mb.badge(a); !*ok {
+				h.t.Fatalf("%s unreachable: %s", a, text)
+			}
+		})
+	}
+}
+
 // walkTo drives the secret mode to a step quickly (consent confirmed as given).
 func (h *harness) walkTo(target wizard.StepID) {
 	steps := []wizard.StepID{wizard.StepPrerequisites, wizard.StepAppRegistration, wizard.StepConsent, wizard.StepMailboxes, wizard.StepVerify, wizard.StepSave}
 	for _, s := range steps {
-		switch h.z.Current() {
+		var cur wizard.StepID
+		h.do(func() { cur = h.z.Current() })
+		switch cur {
 		case wizard.StepConsent:
 			h.do(func() { test.Tap(h.z.screens[wizard.StepConsent].(*consentScreen).already) })
 		case wizard.StepMailboxes:
-			h.do(func() { _ = h.z.state.AddMailbox(wizard.Mailbox{Address: h.mailbox(wizard.KindUser)}); h.z.refresh() })
+			h.addMailboxes(h.mailbox(wizard.KindUser))
 		case wizard.StepVerify:
 			vs := h.z.screens[wizard.StepVerify].(*verifyScreen)
 			h.tap(vs.run)
