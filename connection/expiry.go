@@ -50,16 +50,16 @@ func ExpiryOf(c *wizard.Config, now time.Time) Expiry {
 
 // ExpiryCheck is the expiry as one more check result ("expiry") after the checks of
 // package graph: pass while more than wizard.ExpiryWarnDays days remain, warn inside
-// them, fail once expired, skipped when the date is unknown or the mode has none.
-// Data is the Expiry.
+// them, fail once expired; it passes with a note when the date is unknown or the mode
+// has none (a skipped check would count as not run). Data is the Expiry.
 func ExpiryCheck(c *wizard.Config, now time.Time) graph.CheckResult {
 	e := ExpiryOf(c, now)
 	r := graph.CheckResult{ID: "expiry", Title: "Secret or certificate is not about to expire", Started: now, Data: e}
 	switch {
 	case e.What == "":
-		r.Status, r.Seen = graph.StatusSkip, "delegated sign-in has no secret or certificate"
+		r.Status, r.Seen = graph.StatusPass, "delegated sign-in has no secret or certificate that expires"
 	case e.ExpiresAt == nil:
-		r.Status, r.Seen = graph.StatusSkip, "the "+e.What+"'s expiry date is not known (type it from the Expires column under Certificates & secrets)"
+		r.Status, r.Seen = graph.StatusPass, "the "+e.What+"'s expiry date is not known (type it from the Expires column under Certificates & secrets)"
 	case e.Expired:
 		r.Status, r.Seen = graph.StatusFail, fmt.Sprintf("the %s expired on %s", e.What, e.ExpiresAt.Format("2 January 2006"))
 	case e.Warn:

@@ -10,7 +10,7 @@ import (
 )
 
 // TestExpiryCheck: pass with more than 30 days left, warn from 30 days before, fail once
-// expired, skipped without a date or in delegated mode; the data says the same.
+// expired, a passing note without a date or in delegated mode; the data says the same.
 func TestExpiryCheck(t *testing.T) {
 	now := time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
 	at := func(d time.Duration) *time.Time { x := now.Add(d); return &x }
@@ -29,8 +29,8 @@ func TestExpiryCheck(t *testing.T) {
 		{"29 days", wizard.ModeCertificate, at(29*day + time.Hour), graph.StatusWarn, 29, true, "certificate expires on"},
 		{"today", wizard.ModeSecret, at(2 * time.Hour), graph.StatusWarn, 0, true, "in 0 days"},
 		{"expired", wizard.ModeSecret, at(-3 * day), graph.StatusFail, -3, true, "expired on 1 December 2026"},
-		{"unknown", wizard.ModeSecret, nil, graph.StatusSkip, 0, false, "not known"},
-		{"delegated", wizard.ModeDelegated, at(day), graph.StatusSkip, 0, false, "delegated"},
+		{"unknown", wizard.ModeSecret, nil, graph.StatusPass, 0, false, "not known"},
+		{"delegated", wizard.ModeDelegated, at(day), graph.StatusPass, 0, false, "delegated"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
