@@ -7,7 +7,7 @@ LDFLAGS := -X main.version=$(VERSION)
 BIN     := bin/m365connect
 export LANG := en_US.UTF-8
 
-.PHONY: all deps deps-windows build run test lint package windows windows-vet windows-smoke deps-windows-smoke clean
+.PHONY: all deps deps-windows build run test lint fuzz package windows windows-vet windows-smoke deps-windows-smoke clean
 
 all: build
 
@@ -27,6 +27,17 @@ test: deps
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+
+# Each fuzz target of a parser of untrusted input (docs/SECURITY.md) for FUZZTIME; the
+# seed corpora are in each package's testdata/fuzz/. go test -fuzz takes one target of
+# one package at a time.
+FUZZTIME ?= 20s
+FUZZ_TARGETS := wizard:FuzzParse graph:FuzzLoopbackCallback graph:FuzzOAuthErrorBody outbox:FuzzParseDropFile
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; fn=$${t#*:}; echo "fuzz $$pkg $$fn ($(FUZZTIME))"; \
+		$(GO) test ./$$pkg -run "^$$fn$$" -fuzz "^$$fn$$" -fuzztime $(FUZZTIME); \
+	done
 
 # A Linux release bundle (.tar.xz with .desktop file and icon) in dist/.
 package: deps

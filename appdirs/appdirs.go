@@ -2,14 +2,27 @@
 // settings (the saved config) in the user's config folder, the sync store and outbox in
 // the user's local data folder. On Windows these are %APPDATA%\m365connect and
 // %LOCALAPPDATA%\m365connect; nothing is ever written next to the executable.
+//
+// Without a home folder (no HOME, or no %APPDATA% on Windows) there is no safe place:
+// ConfigDir and DataDir fail with ErrNoHome and a message saying what to set, and never
+// fall back to a shared folder such as /tmp, where another user could plant files.
+// Every file and folder the app creates is private to the user (0600 / 0700, see
+// PrepareFile), and SQLiteDSN builds a database address from a path so that the path
+// cannot add driver options.
 package appdirs
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 )
+
+// ErrNoHome is matched (errors.Is) when the user has no home or profile folder to keep
+// the app's files in.
+var ErrNoHome = errors.New("no home folder for m365connect's files")
 
 // Name is the folder name used under each base folder.
 const Name = "m365connect"
@@ -25,13 +38,36 @@ func osEnv() env { return env{runtime.GOOS, os.Getenv, os.UserHomeDir} }
 
 // ConfigDir is where the saved config lives: os.UserConfigDir()/m365connect
 // (%APPDATA% on Windows, ~/Library/Application Support on macOS, $XDG_CONFIG_HOME or
-// ~/.config on Linux).
-func ConfigDir() (string, error) {
-	base, err := os.UserConfigDir()
-	if err != nil {
-		return "", err
+// ~/.config on Linux). Without one it fails with ErrNoHome.
+func ConfigDir() (string, error) { return osEnv().configDir() }
+
+func (e env) configDir() (string, error) {
+	switch e.goos {
+	case "windows":
+		if d := e.getenv("APPDATA"); d != "" && filepath.IsAbs(d) {
+			return filepath.Join(d, Name), nil
+		}
+		return "", noHome("%APPDATA% is not set", "sign in with a user profile, or set APPDATA to your own folder")
+	case "darwin", "ios":
+		h, err := e.home()
+		if err != nil || h == "" || !filepath.IsAbs(h) {
+			return "", noHome("HOME is not set", "set HOME to your own folder")
+		}
+		return filepath.Join(h, "Library", "Application Support", Name), nil
+	default:
+		if d := e.getenv("XDG_CONFIG_HOME"); d != "" && filepath.IsAbs(d) {
+			return filepath.Join(d, Name), nil
+		}
+		h, err := e.home()
+		if err != nil || h == "" || !filepath.IsAbs(h) {
+			return "", noHome("neither $XDG_CONFIG_HOME nor $HOME is set", "set HOME (or XDG_CONFIG_HOME) to a folder only you can write")
+		}
+		return filepath.Join(h, ".config", Name), nil
 	}
-	return filepath.Join(base, Name), nil
+}
+
+func noHome(what, fix string) error {
+	return fmt.Errorf("%w: %s; %s (m365connect never falls back to a shared folder such as /tmp)", ErrNoHome, what, fix)
 }
 
 // DataDir is where the sync store and the outbox live. Mail is data, not cache, so on
@@ -45,11 +81,11 @@ func (e env) dataDir() (string, error) {
 		if d := e.getenv("LOCALAPPDATA"); d != "" {
 			return filepath.Join(d, Name), nil
 		}
-		return "", errors.New("%LOCALAPPDATA% is not set")
+		return "", noHome("%LOCALAPPDATA% is not set", "sign in with a user profile, or set LOCALAPPDATA to your own folder")
 	case "darwin", "ios":
 		h, err := e.home()
-		if err != nil {
-			return "", err
+		if err != nil || h == "" || !filepath.IsAbs(h) {
+			return "", noHome("HOME is not set", "set HOME to your own folder")
 		}
 		return filepath.Join(h, "Library", "Application Support", Name), nil
 	default:
@@ -57,8 +93,8 @@ func (e env) dataDir() (string, error) {
 			return filepath.Join(d, Name), nil
 		}
 		h, err := e.home()
-		if err != nil {
-			return "", err
+		if err != nil || h == "" || !filepath.IsAbs(h) {
+			return "", noHome("neither $XDG_DATA_HOME nor $HOME is set", "set HOME (or XDG_DATA_HOME) to a folder only you can write")
 		}
 		return filepath.Join(h, ".local", "share", Name), nil
 	}
@@ -66,3 +102,78 @@ func (e env) dataDir() (string, error) {
 
 // Ensure creates dir (and its parents) readable only by the user.
 func Ensure(dir string) error { return os.MkdirAll(dir, 0o700) }
+
+// PrepareFile readies path for a file the app creates (a database, the secrets file): the
+// path must be absolute and free of control characters; its folder is created 0700 when
+// missing, and the file itself is created empty with mode 0600 when missing, so a
+// library that creates it later (SQLite) cannot leave it readable by others. An existing
+// file is narrowed to 0600 when it is readable by group or others.
+func PrepareFile(path string) error {
+	if err := CheckPath(path); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("create folder for %s: %w", path, err)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", path, err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("open %s: %w", path, err)
+	}
+	if !fi.Mode().IsRegular() {
+		return fmt.Errorf("%s is not a regular file", path)
+	}
+	if runtime.GOOS != "windows" && fi.Mode().Perm()&0o077 != 0 {
+		if err := f.Chmod(0o600); err != nil {
+			return fmt.Errorf("make %s private: %w", path, err)
+		}
+	}
+	return nil
+}
+
+// CheckPath refuses a path the app should not create files at: empty, relative, or with
+// a control character (a NUL cuts a path short in C libraries; a newline forges log lines).
+func CheckPath(path string) error {
+	if path == "" {
+		return errors.New("empty path: give a full path to a file")
+	}
+	for _, r := range path {
+		if r < 0x20 || r == 0x7f {
+			return fmt.Errorf("path %q contains a control character; give a plain full path", path)
+		}
+	}
+	if !filepath.IsAbs(path) {
+		return fmt.Errorf("path %q is not a full path; give one such as %s", path, filepath.Join(string(filepath.Separator)+"home", "anna", "mail.db"))
+	}
+	return nil
+}
+
+// SQLiteDSN is the data source name for the SQLite database file at path (absolute) with
+// the given driver parameters (e.g. "_pragma=busy_timeout(10000)"). The path is written
+// as a file: URI with every special character percent-encoded, so a path containing '?',
+// '#' or '%' names a file and cannot add or change options
+// (https://www.sqlite.org/uri.html).
+func SQLiteDSN(path string, params ...string) string {
+	p := filepath.ToSlash(path)
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p // C:/x → /C:/x, as file:///C:/x
+	}
+	var b strings.Builder
+	b.WriteString("file://")
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("/-._~:", c) >= 0 {
+			b.WriteByte(c)
+		} else {
+			fmt.Fprintf(&b, "%%%02X", c)
+		}
+	}
+	if len(params) > 0 {
+		b.WriteString("?" + strings.Join(params, "&"))
+	}
+	return b.String()
+}

@@ -135,7 +135,16 @@ func AdviceText(a graph.Advice) string {
 
 // VerificationFrom summarises a run.
 func VerificationFrom(rs []graph.CheckResult, at time.Time) *wizard.Verification {
-	v := &wizard.Verification{At: at.UTC(), Passed: !graph.Failed(rs) && len(rs) > 0}
+	// Passed only when every check ran: a run cut short (cancelled, timed out) leaves the
+	// rest skipped, which is not a pass. Only a pre-flight check may be skipped as not
+	// applicable (e.g. the secret's shape when a credential was given).
+	passed := !graph.Failed(rs) && len(rs) > 0
+	for _, r := range rs {
+		if r.Status == graph.StatusSkip && !strings.HasPrefix(r.ID, "preflight.") {
+			passed = false
+		}
+	}
+	v := &wizard.Verification{At: at.UTC(), Passed: passed}
 	for _, r := range rs {
 		v.Checks = append(v.Checks, CheckFrom(r))
 	}

@@ -3,7 +3,6 @@ package graph
 import (
 	"crypto/tls"
 	"crypto/x509"
-	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -100,18 +99,18 @@ func CloudByName(name string) (Cloud, bool) {
 // PracticeCloud describes the built-in practice tenant: identity at
 // authorityHost (https), browser pages at browserAuthorityHost (may be plain
 // http on loopback; empty means authorityHost), Graph at graphBaseURL, and an
-// HTTP client that trusts only caPEM. The Graph resource id stays
+// HTTP client that trusts only caPEM (and not the system's roots). Every host must be a
+// loopback IP address and caPEM exactly one self-signed CA certificate (see trust.go). The Graph resource id stays
 // https://graph.microsoft.com, as the emulator issues tokens for it.
 func PracticeCloud(authorityHost, browserAuthorityHost, graphBaseURL string, caPEM []byte) (Cloud, error) {
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(caPEM) {
-		return Cloud{}, errors.New("practice cloud: no CA certificate in the PEM data")
+	ca, err := parsePracticeCA(caPEM)
+	if err != nil {
+		return Cloud{}, err
 	}
-	for _, u := range []string{authorityHost, graphBaseURL} {
-		pu, err := url.Parse(u)
-		if err != nil || pu.Scheme != "https" || pu.Host == "" {
-			return Cloud{}, errors.New("practice cloud: authority host and Graph base URL must be https URLs")
-		}
+	pool := x509.NewCertPool()
+	pool.AddCert(ca)
+	if err := checkPracticeHosts(authorityHost, browserAuthorityHost, graphBaseURL); err != nil {
+		return Cloud{}, err
 	}
 	if browserAuthorityHost == "" {
 		browserAuthorityHost = authorityHost

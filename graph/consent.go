@@ -63,7 +63,11 @@ func AdminConsentURL(c Cloud, tenant, clientID, redirectURI, state string, scope
 	if state != "" {
 		q.Set("state", state)
 	}
-	return c.browserEndpoint(tenant, "/v2.0/adminconsent") + "?" + q.Encode(), nil
+	u := c.browserEndpoint(tenant, "/v2.0/adminconsent") + "?" + q.Encode()
+	if err := CheckBrowserURL(c, u); err != nil {
+		return "", err
+	}
+	return u, nil
 }
 
 // RequestAdminConsent opens the admin-consent page and waits on a loopback

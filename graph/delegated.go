@@ -100,6 +100,9 @@ func SignIn(ctx context.Context, o SignInOptions) (*DelegatedCredential, error) 
 		opts = append(opts, oauth2.SetAuthURLParam("login_hint", o.LoginHint))
 	}
 	authURL := conf.AuthCodeURL(state, opts...)
+	if err := CheckBrowserURL(o.Cloud, authURL); err != nil {
+		return nil, err
+	}
 	if o.OnURL != nil {
 		o.OnURL(authURL)
 	}

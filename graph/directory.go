@@ -43,6 +43,9 @@ func (c *Client) ListMailboxes(ctx context.Context, query, next string, pageSize
 		err error
 	)
 	if next != "" {
+		if err := CheckLink(c.cloud.GraphBaseURL, next); err != nil {
+			return MailboxPage{}, err // the token goes only to the configured Graph origin
+		}
 		res, err = c.Users().WithUrl(next).Get(ctx, nil)
 	} else {
 		q := &users.UsersRequestBuilderGetQueryParameters{

@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"crypto/rand"
+	"crypto/subtle"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"net/url"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/pkg/browser"
@@ -38,6 +40,9 @@ func DefaultOpenBrowser(u string) error {
 // running after browserOpenWait is taken as success (xdg-open may block for
 // as long as the browser runs).
 func openBrowser(ctx context.Context, open func(string) error, u string) error {
+	if err := checkOpenable(u); err != nil {
+		return err
+	}
 	if open == nil {
 		open = DefaultOpenBrowser
 	}
@@ -56,6 +61,20 @@ func openBrowser(ctx context.Context, open func(string) error, u string) error {
 	case <-ctx.Done():
 		return nil
 	}
+}
+
+// checkOpenable is the last guard before any URL reaches the browser opener: https, or
+// plain http on a loopback IP address (the practice tenant's pages). The flows check the
+// host against the cloud first (CheckBrowserURL).
+func checkOpenable(u string) error {
+	p, err := url.Parse(u)
+	if err != nil || p.Host == "" || p.User != nil {
+		return fmt.Errorf("%w: not an http(s) address with a host", ErrUnsafeBrowserURL)
+	}
+	if p.Scheme == "https" || p.Scheme == "http" && isLoopbackIP(p.Hostname()) {
+		return nil
+	}
+	return fmt.Errorf("%w: %s (only https, or http on this computer's loopback address)", ErrUnsafeBrowserURL, RedactURL(u))
 }
 
 // newState returns a random, URL-safe value for state and similar nonces.
@@ -89,19 +108,48 @@ type loopback struct {
 	successText string
 }
 
-// listenLoopback binds 127.0.0.1 on a random port.
+// listenLoopback binds what the redirect URI names: "localhost" resolves to 127.0.0.1
+// and, where IPv6 is on, to ::1 (browsers try either), so it listens on the same random
+// port on both. Where ::1 cannot be bound at all (no IPv6) 127.0.0.1 alone serves; a
+// port taken on ::1 by another program is given up for a new one.
 func listenLoopback(state, successText string) (*loopback, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
+	var lns []net.Listener
+	var err error
+	for try := 0; try < 5 && lns == nil; try++ {
+		lns, err = listenBothLoopbacks()
+	}
+	if lns == nil {
 		return nil, fmt.Errorf("%w: %v", ErrPortUnavailable, err)
 	}
 	l := &loopback{
-		state: state, ln: ln, port: ln.Addr().(*net.TCPAddr).Port,
+		state: state, ln: lns[0], port: lns[0].Addr().(*net.TCPAddr).Port,
 		result: make(chan callbackResult, 1), successText: successText,
 	}
 	l.srv = &http.Server{Handler: l, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = l.srv.Serve(ln) }()
+	for _, ln := range lns {
+		go func() { _ = l.srv.Serve(ln) }()
+	}
 	return l, nil
+}
+
+// listenBothLoopbacks returns listeners on 127.0.0.1:P and, when IPv6 loopback exists,
+// [::1]:P; nil (and the error) when ::1 exists but P is taken there.
+func listenBothLoopbacks() ([]net.Listener, error) {
+	ln4, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	port := ln4.Addr().(*net.TCPAddr).Port
+	ln6, err := net.Listen("tcp", net.JoinHostPort("::1", strconv.Itoa(port)))
+	switch {
+	case err == nil:
+		return []net.Listener{ln4, ln6}, nil
+	case errors.Is(err, syscall.EADDRINUSE):
+		ln4.Close()
+		return nil, err
+	default: // no IPv6 loopback here: "localhost" is 127.0.0.1 alone
+		return []net.Listener{ln4}, nil
+	}
 }
 
 // RedirectURI is http://localhost:PORT — Entra registers "http://localhost"
@@ -120,7 +168,7 @@ func (l *loopback) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "forbidden", http.StatusForbidden)
 		return
 	}
-	if h := hostOnly(r.Host); h != "localhost" && h != "127.0.0.1" {
+	if h := hostOnly(r.Host); h != "localhost" && h != "127.0.0.1" && h != "::1" {
 		http.Error(w, "forbidden", http.StatusForbidden)
 		return
 	}
@@ -143,7 +191,8 @@ func (l *loopback) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	l.done = true
 	l.mu.Unlock()
 
-	if q.Get("state") != l.state {
+	// Constant time: how much of a guess matched must not show in the answer's timing.
+	if subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(l.state)) != 1 {
 		l.result <- callbackResult{err: ErrStateMismatch}
 		writePage(w, http.StatusBadRequest, "Not accepted", "This answer did not belong to the sign-in m365connect started. Close this tab and start again from the app.")
 		return

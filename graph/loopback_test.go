@@ -102,7 +102,7 @@ func TestLoopbackTimeoutAndCancel(t *testing.T) {
 }
 
 func TestOpenBrowserFailureAndBlocking(t *testing.T) {
-	err := openBrowser(context.Background(), func(string) error { return errors.New("exit status 3") }, "http://x")
+	err := openBrowser(context.Background(), func(string) error { return errors.New("exit status 3") }, "http://127.0.0.1:1/")
 	if !errors.Is(err, ErrBrowserUnavailable) {
 		t.Fatal(err)
 	}
@@ -111,7 +111,7 @@ func TestOpenBrowserFailureAndBlocking(t *testing.T) {
 	start := time.Now()
 	block := make(chan struct{})
 	defer close(block)
-	if err := openBrowser(ctx, func(string) error { <-block; return nil }, "http://x"); err != nil {
+	if err := openBrowser(ctx, func(string) error { <-block; return nil }, "http://127.0.0.1:1/"); err != nil {
 		t.Fatal(err)
 	}
 	if time.Since(start) > 2*time.Second {

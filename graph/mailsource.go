@@ -95,8 +95,17 @@ func (e *MailSourceError) Error() string {
 	return b.String()
 }
 
+// CodeForeignLink is the MailSourceError code for a next or delta link (stored or
+// returned) on another origin than the Graph base URL: it is refused before any token is
+// sent, and the folder is synced again from the start (SyncReset).
+const CodeForeignLink = "ForeignLink"
+
 // Unwrap returns the underlying cause.
 func (e *MailSourceError) Unwrap() error { return e.Err }
+
+// SyncReset reports whether the folder's links must be dropped and its round started
+// again: true for a link on a foreign origin.
+func (e *MailSourceError) SyncReset() bool { return e.Code == CodeForeignLink }
 
 // HTTPStatus is the response status (401 for a refused token request).
 func (e *MailSourceError) HTTPStatus() int { return e.Status }
@@ -187,7 +196,13 @@ func (c *MailSourceClient) ListPageURL(req MailSourceRequest) string {
 func (c *MailSourceClient) DeltaPage(ctx context.Context, req MailSourceRequest) (MailSourcePage, error) {
 	list := !req.Before.IsZero()
 	u := req.Link
-	if u == "" {
+	if u != "" {
+		// A stored link crosses a trust boundary (the store is a file on disk): it is
+		// followed, with the bearer token, only on the configured Graph origin.
+		if err := CheckLink(c.base, u); err != nil {
+			return MailSourcePage{}, &MailSourceError{Op: "follow stored link", Code: CodeForeignLink, Message: err.Error(), Err: err}
+		}
+	} else {
 		if list {
 			u = c.ListPageURL(req)
 		} else {
@@ -218,6 +233,15 @@ func (c *MailSourceClient) DeltaPage(ctx context.Context, req MailSourceRequest)
 	page, err := mailSourceDecodePage(resp.Body, req.PageSize, list)
 	if err != nil {
 		return MailSourcePage{}, &MailSourceError{Op: op, Status: resp.StatusCode, Code: "InvalidResponse", Message: err.Error()}
+	}
+	// A returned link is checked before the engine stores or follows it.
+	for _, l := range []string{page.NextLink, page.DeltaLink} {
+		if l == "" {
+			continue
+		}
+		if err := CheckLink(c.base, l); err != nil {
+			return MailSourcePage{}, &MailSourceError{Op: op, Status: resp.StatusCode, Code: CodeForeignLink, Message: err.Error(), Err: err}
+		}
 	}
 	return page, nil
 }

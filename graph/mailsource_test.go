@@ -45,7 +45,7 @@ func TestMailSourceDeltaPageWireAndDecode(t *testing.T) {
 			 "toRecipients":[{"emailAddress":{"name":"Bob","address":"bob@x.test"}},{"emailAddress":{"address":"c@x.test"}}],
 			 "ccRecipients":[]},
 			{"@odata.type":"#microsoft.graph.message","id":"AAMk2","@removed":{"reason":"deleted"}}
-		],"@odata.nextLink":"https://graph.test/v1.0/next?$skiptoken=abc"}`)
+		],"@odata.nextLink":"http://`+r.Host+`/v1.0/next?$skiptoken=abc"}`)
 	}))
 	defer srv.Close()
 	clock := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
@@ -75,7 +75,7 @@ func TestMailSourceDeltaPageWireAndDecode(t *testing.T) {
 	if got.Header.Get("Authorization") != "Bearer secret-token-1" {
 		t.Errorf("Authorization %q", got.Header.Get("Authorization"))
 	}
-	if len(p.Messages) != 2 || p.NextLink != "https://graph.test/v1.0/next?$skiptoken=abc" || p.DeltaLink != "" {
+	if len(p.Messages) != 2 || p.NextLink != srv.URL+"/v1.0/next?$skiptoken=abc" || p.DeltaLink != "" {
 		t.Fatalf("page %+v", p)
 	}
 	m := p.Messages[0]

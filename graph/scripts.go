@@ -114,15 +114,7 @@ func exoEnvironment(c Cloud) string {
 	return ""
 }
 
-func psQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
-
-// psDQuote makes a double-quoted PowerShell string (escaping ` $ ").
-func psDQuote(s string) string {
-	r := strings.NewReplacer("`", "``", "$", "`$", `"`, "`\"")
-	return `"` + r.Replace(s) + `"`
-}
-
-func shQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+// psQuote, psDQuote and shQuote are in quote.go.
 
 // GenerateScripts renders the admin scripts. Output is deterministic
 // (golden-file tested).
@@ -206,7 +198,7 @@ func azureCLI(in ScriptInput) string {
 		b.WriteString("# Certificate: upload the public part (cert.pem) of the certificate you give m365connect.\n")
 		b.WriteString("az ad app credential reset --id \"$APP_ID\" --cert @cert.pem --append\n")
 	}
-	fmt.Fprintf(&b, "echo \"Application (client) ID: $APP_ID\"\necho \"Directory (tenant) ID: %s\"\n", in.TenantID)
+	fmt.Fprintf(&b, "echo \"Application (client) ID: $APP_ID\"\necho \"Directory (tenant) ID: \"%s\n", shQuote(in.TenantID))
 	return b.String()
 }
 
@@ -250,7 +242,7 @@ func graphPowerShell(in ScriptInput) string {
 		b.WriteString("\n# Certificate: upload the public part (cert.cer, DER) of the certificate you give m365connect.\n")
 		b.WriteString("Update-MgApplication -ApplicationId $app.Id -KeyCredentials @(@{ Type = 'AsymmetricX509Cert'; Usage = 'Verify'; Key = [System.IO.File]::ReadAllBytes('cert.cer') })\n")
 	}
-	fmt.Fprintf(&b, "\"Application (client) ID: $($app.AppId)\"\n\"Directory (tenant) ID: %s\"\n", in.TenantID)
+	fmt.Fprintf(&b, "\"Application (client) ID: $($app.AppId)\"\n'Directory (tenant) ID: ' + %s\n", psQuote(in.TenantID))
 	return b.String()
 }
 
@@ -270,7 +262,7 @@ func exchangeRoles(in ScriptInput) []string {
 func recipientFilter(mailboxes []string) string {
 	var parts []string
 	for _, m := range mailboxes {
-		parts = append(parts, "PrimarySmtpAddress -eq '"+strings.ReplaceAll(m, "'", "''")+"'")
+		parts = append(parts, "PrimarySmtpAddress -eq "+psQuote(m))
 	}
 	return strings.Join(parts, " -or ")
 }

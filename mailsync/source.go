@@ -107,6 +107,9 @@ type (
 	retryAfterErr interface {
 		RetryAfter() (time.Duration, bool)
 	}
+	// syncResetErr: the source refused a stored or returned link (e.g. one on another
+	// host than Graph's): drop the links and start the folder's round again.
+	syncResetErr interface{ SyncReset() bool }
 )
 
 // Classify maps a Source error to an [ErrorKind] and the server's Retry-After (0 when not
@@ -128,6 +131,10 @@ func Classify(err error) (ErrorKind, time.Duration) {
 		if d, ok := r.RetryAfter(); ok {
 			ra = d
 		}
+	}
+	var sr syncResetErr
+	if errors.As(err, &sr) && sr.SyncReset() {
+		return KindSyncReset, 0
 	}
 	code := ""
 	var c codeErr

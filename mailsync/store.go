@@ -6,11 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"time"
 
 	"modernc.org/sqlite"
+
+	"github.com/m365connect/m365connect/appdirs"
 )
 
 // Phase is where a folder is in its sync life.
@@ -204,12 +205,16 @@ var _ Store = (*SQLiteStore)(nil)
 // OpenSQLite opens (creating if needed) the store at path, takes its exclusive lock and
 // migrates the schema. A store open in another process fails with ErrStoreLocked.
 func OpenSQLite(ctx context.Context, path string) (*SQLiteStore, error) {
-	if dir := filepath.Dir(path); dir != "" {
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return nil, fmt.Errorf("create store folder: %w", err)
-		}
+	// The file is created 0600 in a 0700 folder before SQLite opens it (its -wal and
+	// -shm files take the same mode), and the path is encoded so it cannot add options.
+	path, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
 	}
-	db, err := sql.Open("sqlite", "file:"+path)
+	if err := appdirs.PrepareFile(path); err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	db, err := sql.Open("sqlite", appdirs.SQLiteDSN(path))
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}

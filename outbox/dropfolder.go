@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 )
 
 // Drop-folder subfolders.
@@ -25,20 +26,68 @@ const (
 // maxDropFile bounds a dropped file's size.
 const maxDropFile = 4 << 20
 
+// dropSettle is how long a file that is not yet a complete JSON value is left alone: a
+// writer that does not follow the write-then-rename rule may still be writing it. After
+// that it is taken and rejected with its reason.
+const dropSettle = 10 * time.Second
+
+// ErrDropIncomplete is matched by ParseDropFile's error for a file that ends before its
+// JSON value does (empty, or cut off): possibly still being written.
+var ErrDropIncomplete = errors.New("the file ends before its JSON value does (still being written?)")
+
 // DropResult counts what one scan of the drop folder did.
 type DropResult struct {
 	Accepted int // enqueued (approved or awaiting approval)
 	Rejected int // moved to rejected/ with a .reason.txt
+	// Waiting counts files left for a later scan: incomplete and changed within the
+	// last few seconds (a writer may still be at it).
+	Waiting int
+	// Failed lists files that could not even be moved aside (name: reason); they are
+	// tried again by the next scan and never stop the other files.
+	Failed []string
 }
 
-// ScanDropFolder claims every *.json file in dir (one NewMessage each, see the package
-// doc), enqueues it and moves it aside: to accepted/ when enqueued, to rejected/ with a
-// NAME.reason.txt beside it when it is malformed or the policy refuses it. A file is
-// claimed by renaming it into processing/ first, so two scanners never take the same
-// file and a half-written file is never read if writers create it under another name
-// (e.g. ".name.tmp") and rename it into place. Files left in processing/ by a crash are
-// finished first; the enqueue is idempotent (the key defaults to the file's name and
-// content hash), so a crash never queues a file twice.
+// ParseDropFile reads one dropped file's content: exactly one JSON object with the fields
+// of NewMessage (unknown fields refused), at most 4 MiB. The key defaults to the file's
+// name and a hash of its content, so a crash between enqueue and move never queues a
+// file twice. A file that ends early matches ErrDropIncomplete.
+func ParseDropFile(name string, data []byte) (NewMessage, error) {
+	if len(data) > maxDropFile {
+		return NewMessage{}, fmt.Errorf("file is larger than %d bytes", maxDropFile)
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return NewMessage{}, ErrDropIncomplete
+	}
+	var n NewMessage
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&n); err != nil {
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			return NewMessage{}, ErrDropIncomplete
+		}
+		return NewMessage{}, errors.New("not a valid outgoing message JSON: " + err.Error())
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return NewMessage{}, errors.New("not a valid outgoing message JSON: more than one JSON value")
+	}
+	if n.Key == "" {
+		sum := sha256.Sum256(data)
+		n.Key = "file:" + name + ":" + hex.EncodeToString(sum[:12])
+	}
+	return n, nil
+}
+
+// ScanDropFolder claims every complete *.json file in dir (one NewMessage each, see the
+// package doc), enqueues it and moves it aside: to accepted/ when enqueued, to rejected/
+// with a NAME.reason.txt beside it when it is unreadable, malformed or the policy
+// refuses it. Writers follow the write-then-rename rule (README): write the message
+// under a name the scan ignores — one starting with "." or not ending in .json, such as
+// ".msg.json.tmp" or "msg.json.part" — then rename it to NAME.json. A .json file that is
+// not yet a complete JSON value and changed within the last few seconds is left for a
+// later scan. A file is claimed by renaming it into processing/ first, so two scanners
+// never take the same file. Files left in processing/ by a crash are finished first; the
+// enqueue is idempotent (the key defaults to the file's name and content hash), so a
+// crash never queues a file twice. One bad or unreadable file never stops the others.
 func (o *Outbox) ScanDropFolder(ctx context.Context, dir string) (DropResult, error) {
 	var res DropResult
 	for _, sub := range []string{dropProcessing, dropAccepted, dropRejected} {
@@ -56,13 +105,17 @@ func (o *Outbox) ScanDropFolder(ctx context.Context, dir string) (DropResult, er
 		return res, err
 	}
 	for _, name := range fresh {
+		if stillWriting(filepath.Join(dir, name)) {
+			res.Waiting++
+			continue
+		}
 		// Never rename over a file a crash left in processing/.
 		dst := freeName(proc, name)
 		if err := os.Rename(filepath.Join(dir, name), dst); err != nil {
-			if errors.Is(err, os.ErrNotExist) {
-				continue // another scanner claimed it
+			if !errors.Is(err, os.ErrNotExist) { // else another scanner claimed it
+				res.Failed = append(res.Failed, fmt.Sprintf("%s: cannot claim: %v", name, err))
 			}
-			return res, fmt.Errorf("claim %s: %w", name, err)
+			continue
 		}
 		left = append(left, filepath.Base(dst))
 	}
@@ -71,17 +124,47 @@ func (o *Outbox) ScanDropFolder(ctx context.Context, dir string) (DropResult, er
 			return res, err
 		}
 		ok, err := o.dropOne(ctx, dir, name)
-		if err != nil {
-			return res, err
-		}
-		if ok {
+		var fe *dropFileError
+		switch {
+		case errors.As(err, &fe):
+			res.Failed = append(res.Failed, name+": "+fe.Error())
+		case err != nil:
+			return res, err // the store failed: the file stays in processing/ for the next scan
+		case ok:
 			res.Accepted++
-		} else {
+		default:
 			res.Rejected++
 		}
 	}
 	return res, nil
 }
+
+// stillWriting reports whether the file at p is an incomplete JSON value changed within
+// dropSettle: a writer that skipped the write-then-rename rule may still be at it.
+func stillWriting(p string) bool {
+	fi, err := os.Stat(p)
+	if err != nil || time.Since(fi.ModTime()) > dropSettle {
+		return false
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return false // unreadable: claimed and moved aside with its reason
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxDropFile+1))
+	f.Close()
+	if err != nil {
+		return false
+	}
+	_, err = ParseDropFile(filepath.Base(p), data)
+	return errors.Is(err, ErrDropIncomplete)
+}
+
+// dropFileError is a problem with one file that could not be moved aside; the scan goes
+// on with the others.
+type dropFileError struct{ err error }
+
+func (e *dropFileError) Error() string { return e.err.Error() }
+func (e *dropFileError) Unwrap() error { return e.err }
 
 func jsonFiles(dir string) ([]string, error) {
 	ents, err := os.ReadDir(dir)
@@ -99,43 +182,43 @@ func jsonFiles(dir string) ([]string, error) {
 	return out, nil
 }
 
-// dropOne enqueues processing/name; true when accepted.
+// dropOne enqueues processing/name; true when accepted. A file it cannot read or parse
+// is moved to rejected/ with the reason; a *dropFileError when even that fails.
 func (o *Outbox) dropOne(ctx context.Context, dir, name string) (bool, error) {
 	src := filepath.Join(dir, dropProcessing, name)
 	reject := func(reason string) (bool, error) {
 		dst := freeName(filepath.Join(dir, dropRejected), name)
 		if err := writeFileAtomic(dst+".reason.txt", []byte(reason+"\n")); err != nil {
-			return false, err
+			return false, &dropFileError{fmt.Errorf("cannot write the reason (%s): %w", reason, err)}
 		}
 		if err := os.Rename(src, dst); err != nil {
-			return false, fmt.Errorf("move %s to rejected: %w", name, err)
+			return false, &dropFileError{fmt.Errorf("cannot move to rejected/ (%s): %w", reason, err)}
 		}
 		return false, nil
 	}
-	f, err := os.Open(src)
+	open := o.openDrop
+	if open == nil {
+		open = func(name string) (io.ReadCloser, error) { return os.Open(name) }
+	}
+	f, err := open(src)
 	if err != nil {
-		return false, fmt.Errorf("read %s: %w", name, err)
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // the reason, without the full path
+		}
+		return reject(fmt.Sprintf("cannot read the file: %v", err))
 	}
 	data, err := io.ReadAll(io.LimitReader(f, maxDropFile+1))
 	f.Close()
 	if err != nil {
-		return false, fmt.Errorf("read %s: %w", name, err)
+		return reject(fmt.Sprintf("cannot read the file: %v", err))
 	}
-	if len(data) > maxDropFile {
-		return reject(fmt.Sprintf("file is larger than %d bytes", maxDropFile))
+	n, err := ParseDropFile(name, data)
+	if errors.Is(err, ErrDropIncomplete) {
+		return reject("not a valid outgoing message JSON: " + err.Error() + "; write the file under a temporary name and rename it to .json when complete")
 	}
-	var n NewMessage
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&n); err != nil {
-		return reject("not a valid outgoing message JSON: " + err.Error())
-	}
-	if dec.More() {
-		return reject("not a valid outgoing message JSON: more than one JSON value")
-	}
-	if n.Key == "" {
-		sum := sha256.Sum256(data)
-		n.Key = "file:" + name + ":" + hex.EncodeToString(sum[:12])
+	if err != nil {
+		return reject(err.Error())
 	}
 	m, err := o.Enqueue(ctx, n)
 	if errors.Is(err, ErrInvalid) {
@@ -149,7 +232,7 @@ func (o *Outbox) dropOne(ctx context.Context, dir, name string) (bool, error) {
 	}
 	dst := freeName(filepath.Join(dir, dropAccepted), name)
 	if err := os.Rename(src, dst); err != nil {
-		return false, fmt.Errorf("move %s to accepted: %w", name, err)
+		return false, &dropFileError{fmt.Errorf("enqueued as %s but cannot move to accepted/: %w", m.ID, err)}
 	}
 	return true, nil
 }

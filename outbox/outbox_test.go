@@ -555,6 +555,10 @@ func TestDropFolder(t *testing.T) {
 	}
 	write("good.json", `{"from":"support@contoso.com","to":["a@contoso.com"],"subject":"hi","text":"x"}`)
 	write("broken.json", `{"from":`)
+	// Cut off and unchanged for a while: taken and rejected (a fresh one waits, see
+	// TestDropFolderTakesOnlyCompleteFiles).
+	old := time.Now().Add(-time.Minute)
+	os.Chtimes(filepath.Join(dir, "broken.json"), old, old)
 	write("unknown.json", `{"from":"support@contoso.com","to":["a@contoso.com"],"subject":"hi","text":"x","bcc":["y@z.com"]}`)
 	write("external.json", `{"from":"support@contoso.com","to":["a@gmail.com"],"subject":"hi","text":"x"}`)
 	write("invalid.json", `{"from":"support@contoso.com","to":[],"subject":"hi","text":"x"}`)

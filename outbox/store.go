@@ -8,7 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
+	"io"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -101,6 +101,8 @@ type Outbox struct {
 	db   *sql.DB
 	path string
 	now  func() time.Time
+	// openDrop opens a drop-folder file; nil means os.Open (tests make one fail).
+	openDrop func(name string) (io.ReadCloser, error)
 
 	mu     sync.Mutex
 	policy Policy
@@ -108,13 +110,17 @@ type Outbox struct {
 
 // Open opens (creating if needed) the outbox database at path and migrates its schema.
 func Open(ctx context.Context, path string, opts Options) (*Outbox, error) {
-	if dir := filepath.Dir(path); dir != "" {
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return nil, fmt.Errorf("create outbox folder: %w", err)
-		}
+	// Created 0600 in a 0700 folder before SQLite opens it; the path is encoded so it
+	// cannot add options to the DSN.
+	path, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("open outbox: %w", err)
+	}
+	if err := appdirs.PrepareFile(path); err != nil {
+		return nil, fmt.Errorf("open outbox: %w", err)
 	}
 	// Pragmas in the DSN apply to every pooled connection.
-	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(ON)&_txlock=immediate"
+	dsn := appdirs.SQLiteDSN(path, "_pragma=busy_timeout(10000)", "_pragma=journal_mode(WAL)", "_pragma=synchronous(FULL)", "_pragma=foreign_keys(ON)", "_txlock=immediate")
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open outbox %s: %w", path, err)

@@ -2,8 +2,12 @@
 // passwords and delegated refresh tokens — out of every file the app writes. They go to
 // the OS keyring (Windows Credential Manager, macOS Keychain, the Secret Service on
 // Linux) through github.com/zalando/go-keyring. Where no keyring exists (a headless Linux
-// box without a Secret Service) the caller may opt in to a fallback file readable only by
-// the user (0600, written atomically).
+// box without a Secret Service) the user may opt in to a fallback file readable only by
+// them (0600 in a 0700 folder, written atomically): a Store writes that file only after
+// AllowFileFallback (the window asks first; the command line needs --insecure-storage),
+// or for a key the file already holds. Without consent Set fails with an error matching
+// both ErrNoKeyring and ErrNeedsConsent that names the file. A fallback file that others
+// can read (group or world bits set) is refused, not read.
 //
 // Every keyring call has a timeout: a Secret Service that never answers must not freeze
 // the wizard. Any keyring error other than "not found" is reported as ErrNoKeyring with
@@ -31,6 +35,10 @@ var ErrNotFound = errors.New("secret not found")
 // no D-Bus session, no Secret Service, a locked or unresponsive keyring, a timeout.
 var ErrNoKeyring = errors.New("no keyring here")
 
+// ErrNeedsConsent is matched by Set when the keyring failed and the user has not agreed
+// to keep secrets in the fallback file (see AllowFileFallback).
+var ErrNeedsConsent = errors.New("the secret can go to a file only you can read, but only once you agree")
+
 // DefaultTimeout bounds each keyring call.
 const DefaultTimeout = 5 * time.Second
 
@@ -56,14 +64,16 @@ type Store struct {
 	service  string
 	timeout  time.Duration
 	fallback string // path of the user-only file; "" = no fallback
+	allow    bool   // the user agreed to new secrets going to the fallback file
 	kr       osKeyring
 
 	mu sync.Mutex // serialises fallback-file read-modify-write
 }
 
 // New returns a store for service (e.g. "m365connect"). fallbackPath, when not empty,
-// is the user-only file used for keys the keyring cannot hold; pass "" to refuse the
-// fallback (Set then fails with ErrNoKeyring where no keyring exists).
+// is the user-only file read for keys the keyring does not hold and written — only with
+// the user's consent (AllowFileFallback) — for keys the keyring cannot hold; pass "" for
+// no file at all (Set then fails with ErrNoKeyring where no keyring exists).
 func New(service, fallbackPath string) *Store {
 	return &Store{service: service, timeout: DefaultTimeout, fallback: fallbackPath, kr: goKeyring{}}
 }
@@ -86,8 +96,30 @@ func (goKeyring) Delete(service, user string) error        { return keyring.Dele
 
 // WithTimeout returns a copy of the store whose keyring calls time out after d.
 func (s *Store) WithTimeout(d time.Duration) *Store {
-	return &Store{service: s.service, timeout: d, fallback: s.fallback, kr: s.kr}
+	return &Store{service: s.service, timeout: d, fallback: s.fallback, allow: s.allow, kr: s.kr}
 }
+
+// AllowFileFallback returns a copy of the store that may write secrets to the fallback
+// file when the keyring fails: call it only after the user agreed (the window's tick box,
+// the command line's --insecure-storage).
+func (s *Store) AllowFileFallback() *Store {
+	return &Store{service: s.service, timeout: s.timeout, fallback: s.fallback, allow: true, kr: s.kr}
+}
+
+// needsConsent is Set's error when the keyring failed and the file is not yet allowed.
+type needsConsent struct {
+	keyring error
+	path    string
+}
+
+func (e *needsConsent) Error() string {
+	return e.keyring.Error() + "; the secret can instead be kept in " + e.path + ", readable only by your user account, once you agree"
+}
+
+func (e *needsConsent) Is(target error) bool {
+	return target == ErrNeedsConsent || target == ErrNoKeyring
+}
+func (e *needsConsent) Unwrap() error { return e.keyring }
 
 // FallbackPath is the fallback file's path ("" when there is none).
 func (s *Store) FallbackPath() string { return s.fallback }
@@ -113,6 +145,13 @@ func (s *Store) Set(key, value string) (Backend, error) {
 	}
 	if !errors.Is(err, ErrNoKeyring) || s.fallback == "" {
 		return "", err
+	}
+	if !s.allow {
+		// Without consent only a key the user already keeps in the file is updated
+		// there (a rotated refresh token).
+		if _, ferr := s.fileGet(key); ferr != nil {
+			return "", &needsConsent{keyring: err, path: s.fallback}
+		}
 	}
 	if ferr := s.fileSet(key, value); ferr != nil {
 		return "", fmt.Errorf("%w; the fallback file failed too: %v", err, ferr)
@@ -185,10 +224,23 @@ func (s *Store) call(op func() error) error {
 // --- fallback file: a JSON object {key: value}, mode 0600, in a 0700 folder ---
 
 func (s *Store) fileRead() (map[string]string, error) {
-	b, err := os.ReadFile(s.fallback)
+	if !filepath.IsAbs(s.fallback) {
+		return nil, fmt.Errorf("secrets file %q is not a full path", s.fallback)
+	}
+	fi, err := os.Lstat(s.fallback)
 	if errors.Is(err, fs.ErrNotExist) {
 		return map[string]string{}, nil
 	}
+	if err != nil {
+		return nil, fmt.Errorf("read secrets file: %w", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("secrets file %s is not a regular file (a link?): delete it", s.fallback)
+	}
+	if !isWindows() && fi.Mode().Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("secrets file %s can be read by other users (mode %04o), so it is not used: delete it, or run chmod 600 on it if you wrote it", s.fallback, fi.Mode().Perm())
+	}
+	b, err := os.ReadFile(s.fallback)
 	if err != nil {
 		return nil, fmt.Errorf("read secrets file: %w", err)
 	}

@@ -64,7 +64,7 @@ func TestFallbackFile(t *testing.T) {
 	keyring.MockInitWithError(errors.New("dbus-launch: executable file not found"))
 	defer keyring.MockInit()
 	path := filepath.Join(t.TempDir(), "sub", "secrets.json")
-	s := New("m365connect-test", path)
+	s := New("m365connect-test", path).AllowFileFallback()
 	b, err := s.Set("a", secretValue)
 	if err != nil || b != BackendFile {
 		t.Fatalf("Set: %v %v, want the file backend", b, err)
@@ -116,7 +116,7 @@ func TestDamagedFallbackFileRefused(t *testing.T) {
 	if err := os.WriteFile(path, []byte("{not json"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	s := New("m365connect-test", path)
+	s := New("m365connect-test", path).AllowFileFallback()
 	if _, err := s.Set("a", secretValue); err == nil || !strings.Contains(err.Error(), "damaged") {
 		t.Fatalf("Set over a damaged file: %v", err)
 	}

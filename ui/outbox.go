@@ -303,7 +303,15 @@ func (p *outboxPanel) newRow(m outbox.Message) *outboxRow {
 	r.approve.Importance = widget.SuccessImportance
 	r.reject = widget.NewButtonWithIcon("Reject", theme.CancelIcon(), func() { p.askReject(m) })
 	r.reject.Importance = widget.DangerImportance
-	r.box = container.NewBorder(nil, nil, nil, container.NewCenter(container.NewHBox(r.approve, r.reject)), container.NewVBox(title, meta))
+	// Show: everything the approver approves (headers, body as text, attachments).
+	show := widget.NewButtonWithIcon("Show", theme.VisibilityIcon(), func() {
+		text := widget.NewLabel(outbox.Render(m))
+		text.Wrapping = fyne.TextWrapWord
+		scroll := container.NewVScroll(text)
+		scroll.SetMinSize(fyne.NewSize(560, 360))
+		dialog.ShowCustom("Message "+m.ID, "Close", scroll, p.z.win)
+	})
+	r.box = container.NewBorder(nil, nil, nil, container.NewCenter(container.NewHBox(show, r.approve, r.reject)), container.NewVBox(title, meta))
 	return r
 }
 

@@ -228,9 +228,9 @@ func (s *saveScreen) doSave() {
 		s.status.SetText("Not saved: " + err.Error())
 		return
 	}
-	store := z.opts.Secrets
-	if s.noKeyring != nil && !s.useFile.Checked {
-		store = secretstore.New("m365connect", "") // no fallback unless the user agreed
+	store := z.opts.Secrets // writes the fallback file only once the user agreed
+	if s.useFile.Checked {
+		store = store.AllowFileFallback()
 	}
 	secrets := z.secretEntries()
 	if err := z.ensureProfile(cfg); err != nil {
@@ -262,6 +262,7 @@ func (s *saveScreen) doSave() {
 				s.lockButtons()
 				msg := "Not saved: " + err.Error()
 				if errors.Is(err, secretstore.ErrNoKeyring) {
+					s.useFile.Show() // the keyring failed after the probe said yes: ask now
 					msg += ". Tick the box above to keep the secrets in a file only you can read."
 				}
 				s.status.SetText(msg)
@@ -324,7 +325,7 @@ func (z *Wizard) resumeSaved() (note, warn string) {
 		return "", ""
 	}
 	st := wizard.StateFromConfig(c)
-	st.Consented = c.Verification != nil && c.Verification.Passed
+	st.Consented = st.Verification != nil // passed here, recomputed from the checks
 	z.loadSecrets(st, c)
 	st.SignedIn = st.RefreshToken != ""
 	*z.state = *st
@@ -367,14 +368,15 @@ func (s *saveScreen) doImport(path string) {
 		return
 	}
 	s.sync.stop(nil)
+	c.MarkImported() // not verified on this machine: StateFromConfig keeps no verification
 	st := wizard.StateFromConfig(c)
 	st.Locked = false
-	st.Consented = c.Verification != nil && c.Verification.Passed
+	st.Consented = c.VerificationOutcome().Passed
 	z.loadSecrets(st, c)
 	*z.state = *st
 	s.syncConf = c.Sync
 	s.outbox.load(c.Outbox)
-	s.status.SetText(fmt.Sprintf("Imported %s. Check each step, then verify and save.", path))
+	s.status.SetText(fmt.Sprintf("Imported %s: not verified on this machine. Check each step, then verify and save.", path))
 	_ = z.GoTo(wizard.StepAppRegistration)
 }
 

@@ -6,7 +6,6 @@
 package ui
 
 import (
-	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -17,6 +16,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/m365connect/m365connect/appdirs"
 	"github.com/m365connect/m365connect/emulator"
 	"github.com/m365connect/m365connect/graph"
 	"github.com/m365connect/m365connect/secretstore"
@@ -53,14 +53,9 @@ type Options struct {
 	Do func(func())
 }
 
-// DefaultConfigDir is where the app keeps its config: os.UserConfigDir()/m365connect.
-func DefaultConfigDir() string {
-	d, err := os.UserConfigDir()
-	if err != nil {
-		d = os.TempDir()
-	}
-	return filepath.Join(d, "m365connect")
-}
+// DefaultConfigDir is where the app keeps its config: appdirs.ConfigDir(). Without a
+// home folder it fails (appdirs.ErrNoHome): never a shared folder such as /tmp.
+func DefaultConfigDir() (string, error) { return appdirs.ConfigDir() }
 
 // SecretService is the keyring service name under which every secret is stored.
 const SecretService = "m365connect"
@@ -78,10 +73,12 @@ const PracticeSeed = 1
 
 func (o *Options) defaults() {
 	if o.ConfigDir == "" {
-		o.ConfigDir = DefaultConfigDir()
+		o.ConfigDir, _ = DefaultConfigDir() // cmd refuses to open the window without one
 	}
-	if o.Secrets == nil {
+	if o.Secrets == nil && o.ConfigDir != "" {
 		o.Secrets = DefaultSecrets(o.ConfigDir)
+	} else if o.Secrets == nil {
+		o.Secrets = secretstore.New(SecretService, "") // no folder: no fallback file
 	}
 	if o.OpenBrowser == nil {
 		o.OpenBrowser = graph.DefaultOpenBrowser

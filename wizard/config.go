@@ -7,9 +7,9 @@ import (
 	"fmt"
 	"io"
 	"net/mail"
-	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"time"
 )
@@ -159,10 +159,19 @@ type Mailbox struct {
 }
 
 // Verification is one run of the connection checks.
+//
+// The block is a record, never a credential: a config crosses machines and can be edited
+// by hand, so nothing reads Passed to decide anything. What the app and the report say
+// comes from Config.VerificationOutcome, which recomputes the verdict from the checks.
 type Verification struct {
-	At     time.Time `json:"at"`
-	Passed bool      `json:"passed"`
-	Checks []Check   `json:"checks"`
+	At time.Time `json:"at"`
+	// Passed is what the run that wrote the block concluded; kept for people reading
+	// the file, never trusted (see Config.VerificationOutcome).
+	Passed bool    `json:"passed"`
+	Checks []Check `json:"checks"`
+	// Imported marks checks that ran on another computer: import sets it, and only a
+	// verify run on this computer replaces the block.
+	Imported bool `json:"imported,omitempty"`
 }
 
 // Check statuses.
@@ -244,13 +253,25 @@ func (c *Config) Validate() error {
 		if c.Practice == nil {
 			add("practice", "the practice tenant needs its hosts (authorityHost, graphBaseUrl, caCertFile)")
 		} else {
-			for _, f := range []struct{ name, v string }{{"practice.authorityHost", c.Practice.AuthorityHost}, {"practice.graphBaseUrl", c.Practice.GraphBaseURL}} {
-				if u, err := url.Parse(f.v); err != nil || u.Scheme != "https" || u.Host == "" {
-					add(f.name, "must be an https URL such as https://127.0.0.1:8443/")
+			for _, f := range []struct {
+				name, v   string
+				http, opt bool
+			}{
+				{"practice.authorityHost", c.Practice.AuthorityHost, false, false},
+				{"practice.graphBaseUrl", c.Practice.GraphBaseURL, false, false},
+				{"practice.browserAuthorityHost", c.Practice.BrowserAuthorityHost, true, true},
+			} {
+				if f.opt && f.v == "" {
+					continue
+				}
+				if err := ValidatePracticeURL(f.v, f.http); err != nil {
+					add(f.name, "%s", err.Error())
 				}
 			}
 			if c.Practice.CACertFile == "" {
 				add("practice.caCertFile", "name the practice tenant's CA certificate file (sandbox --info writes it)")
+			} else if err := ValidateFilePath(c.Practice.CACertFile); err != nil {
+				add("practice.caCertFile", "%s", err.Error())
 			}
 		}
 	case "":
@@ -270,6 +291,11 @@ func (c *Config) Validate() error {
 		add("accessMode", "missing; one of secret, certificate, delegated")
 	default:
 		add("accessMode", "%q is not one of secret, certificate, delegated", c.AccessMode)
+	}
+	if c.Credential.CertificateFile != "" {
+		if err := ValidateFilePath(c.Credential.CertificateFile); err != nil {
+			add("credential.certificateFile", "%s", err.Error())
+		}
 	}
 	if !c.Features.Read && !c.Features.Write && !c.Features.Send {
 		add("features", "choose at least one of read, readWrite, send")
@@ -299,6 +325,11 @@ func (c *Config) Validate() error {
 		default:
 			add("sync.body", "%q is not one of preview, text, html", s.Body)
 		}
+		if s.Store != "" {
+			if err := ValidateFilePath(s.Store); err != nil {
+				add("sync.store", "%s", err.Error())
+			}
+		}
 		for i, f := range s.Folders {
 			if strings.TrimSpace(f) == "" {
 				add(fmt.Sprintf("sync.folders[%d]", i), "is empty; name a folder id or a well-known name such as inbox")
@@ -306,6 +337,13 @@ func (c *Config) Validate() error {
 		}
 	}
 	if o := c.Outbox; o != nil {
+		for _, p := range []struct{ field, v string }{{"outbox.database", o.Database}, {"outbox.folder", o.Folder}} {
+			if p.v != "" {
+				if err := ValidateFilePath(p.v); err != nil {
+					add(p.field, "%s", err.Error())
+				}
+			}
+		}
 		if len(o.Policy.AllowedSenders) > 0 && !c.Features.Send {
 			add("outbox.policy.allowedSenders", "senders are listed but the connection was not set up to send; choose send in Prerequisites and verify again")
 		}
@@ -499,7 +537,12 @@ func (e *LoadError) Unwrap() error { return e.Err }
 // Load reads, migrates and validates a config file. A damaged, hand-edited or
 // incomplete file is refused whole, with the line and field, never half-loaded.
 func Load(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, MaxConfigSize+1))
+	f.Close()
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
 	}
@@ -516,6 +559,9 @@ func Load(path string) (*Config, error) {
 
 // Parse is Load for bytes already read.
 func Parse(data []byte) (*Config, error) {
+	if len(data) > MaxConfigSize {
+		return nil, &LoadError{Err: fmt.Errorf("the file is larger than %d KiB, which no m365connect config is; choose the config file that export or save wrote", MaxConfigSize>>10)}
+	}
 	data, err := migrate(data)
 	if err != nil {
 		return nil, err
@@ -531,12 +577,19 @@ func Parse(data []byte) (*Config, error) {
 		}
 		return nil, &LoadError{Err: err}
 	}
+	if c.Verification != nil {
+		// A record, not a credential: the verdict is recomputed from the checks.
+		c.Verification.Passed = c.VerificationOutcome().Passed
+	}
 	return &c, nil
 }
 
 // decodeStrict decodes exactly one JSON value into v, refusing unknown fields and
 // trailing data, and turns decoder errors into a LoadError with line and column.
 func decodeStrict(data []byte, v any) error {
+	if err := checkKeys(data, reflect.TypeOf(v)); err != nil {
+		return err
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {

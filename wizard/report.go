@@ -21,8 +21,7 @@ th{background:#f3f3f3} .pass{color:#0a7a2f;font-weight:bold} .fail{color:#b00020
 </style></head><body>
 <h1>Microsoft 365 connection: verification report</h1>
 <p class="sub">Produced by M365 Connect {{.C.AppVersion}} on {{.Generated}}</p>
-{{with .C.Verification}}<p class="verdict {{if .Passed}}ok{{else}}bad{{end}}">{{if .Passed}}Every required check passed{{else}}Some checks failed{{end}} on {{fmtTime .At}}.</p>
-{{else}}<p class="verdict bad">The connection has not been verified.</p>{{end}}
+<p class="verdict {{if and .O.Passed (not .O.Imported)}}ok{{else}}bad{{end}}">{{.O.Summary}}{{with .C.Verification}}{{if $.O.Verified}} Checks run on {{fmtTime .At}}.{{end}}{{end}}</p>
 <table>
 <tr><th>Tenant</th><td>{{.C.TenantID}}</td></tr>
 <tr><th>Environment</th><td>{{cloudName .C.Cloud}}</td></tr>
@@ -56,11 +55,13 @@ func WriteReport(w io.Writer, c *Config, now time.Time) error {
 	if err != nil {
 		return err
 	}
+	// The verdict is computed from the checks, never read from the block's "passed".
 	return t.Execute(w, struct {
 		C         *Config
+		O         Outcome
 		Generated string
 		Expiry    string
-	}{c, now.UTC().Format("2006-01-02 15:04 UTC"), c.ExpiryWarning(now)})
+	}{c, c.VerificationOutcome(), now.UTC().Format("2006-01-02 15:04 UTC"), c.ExpiryWarning(now)})
 }
 
 // CloudDisplayName names a cloud for people.

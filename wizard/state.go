@@ -192,7 +192,14 @@ func StateFromConfig(c *Config) *State {
 		ReadWrite: c.Features.Write, ListUsers: c.Features.ListUsers, Shared: c.Features.Shared,
 		Permissions: slices.Clone(c.Permissions), Mailboxes: slices.Clone(c.Mailboxes),
 		CertFile: c.Credential.CertificateFile, CertThumbprint: c.Credential.CertificateThumbprint,
-		ServiceAccount: c.Credential.ServiceAccount, Verification: c.Verification, Locked: c.Locked,
+		ServiceAccount: c.Credential.ServiceAccount, Locked: c.Locked,
+	}
+	// Only a verification that passed on this computer opens the steps after Verify; one
+	// that failed, is incomplete or ran elsewhere (imported) has to run again here.
+	if o := c.VerificationOutcome(); o.Passed && !o.Imported {
+		v := *c.Verification
+		v.Passed = true
+		s.Verification = &v
 	}
 	if c.Practice != nil {
 		p := *c.Practice

@@ -20,7 +20,11 @@ import (
 // writes) replaces them and supplies the practice app's secret and certificate. With
 // no path, the config is the one `sandbox --config` would write for that tenant.
 func loadConfig(path, sandboxInfo string) (*wizard.Config, connection.Chain, error) {
-	src := connection.Chain{Env: os.Getenv, Store: ui.DefaultSecrets(ui.DefaultConfigDir())}
+	dir, err := ui.DefaultConfigDir()
+	if err != nil {
+		return nil, connection.Chain{}, err
+	}
+	src := connection.Chain{Env: os.Getenv, Store: ui.DefaultSecrets(dir)}
 	var info emulator.Info
 	if sandboxInfo != "" {
 		var err error

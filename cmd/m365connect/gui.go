@@ -17,6 +17,9 @@ const appID = "io.m365connect.app"
 
 // runGUI opens the wizard window and returns when it is closed.
 func runGUI(ctx context.Context) error {
+	if _, err := ui.DefaultConfigDir(); err != nil {
+		return err // no home folder: say so rather than keep files in a shared one
+	}
 	a := app.NewWithID(appID)
 	a.SetIcon(assets.Icon())
 	w := a.NewWindow("M365 Connect")

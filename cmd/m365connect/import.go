@@ -21,9 +21,16 @@ import (
 func runImport(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("import", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	dest := fs.String("config", filepath.Join(ui.DefaultConfigDir(), "config.json"), "where to install the config")
+	dest := fs.String("config", "", "where to install the config (default: config.json in the app's config folder)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *dest == "" {
+		dir, err := ui.DefaultConfigDir()
+		if err != nil {
+			return err
+		}
+		*dest = filepath.Join(dir, "config.json")
 	}
 	if fs.NArg() != 1 {
 		return fmt.Errorf("%w: m365connect import [--config DEST] FILE", errUsage)
@@ -33,11 +40,13 @@ func runImport(_ context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	c.Locked = false // an imported config is checked in the wizard before it is locked again
+	c.MarkImported() // its checks ran elsewhere: not verified on this machine until verify runs here
 	if err := c.Save(*dest); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "Imported %s into %s: %s, tenant %s, %s, %d mailbox(es).\n",
 		fs.Arg(0), *dest, wizard.CloudDisplayName(c.Cloud), c.TenantID, wizard.ModeDisplayName(c.AccessMode), len(c.Mailboxes))
+	fmt.Fprintf(stdout, "Not verified on this machine: run `m365connect verify --config %s` here. (The file's own record: %s)\n", *dest, c.VerificationOutcome().Summary)
 	kind := map[string]string{wizard.ModeSecret: wizard.SecretClientSecret, wizard.ModeDelegated: wizard.SecretRefreshToken}[c.AccessMode]
 	if kind != "" {
 		_, err := ui.DefaultSecrets(filepath.Dir(*dest)).Get(c.SecretKey(kind))

@@ -136,8 +136,7 @@ func runOutbox(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "%s  %s\nfrom %s to %s cc %s\nsubject: %s\ninternetMessageId: %s\n", m.ID, m.State, m.From,
-			strings.Join(m.To, ","), strings.Join(m.Cc, ","), m.Subject, m.InternetMessageID)
+		fmt.Fprintf(stdout, "%s  %s\ninternetMessageId: %s\n%s", m.ID, m.State, m.InternetMessageID, outbox.Render(m))
 		if m.Reason != "" {
 			fmt.Fprintf(stdout, "reason: %s\n", m.Reason)
 		}
@@ -175,7 +174,10 @@ func runOutbox(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "%s: %d accepted, %d rejected\n", cfg.Folder, r.Accepted, r.Rejected)
+		fmt.Fprintf(stdout, "%s: %d accepted, %d rejected, %d still being written\n", cfg.Folder, r.Accepted, r.Rejected, r.Waiting)
+		for _, f := range r.Failed {
+			fmt.Fprintf(stderr, "could not move aside %s\n", f)
+		}
 		return nil
 	}
 	// run

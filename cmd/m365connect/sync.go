@@ -33,6 +33,7 @@ func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	pageSize := fs.Int("page-size", mailsync.DefaultPageSize, "Prefer: odata.maxpagesize")
 	mailboxes := fs.String("mailboxes", "", "comma-separated mailbox ids or addresses (default: every mailbox of the config or info file)")
 	poll := fs.Duration("poll", mailsync.DefaultPollInterval, "poll interval when not --once")
+	insecure := fs.Bool("insecure-storage", false, "with no OS keyring, keep a renewed sign-in in the 0600 fallback file (its path is printed)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -49,6 +50,7 @@ func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
+	secrets.InsecureStorage, secrets.Warn = *insecure, func(m string) { fmt.Fprintln(stderr, m) }
 	dataDir, err := connection.DataDir()
 	if err != nil && !set["store"] && (c.Sync == nil || c.Sync.Store == "") {
 		return err

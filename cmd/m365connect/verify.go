@@ -32,6 +32,7 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	asJSON := fs.Bool("json", false, "print the results as JSON")
 	sandboxInfo := fs.String("sandbox-info", "", "practice tenant: the info file of a running `m365connect sandbox --info FILE`")
 	timeout := fs.Duration("timeout", 3*time.Minute, "give up after this long")
+	insecure := fs.Bool("insecure-storage", false, "with no OS keyring, keep a renewed sign-in in the 0600 fallback file (its path is printed)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: m365connect verify --config FILE [--json] [--sandbox-info FILE]\n\n"+
 			"Secrets come from the OS keyring (as the wizard saved them) or, for CI, from\n%s, %s or %s.\n\n", connection.EnvClientSecret, connection.EnvCertPassword, connection.EnvRefreshToken)
@@ -47,6 +48,7 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
+	src.InsecureStorage, src.Warn = *insecure, func(m string) { fmt.Fprintln(stderr, m) }
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 	var progress graph.Progress

@@ -18,4 +18,4 @@ az ad app permission admin-consent --id "$APP_ID"
 # Certificate: upload the public part (cert.pem) of the certificate you give m365connect.
 az ad app credential reset --id "$APP_ID" --cert @cert.pem --append
 echo "Application (client) ID: $APP_ID"
-echo "Directory (tenant) ID: 11111111-2222-3333-4444-555555555555"
+echo "Directory (tenant) ID: "'11111111-2222-3333-4444-555555555555'

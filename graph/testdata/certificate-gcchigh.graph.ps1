@@ -19,4 +19,4 @@ foreach ($a in $access) {
 # Certificate: upload the public part (cert.cer, DER) of the certificate you give m365connect.
 Update-MgApplication -ApplicationId $app.Id -KeyCredentials @(@{ Type = 'AsymmetricX509Cert'; Usage = 'Verify'; Key = [System.IO.File]::ReadAllBytes('cert.cer') })
 "Application (client) ID: $($app.AppId)"
-"Directory (tenant) ID: 11111111-2222-3333-4444-555555555555"
+'Directory (tenant) ID: ' + '11111111-2222-3333-4444-555555555555'

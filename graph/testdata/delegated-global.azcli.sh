@@ -17,4 +17,4 @@ sleep 20  # let the new service principal replicate
 az ad app permission admin-consent --id "$APP_ID"
 
 echo "Application (client) ID: $APP_ID"
-echo "Directory (tenant) ID: contoso.com"
+echo "Directory (tenant) ID: "'contoso.com'

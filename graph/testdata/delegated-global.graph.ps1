@@ -19,4 +19,4 @@ $sp = New-MgServicePrincipal -AppId $app.AppId
 # Admin consent
 New-MgOauth2PermissionGrant -ClientId $sp.Id -ConsentType AllPrincipals -ResourceId $graphSp.Id -Scope 'Mail.Read.Shared Mail.Send.Shared offline_access openid profile' | Out-Null
 "Application (client) ID: $($app.AppId)"
-"Directory (tenant) ID: contoso.com"
+'Directory (tenant) ID: ' + 'contoso.com'

@@ -18,4 +18,4 @@ az ad app permission admin-consent --id "$APP_ID"
 # Client secret: shown once. Paste it into m365connect, nowhere else.
 az ad app credential reset --id "$APP_ID" --display-name m365connect --years 1 --query password -o tsv
 echo "Application (client) ID: $APP_ID"
-echo "Directory (tenant) ID: contoso.onmicrosoft.com"
+echo "Directory (tenant) ID: "'contoso.onmicrosoft.com'

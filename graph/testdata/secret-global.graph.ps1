@@ -22,4 +22,4 @@ foreach ($a in $access) {
 $pw = Add-MgApplicationPassword -ApplicationId $app.Id -PasswordCredential @{ DisplayName = 'm365connect'; EndDateTime = (Get-Date).AddYears(1) }
 $pw.SecretText
 "Application (client) ID: $($app.AppId)"
-"Directory (tenant) ID: contoso.onmicrosoft.com"
+'Directory (tenant) ID: ' + 'contoso.onmicrosoft.com'
