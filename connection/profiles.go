@@ -201,8 +201,9 @@ func (p *Profiles) List() ([]ProfileSummary, error) {
 		for _, m := range c.Mailboxes {
 			s.Mailboxes = append(s.Mailboxes, m.Address)
 		}
-		if v := c.Verification; v != nil {
-			s.LastVerified, s.Passed = v.At, v.Passed
+		if v := c.Verification; v != nil && c.VerificationOutcome().Verified {
+			// The verdict is recomputed from the recorded checks (wizard.VerificationOutcome).
+			s.LastVerified, s.Passed = v.At, c.VerificationOutcome().Passed
 		}
 		if c.AccessMode != wizard.ModeDelegated {
 			s.SecretExpires = c.Credential.ExpiresAt
