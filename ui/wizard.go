@@ -120,6 +120,7 @@ type Wizard struct {
 	practice *emulator.Server
 	conn     *connection
 	prof     *profileState // saved connections and the one open (profiles.go)
+	lock     *lockState    // controls disabled while locked (lock.go)
 
 	stepIcons  []*widget.Icon
 	stepLabels []*widget.Label
@@ -262,6 +263,7 @@ func (z *Wizard) show() {
 	if e, ok := sc.(enterer); ok {
 		e.enter()
 	}
+	z.applyLock(cur.ID, sc) // read-only while the saved connection is locked (lock.go)
 	z.body.Objects = []fyne.CanvasObject{sc.object()}
 	z.body.Refresh()
 
