@@ -7,7 +7,7 @@ LDFLAGS := -X main.version=$(VERSION)
 BIN     := bin/m365connect
 export LANG := en_US.UTF-8
 
-.PHONY: all deps deps-windows build run test lint fuzz package windows windows-vet windows-smoke deps-windows-smoke clean
+.PHONY: all deps deps-windows build run test lint fuzz package windows windows-vet windows-smoke deps-windows-smoke clean bench
 
 all: build
 
@@ -23,6 +23,13 @@ run: build
 test: deps
 	$(GO) vet ./...
 	scripts/with-xvfb.sh scripts/with-keyring.sh $(GO) test -race -count=1 ./...
+
+# Latency-true sync benchmark of a 100-mailbox practice tenant (docs/PERFORMANCE.md):
+# prints the table and ends with "engine: N% of limit, R req/1000 msgs, P MB peak".
+# Sizes: BENCH_MAILBOXES, BENCH_PER_MAILBOX, BENCH_SCALE, BENCH_CURVE=1 (scale curve).
+bench: deps
+	@bash -o pipefail -c "$(GO) test ./mailsync -run '^$$' -bench '^BenchmarkTenant$$' -benchtime 1x -timeout 90m \
+		| grep -Ev '^(goos|goarch|pkg|cpu|PASS|ok|BenchmarkTenant)'"
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -136,6 +136,16 @@ func newDirectory(seed int64, now time.Time) (*directory, error) {
 	notConsented := &App{Name: AppNotConsentedName, ClientID: seededGUID(seed, "app-not-consented"), Access: AccessApplication,
 		Roles: []string{"Mail.Read"}, Scopes: delegated, RedirectURIs: []string{"http://localhost"}, secret: newClientSecret()}
 	d.apps = []*App{secretApp, certApp, delegatedApp, notConsented}
+	// Every app is registered with the redirect URI the wizard tells admins to add
+	// (Authentication > Mobile and desktop applications > http://localhost), so the
+	// admin-consent page can return to the app whatever its access mode. Loopback
+	// redirect URIs match on any port:
+	// https://learn.microsoft.com/en-us/entra/identity-platform/reply-url#localhost-exceptions
+	for _, a := range d.apps {
+		if len(a.RedirectURIs) == 0 {
+			a.RedirectURIs = []string{"http://localhost"}
+		}
+	}
 	return d, nil
 }
 
@@ -164,13 +174,19 @@ func (a *App) makeCertificate(now time.Time) error {
 	if err != nil {
 		return fmt.Errorf("marshal app key: %w", err)
 	}
+	a.fillCertificate(cert, key, keyDER)
+	return nil
+}
+
+// fillCertificate sets the app's certificate credential and what is derived from it.
+func (a *App) fillCertificate(cert *x509.Certificate, key *rsa.PrivateKey, keyDER []byte) {
+	der := cert.Raw
 	a.cert, a.certKey = cert, key
 	a.certPEM = append(pemBlock("CERTIFICATE", der), pemBlock("PRIVATE KEY", keyDER)...)
 	s256 := sha256.Sum256(der)
 	s1 := sha1.Sum(der)
 	a.x5tSHA256 = base64.StdEncoding.EncodeToString(s256[:])
 	a.x5tSHA1 = base64.StdEncoding.EncodeToString(s1[:])
-	return nil
 }
 
 // appByID finds an app by client id.

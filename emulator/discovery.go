@@ -16,6 +16,10 @@ func (s *Server) handleOpenIDConfig(w http.ResponseWriter, r *http.Request) {
 	now := s.opts.Now()
 	seg := r.PathValue("tenant")
 	kind, terr := s.identity.resolveTenant(seg)
+	// An unknown tenant is answered as login.microsoftonline.com answers it: HTTP 400,
+	// error "invalid_tenant", error_description "AADSTS90002: Tenant '…' not found. …"
+	// (https://learn.microsoft.com/en-us/entra/identity-platform/reference-error-codes#aadsts-error-codes).
+	// The wizard's "Test these values" and the Consent step read it before any browser opens.
 	if terr != nil {
 		terr.Error = "invalid_tenant"
 		terr.write(w, r, now)

@@ -18,6 +18,8 @@ type Options struct {
 	// Users, SharedMailboxes and MessagesPerMailbox size the generated mail data
 	// (0 = defaults 5, 1, 200; a negative SharedMailboxes means none).
 	Users, SharedMailboxes, MessagesPerMailbox int
+	// MailDays is how many days before now the generated mail spreads over (default 90).
+	MailDays int
 	// Seed makes the tenant id, client ids and mail data reproducible.
 	Seed int64
 	// Listen is the API (TLS) listener address, default "127.0.0.1:0". Only loopback
@@ -29,6 +31,10 @@ type Options struct {
 	DeliveryDelay time.Duration
 	// Now is the clock (default time.Now); tokens are issued and checked against it.
 	Now func() time.Time
+	// StateFile, when set, keeps the tenant's generated credentials (client secrets,
+	// certificates), consent and refresh tokens across runs: read by New when it
+	// exists, written by New, SaveState and Close (0600, atomically). See persist.go.
+	StateFile string
 }
 
 // Server is a running practice tenant. It is listening when New returns.
@@ -81,6 +87,14 @@ func New(opts Options) (*Server, error) {
 	}
 	mail := newMailSide(opts, dir)
 	id.users = mail.users
+	if opts.StateFile != "" {
+		if err := id.loadState(opts.StateFile); err != nil {
+			return nil, err
+		}
+		if err := id.saveState(opts.StateFile); err != nil {
+			return nil, err
+		}
+	}
 
 	s := &Server{opts: opts, pki: p, identity: id, mail: mail, pages: newPages()}
 	pool := x509.NewCertPool()
@@ -153,6 +167,7 @@ func (s *Server) Close() {
 		_ = s.browserSrv.Shutdown(ctx)
 		s.client.CloseIdleConnections()
 		s.mail.close()
+		_ = s.SaveState() // best effort: New wrote the credentials already
 	})
 }
 

@@ -26,6 +26,7 @@ func newMailSide(opts Options, dir *directory) *mailSide {
 		Users:              opts.Users,
 		SharedMailboxes:    shared,
 		MessagesPerMailbox: opts.MessagesPerMailbox,
+		Days:               opts.MailDays,
 		Seed:               opts.Seed,
 	})
 	return &mailSide{store: st}

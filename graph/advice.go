@@ -83,7 +83,7 @@ func catalogue() []Advice {
 			Step:  StepConsent},
 		{Code: "AADSTS90094", Title: "An administrator must approve this app",
 			Cause: "The signed-in account may not consent to these permissions; only an administrator can (or an admin-consent request is pending).",
-			Fix:   "Send the consent link to a Global Administrator, or approve the request in Entra admin center > Identity > Applications > Enterprise applications > Admin consent requests.",
+			Fix:   "Send the consent link to a Global Administrator or Privileged Role Administrator, or approve the request in Entra admin center > Identity > Applications > Enterprise applications > Admin consent requests.",
 			Step:  StepConsent},
 		{Code: "AADSTS50105", Title: "The account is not assigned to the app",
 			Cause: "The enterprise application requires user assignment and the signed-in account is not assigned.",

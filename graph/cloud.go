@@ -1,7 +1,6 @@
 package graph
 
 import (
-	"crypto/tls"
 	"crypto/x509"
 	"net/http"
 	"net/url"
@@ -58,7 +57,7 @@ const (
 // Source: https://learn.microsoft.com/en-us/graph/deployments (App registration
 // and token service root endpoints; Microsoft Graph service root endpoints).
 func Clouds() []Cloud {
-	return []Cloud{
+	cs := []Cloud{
 		{
 			Name: CloudGlobal, DisplayName: "Microsoft 365 (worldwide, includes GCC)",
 			AuthorityHost: "https://login.microsoftonline.com/", GraphBaseURL: "https://graph.microsoft.com/v1.0",
@@ -84,6 +83,10 @@ func Clouds() []Cloud {
 			EntraAdminCenter: "https://entra.microsoftonline.cn",
 		},
 	}
+	for i := range cs {
+		cs[i].client = newHTTPClient(nil)
+	}
+	return cs
 }
 
 // CloudByName returns the real cloud with that name.
@@ -115,8 +118,6 @@ func PracticeCloud(authorityHost, browserAuthorityHost, graphBaseURL string, caP
 	if browserAuthorityHost == "" {
 		browserAuthorityHost = authorityHost
 	}
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 	return Cloud{
 		Name: CloudPractice, DisplayName: "Practice tenant (built in, offline)",
 		AuthorityHost:        withSlash(authorityHost),
@@ -126,7 +127,7 @@ func PracticeCloud(authorityHost, browserAuthorityHost, graphBaseURL string, caP
 		InstanceName:         "microsoftonline.com",
 		EntraAdminCenter:     "https://entra.microsoft.com",
 		CACertPEM:            caPEM,
-		client:               &http.Client{Transport: tr, Timeout: 60 * time.Second},
+		client:               newHTTPClient(pool),
 	}, nil
 }
 
@@ -138,7 +139,8 @@ func withSlash(s string) string {
 }
 
 // HTTPClient returns the client to use for this cloud: one trusting only the
-// practice CA for the practice tenant, otherwise a client with a timeout.
+// practice CA for the practice tenant, otherwise the cloud's tuned client
+// (transport.go) of a Cloud from Clouds or CloudByName, else a default client.
 func (c Cloud) HTTPClient() *http.Client {
 	if c.client != nil {
 		return c.client

@@ -229,7 +229,7 @@ func (c *MailSourceClient) DeltaPage(ctx context.Context, req MailSourceRequest)
 		return MailSourcePage{}, err
 	}
 	defer cancel()
-	defer resp.Body.Close()
+	defer drainClose(resp.Body) // transport.go: keeps an HTTP/1.1 connection reusable
 	page, err := mailSourceDecodePage(resp.Body, req.PageSize, list)
 	if err != nil {
 		return MailSourcePage{}, &MailSourceError{Op: op, Status: resp.StatusCode, Code: "InvalidResponse", Message: err.Error()}
@@ -302,9 +302,10 @@ func (c *MailSourceClient) get(ctx context.Context, op, u string, prefer []strin
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
+		cerr := ctx.Err() // before cancel(), which would make every error look cancelled
 		cancel()
-		if ctx.Err() != nil && ctx.Err() != context.DeadlineExceeded {
-			return nil, nil, ctx.Err()
+		if cerr != nil && cerr != context.DeadlineExceeded {
+			return nil, nil, cerr
 		}
 		var ue *url.Error
 		if errors.As(err, &ue) {

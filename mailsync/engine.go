@@ -54,6 +54,7 @@ type MailboxStatus struct {
 // Status is a snapshot of the whole engine.
 type Status struct {
 	Mailboxes []MailboxStatus `json:"mailboxes"`
+	Overall   Estimate        `json:"overall"` // all mailboxes: rate and ETA
 }
 
 // Progress is one event: a folder of a mailbox changed. Callbacks run on engine
@@ -72,6 +73,9 @@ type Engine struct {
 	opts     Options
 	progress func(Progress)
 	mbSem    chan struct{}
+	budget   *budget // global requests in flight (Options.MaxInFlight)
+	bigPages *budget // of those, backfill and gap-fill pages (Options.MaxBackfillInFlight)
+	eta      *tracker
 
 	mu      sync.Mutex
 	status  map[string]*MailboxStatus
@@ -81,12 +85,14 @@ type Engine struct {
 	wg      sync.WaitGroup
 	errs    []error
 	running bool
+	started int // mailboxes started: the next one's priority
 }
 
 type mailboxRun struct {
 	mb     Mailbox
 	cancel context.CancelFunc
 	sem    chan struct{} // at most MaxRequests requests in flight
+	prio   int           // start order: earlier mailboxes get the global budget first
 
 	mu        sync.Mutex
 	notBefore time.Time // set by a throttled answer: every folder waits
@@ -102,7 +108,7 @@ func NewEngine(store Store, src Source, opts Options, progress func(Progress)) (
 		progress = func(Progress) {}
 	}
 	e := &Engine{store: store, src: src, opts: o, progress: progress,
-		mbSem: make(chan struct{}, o.MaxMailboxes), status: map[string]*MailboxStatus{}, runs: map[string]*mailboxRun{}}
+		mbSem: make(chan struct{}, o.MaxMailboxes), budget: newBudget(o.MaxInFlight), bigPages: newBudget(o.MaxBackfillInFlight), eta: newTracker(), status: map[string]*MailboxStatus{}, runs: map[string]*mailboxRun{}}
 	for _, m := range o.Mailboxes {
 		e.addStatus(m)
 	}
@@ -183,7 +189,8 @@ func (e *Engine) SetMailboxes(mbs []Mailbox) {
 
 func (e *Engine) startLocked(m Mailbox) {
 	ctx, cancel := context.WithCancel(e.runCtx)
-	r := &mailboxRun{mb: m, cancel: cancel, sem: make(chan struct{}, e.opts.MaxRequests)}
+	r := &mailboxRun{mb: m, cancel: cancel, sem: make(chan struct{}, e.opts.MaxRequests), prio: e.started}
+	e.started++
 	e.runs[m.ID] = r
 	e.wg.Add(1)
 	go func() {
@@ -211,11 +218,16 @@ func (e *Engine) Status() Status {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	var s Status
+	var active []string
 	for _, id := range e.order {
 		ms := *e.status[id]
 		ms.Folders = slices.Clone(ms.Folders)
 		s.Mailboxes = append(s.Mailboxes, ms)
+		if ms.State != StateRemoved {
+			active = append(active, id)
+		}
 	}
+	s.Overall = e.eta.estimate(active, e.opts.Now())
 	return s
 }
 
@@ -240,8 +252,14 @@ func (e *Engine) update(mailbox, folder string, f func(ms *MailboxStatus, fs *Fo
 	p := Progress{Mailbox: mailbox, Address: ms.Address, MailboxState: ms.State, FolderStatus: *fs}
 	e.mu.Unlock()
 	if folder != "" {
-		e.progress(p)
+		e.emit(p)
 	}
+}
+
+// emit feeds the ETA and hands the event to the progress callback.
+func (e *Engine) emit(p Progress) {
+	e.eta.observe(p, e.opts.Now())
+	e.progress(p)
 }
 
 func (e *Engine) setMailboxState(id string, st State, lastErr string) {
@@ -262,7 +280,7 @@ func (e *Engine) setMailboxState(id string, st State, lastErr string) {
 	}
 	e.mu.Unlock()
 	for _, p := range evs {
-		e.progress(p)
+		e.emit(p)
 	}
 }
 
@@ -356,7 +374,7 @@ func (e *Engine) folderRound(ctx context.Context, r *mailboxRun, folder string) 
 	}
 	if e.opts.EstimateTotal {
 		if fc, ok := e.src.(FolderCounter); ok {
-			if err := e.acquire(ctx, r); err != nil {
+			if err := e.acquire(ctx, r, false); err != nil {
 				return err
 			}
 			since := st.WindowStart // the window this folder's store holds
@@ -364,7 +382,7 @@ func (e *Engine) folderRound(ctx context.Context, r *mailboxRun, folder string) 
 				since = e.windowStart()
 			}
 			total, err := fc.FolderTotal(ctx, mb, folder, since)
-			e.release(r)
+			e.release(r, false)
 			if err == nil {
 				st.Total = total
 				_ = e.store.SetTotal(ctx, mb, folder, total)
@@ -395,7 +413,7 @@ func (e *Engine) folderRound(ctx context.Context, r *mailboxRun, folder string) 
 			// older rest of the window (see PageRequest.Before).
 			req.Link, req.Before = st.GapLink, st.GapBefore
 		}
-		page, err := e.fetch(ctx, r, folder, req)
+		page, err := e.fetch(ctx, r, folder, req, st.Phase != PhaseIncremental)
 		if err == nil && gap && page.DeltaLink != "" {
 			// A Source that ignores Before answered with delta: storing that would lose the
 			// gap silently.
@@ -464,8 +482,12 @@ func (e *Engine) windowStart() time.Time {
 	return e.opts.Now().Add(-time.Duration(e.opts.BackfillDays) * 24 * time.Hour)
 }
 
-// acquire waits for a request slot and for any throttling pause of the mailbox.
-func (e *Engine) acquire(ctx context.Context, r *mailboxRun) error {
+// acquire waits for any throttling pause of the mailbox, then for one of its
+// MaxRequests slots and a slot of the global budget (by mailbox priority), and for a
+// big page (backfill, gap fill) a slot of MaxBackfillInFlight too. A pause set by
+// another worker while this one waited for slots is honoured too: Retry-After holds
+// every worker of the mailbox.
+func (e *Engine) acquire(ctx context.Context, r *mailboxRun, big bool) error {
 	var slept time.Time
 	for {
 		r.mu.Lock()
@@ -483,6 +505,26 @@ func (e *Engine) acquire(ctx context.Context, r *mailboxRun) error {
 		case <-ctx.Done():
 			return ctx.Err()
 		}
+		if big {
+			if err := e.bigPages.acquire(ctx, r.prio); err != nil {
+				<-r.sem
+				return err
+			}
+		}
+		if err := e.budget.acquire(ctx, r.prio); err != nil {
+			if big {
+				e.bigPages.release()
+			}
+			<-r.sem
+			return err
+		}
+		r.mu.Lock()
+		nb = r.notBefore
+		r.mu.Unlock()
+		if nb.After(e.opts.Now()) && !nb.Equal(slept) {
+			e.release(r, big)
+			continue
+		}
 		e.mu.Lock()
 		if ms := e.status[r.mb.ID]; ms != nil {
 			ms.Requests++
@@ -492,19 +534,25 @@ func (e *Engine) acquire(ctx context.Context, r *mailboxRun) error {
 	}
 }
 
-func (e *Engine) release(r *mailboxRun) { <-r.sem }
+func (e *Engine) release(r *mailboxRun, big bool) {
+	e.budget.release()
+	if big {
+		e.bigPages.release()
+	}
+	<-r.sem
+}
 
 // fetch gets one page, owning the retry policy: 429/503 wait Retry-After (the whole
 // mailbox pauses), transient errors back off, a 401 is retried once (the source fetches a
 // fresh token after a 401) and then means reconnect needed.
-func (e *Engine) fetch(ctx context.Context, r *mailboxRun, folder string, req PageRequest) (Page, error) {
+func (e *Engine) fetch(ctx context.Context, r *mailboxRun, folder string, req PageRequest, big bool) (Page, error) {
 	authRetried := false
 	for attempt := 0; ; attempt++ {
-		if err := e.acquire(ctx, r); err != nil {
+		if err := e.acquire(ctx, r, big); err != nil {
 			return Page{}, err
 		}
 		page, err := e.src.DeltaPage(ctx, req)
-		e.release(r)
+		e.release(r, big)
 		if err == nil {
 			return page, nil
 		}
@@ -512,8 +560,14 @@ func (e *Engine) fetch(ctx context.Context, r *mailboxRun, folder string, req Pa
 			return Page{}, ctx.Err()
 		}
 		kind, ra := Classify(err)
+		if kind == KindCanceled {
+			// Our context is alive (checked above): a source's own cancellation is a
+			// failed request, not a stop; treating it as a stop would end the mailbox
+			// as if the user had cancelled, with nothing stored and no error.
+			kind = KindTransient
+		}
 		switch kind {
-		case KindCanceled, KindSyncReset, KindFatal:
+		case KindSyncReset, KindFatal:
 			return Page{}, err
 		case KindUnauthorized:
 			if authRetried {

@@ -442,3 +442,24 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(2 * time.Millisecond)
 	}
 }
+
+// A source error that wraps context.Canceled while the engine's context is alive (a
+// source cancelling its own request) is a failed request to retry, never a silent stop:
+// before, the mailbox ended "cancelled" with nothing stored and Run returned nil.
+func TestEngineSourceCancellationIsRetried(t *testing.T) {
+	clock := &fakeClock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	f := newFake()
+	f.gen("alice", "inbox", 20, clock.now)
+	f.faults["alice"] = []error{fmt.Errorf("GET delta: %w", context.Canceled)}
+	s := openTemp(t)
+	o := testOptions(clock, "alice")
+	o.Folders = []string{"inbox"}
+	e, _ := NewEngine(s, f, o, nil)
+	if err := e.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	assertMirror(t, s, f, "alice", o.Folders, clock.now.Add(-5*24*time.Hour))
+	if len(clock.slept) != 1 {
+		t.Fatalf("slept %v, want one backoff before the retry", clock.slept)
+	}
+}

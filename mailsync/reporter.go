@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -19,8 +20,11 @@ type Reporter struct {
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 
-	mu   sync.Mutex
-	last map[string]reported
+	mu      sync.Mutex
+	last    map[string]reported
+	eta     *tracker
+	boxes   []string // mailboxes seen, in order
+	overall time.Time
 }
 
 type reported struct {
@@ -31,7 +35,7 @@ type reported struct {
 
 // NewReporter writes to w; terminal selects the redrawn bar (see IsTerminal).
 func NewReporter(w io.Writer, terminal bool) *Reporter {
-	return &Reporter{w: w, terminal: terminal, Every: 5 * time.Second, Now: time.Now, last: map[string]reported{}}
+	return &Reporter{w: w, terminal: terminal, Every: 5 * time.Second, Now: time.Now, last: map[string]reported{}, eta: newTracker()}
 }
 
 // IsTerminal reports whether f is a character device (a terminal).
@@ -44,21 +48,46 @@ func IsTerminal(f *os.File) bool {
 func (r *Reporter) Progress(p Progress) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	now := r.Now()
+	if !slices.Contains(r.boxes, p.Mailbox) {
+		r.boxes = append(r.boxes, p.Mailbox)
+	}
+	r.eta.observe(p, now)
+	est := r.eta.estimate(r.boxes, now)
 	if r.terminal {
-		fmt.Fprintf(r.w, "\r\x1b[K%s", BarLine(p, 24))
 		if p.State != StateSyncing && p.State != StateThrottled {
-			fmt.Fprintln(r.w)
+			fmt.Fprintf(r.w, "\r\x1b[K%s\n", BarLine(p, 24))
 		}
+		fmt.Fprintf(r.w, "\r\x1b[K%s", OverallLine(est, 24))
 		return
 	}
+	if now.Sub(r.overall) >= r.Every {
+		r.overall = now
+		if t := est.Text(); t != "" {
+			fmt.Fprintln(r.w, "overall: "+t)
+		}
+	}
 	k := p.Mailbox + "/" + p.Folder
-	now := r.Now()
 	prev, seen := r.last[k]
 	if seen && prev.state == p.State && prev.phase == p.Phase && now.Sub(prev.at) < r.Every {
 		return
 	}
 	r.last[k] = reported{state: p.State, phase: p.Phase, at: now}
 	fmt.Fprintln(r.w, PlainLine(p))
+}
+
+// OverallLine renders the whole sync as a bar of width cells (by mailboxes when the
+// remaining work is unknown, else by messages) with its rate and ETA.
+func OverallLine(e Estimate, width int) string {
+	frac := 0.0
+	switch {
+	case e.Remaining >= 0 && e.Fetched+e.Remaining > 0:
+		frac = float64(e.Fetched) / float64(e.Fetched+e.Remaining)
+	case e.Mailboxes > 0:
+		frac = float64(e.Done) / float64(e.Mailboxes)
+	}
+	n := min(int(frac*float64(width)), width)
+	return fmt.Sprintf("[%s%s] %3.0f%% %s", strings.Repeat("#", n), strings.Repeat("-", width-n), 100*frac, e.Text())
 }
 
 // PlainLine renders an event as one log line.

@@ -2,7 +2,9 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -60,11 +62,12 @@ type consentScreen struct {
 	handBox *fyne.Container
 	hand    graph.Handoff
 	stop    context.CancelFunc
-	// cancelled is set by the Cancel button for the flow going on: "Cancelled" is shown
-	// only then, never because the worker's own context ended (see verifyScreen).
-	cancelled bool
-	root      fyne.CanvasObject
-	pb        *pasteBack // delegated sign-in: the redirected address pasted back (pasteback.go)
+	root    fyne.CanvasObject
+	pb      *pasteBack // delegated sign-in: the redirected address pasted back (pasteback.go)
+	// shownFor is the tenant, app and mode the outcome on screen describes; a change
+	// of any of them clears it. userCancelled is set by the Cancel button only.
+	shownFor      string
+	userCancelled bool
 }
 
 func newConsentScreen(z *Wizard) *consentScreen {
@@ -74,7 +77,7 @@ func newConsentScreen(z *Wizard) *consentScreen {
 	s.start.Importance = widget.HighImportance
 	s.cancel = widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), func() {
 		if s.stop != nil {
-			s.cancelled = true
+			s.userCancelled = true
 			s.stop()
 		}
 	})
@@ -125,24 +128,35 @@ func newConsentScreen(z *Wizard) *consentScreen {
 func (s *consentScreen) object() fyne.CanvasObject { return s.root }
 
 func (s *consentScreen) enter() {
-	if s.z.state.Mode == wizard.ModeDelegated {
-		s.explain.SetText("The service account signs in once in the browser; the app keeps the sign-in in the OS keyring, so nobody has to sign in again. " +
-			"If the organisation requires admin approval for these permissions, an administrator must approve them first.")
+	st := s.z.state
+	if key := st.TenantID + "|" + st.ClientID + "|" + st.Mode; key != s.shownFor && s.stop == nil {
+		// What is on screen was about other values ("Consent granted" for another app).
+		s.shownFor = key
+		s.outcome.SetText("")
+		s.advice.SetText("")
+		s.waiting.SetText("")
+		s.urlRow.Hide()
+	}
+	if st.Mode == wizard.ModeDelegated {
+		s.explain.SetText("The service account signs in once in the browser. When you save, the app keeps the sign-in in the OS keyring (or, where there is none and you allow it, in a file only you can read), so nobody has to sign in again. " +
+			wizard.Approver(st.Mode))
 		s.start.SetText("Sign in in the browser")
 		s.already.Hide()
 	} else {
-		s.explain.SetText("An administrator (Global Administrator or Privileged Role Administrator) approves the app's application permissions for the whole organisation. " +
-			"The browser opens Microsoft's consent page: sign in as the admin, review the permissions and choose Accept.")
+		s.explain.SetText(wizard.Approver(st.Mode) + " " +
+			"The browser opens Microsoft's consent page: sign in as that administrator, review the permissions and choose Accept.")
 		s.start.SetText("Open admin consent in the browser")
 		s.already.Show()
 	}
-	s.already.SetChecked(s.z.state.Consented && s.z.state.Mode != wizard.ModeDelegated && s.outcome.Text == "")
-	// The practice tenant knows whether its app is approved: say so, as an admin would.
-	if _, srv, ok := s.z.practiceInfo(); ok && s.z.state.Mode != wizard.ModeDelegated {
-		if srv.Identity().AdminConsented(s.z.state.ClientID) {
+	s.already.SetChecked(st.Consented && st.Mode != wizard.ModeDelegated && s.outcome.Text == "")
+	// The practice tenant knows whether its app is approved: say so, as an admin would
+	// (only for its own tenant: a mistyped tenant is not approved by anyone).
+	if info, srv, ok := s.z.practiceInfo(); ok && st.Mode != wizard.ModeDelegated &&
+		(strings.EqualFold(st.TenantID, info.TenantID) || strings.EqualFold(st.TenantID, info.TenantDomain)) {
+		if srv.Identity().AdminConsented(st.ClientID) {
 			s.already.SetChecked(true)
 			s.waiting.SetText("Practice tenant: this app was approved by its administrator already, so the box below is ticked. " +
-				"To try the consent page itself, use the app \"Practice app (not consented)\" from the practice tenant's info file.")
+				"To try the consent page itself, use the app \"Practice app (not consented)\" (its values are listed on App registration).")
 		}
 	}
 }
@@ -157,12 +171,13 @@ func (s *consentScreen) run() {
 		return
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s.stop, s.cancelled = cancel, false
+	s.stop, s.userCancelled = cancel, false
+	s.shownFor = st.TenantID + "|" + st.ClientID + "|" + st.Mode
 	s.start.Disable()
 	s.cancel.Show()
 	s.busy.Show()
 	s.busy.Start()
-	s.waiting.SetText("Waiting for the browser… Finish there, then come back to this window.")
+	s.waiting.SetText("Checking the tenant…")
 	s.outcome.SetText("")
 	s.advice.SetText("")
 	onURL := func(u string) { z.do(func() { s.url.SetText(u) }) }
@@ -176,6 +191,28 @@ func (s *consentScreen) run() {
 	open := z.opts.OpenBrowser
 	go func() {
 		defer cancel()
+		// The tenant first, so a typo is reported here and never reaches the consent
+		// page (where Microsoft shows AADSTS90002 and this window would wait in vain).
+		if r := graph.ProbeTenant(ctx, cl, tenant); r.Status != graph.StatusPass {
+			z.do(func() {
+				s.finish()
+				if s.userCancelled {
+					s.show("Cancelled. Start again when ready.", "", false)
+					return
+				}
+				adv := ""
+				if r.Advice != nil {
+					adv = AdviceText(*r.Advice) + " Fix the tenant in App registration (or the environment), then try again."
+				}
+				s.show("The tenant \""+tenant+"\" was not found in the chosen cloud, so the browser was not opened.", adv, false)
+			})
+			return
+		}
+		z.do(func() {
+			if s.stop != nil {
+				s.waiting.SetText("Waiting for the browser… Finish there, then come back to this window.")
+			}
+		})
 		if mode == wizard.ModeDelegated {
 			cred, err := graph.SignIn(ctx, graph.SignInOptions{Cloud: cl, TenantID: tenant, ClientID: client, Permissions: perms, LoginHint: hint,
 				OpenBrowser: open, OnURL: onURL, OnBrowserError: onBrowserErr, Timeout: 5 * time.Minute,
@@ -222,6 +259,7 @@ func (s *consentScreen) finish() {
 	s.busy.Stop()
 	s.busy.Hide()
 	s.waiting.SetText("")
+	s.urlRow.Hide() // its listener is closed: the address leads nowhere now
 }
 
 // consentResult shows an admin-consent answer in words.
@@ -252,7 +290,7 @@ func (s *consentScreen) consentResult(r graph.ConsentResult) {
 
 // fail shows an error from the browser flow with its advice.
 func (s *consentScreen) fail(err error) {
-	if s.cancelled {
+	if s.userCancelled && (errors.Is(err, graph.ErrCancelled) || errors.Is(err, context.Canceled)) {
 		s.show("Cancelled. Start again when ready.", "", false)
 		return
 	}

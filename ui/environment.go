@@ -86,17 +86,7 @@ func (s *environmentScreen) startPractice() {
 	s.busy.Show()
 	s.status.SetText("Starting the practice tenant…")
 	go func() {
-		srv, err := z.opts.StartPractice()
-		dir := filepath.Join(z.opts.ConfigDir, "practice")
-		if err == nil {
-			err = os.MkdirAll(dir, 0o700)
-		}
-		if err == nil {
-			err = srv.WriteInfo(filepath.Join(dir, "sandbox.json"))
-			if err != nil {
-				srv.Close()
-			}
-		}
+		srv, err := z.startPracticeNow()
 		z.do(func() {
 			s.busy.Hide()
 			if err != nil {
@@ -119,12 +109,37 @@ func (s *environmentScreen) startPractice() {
 	}()
 }
 
-func (s *environmentScreen) practiceReady(srv *emulator.Server) {
+// startPracticeNow starts the practice tenant and writes its info file (with the CA and
+// certificates beside it) under ConfigDir/practice. Any goroutine may call it.
+func (z *Wizard) startPracticeNow() (*emulator.Server, error) {
+	srv, err := z.opts.StartPractice()
+	if err != nil {
+		return nil, err
+	}
+	dir := filepath.Join(z.opts.ConfigDir, "practice")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		srv.Close()
+		return nil, err
+	}
+	if err := srv.WriteInfo(filepath.Join(dir, "sandbox.json")); err != nil {
+		srv.Close()
+		return nil, err
+	}
+	return srv, nil
+}
+
+// practiceHosts are where the running practice tenant listens (new ports each run).
+func practiceHosts(srv *emulator.Server) *wizard.PracticeHosts {
 	info := srv.Info()
-	s.z.state.Practice = &wizard.PracticeHosts{
+	return &wizard.PracticeHosts{
 		AuthorityHost: info.AuthorityHost, BrowserAuthorityHost: info.BrowserAuthorityHost,
 		GraphBaseURL: info.GraphBaseURL, CACertFile: info.CACertFile,
 	}
+}
+
+func (s *environmentScreen) practiceReady(srv *emulator.Server) {
+	info := srv.Info()
+	s.z.state.Practice = practiceHosts(srv)
 	s.status.SetText(fmt.Sprintf("The practice tenant %q is running on this computer with %d mailboxes. Its values will be filled in for you; press Next.",
 		info.TenantDomain, len(info.Mailboxes)))
 }

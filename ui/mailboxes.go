@@ -72,7 +72,7 @@ func newMailboxesScreen(z *Wizard) *mailboxesScreen {
 		wrapLabel("Choose the mailboxes to connect. Each one is checked at once: a green badge means the app can open it."),
 		container.NewBorder(nil, nil, nil, search, s.query),
 		s.searchSt, s.results,
-		container.NewBorder(nil, nil, nil, container.NewHBox(s.kind, add), s.address),
+		container.NewBorder(nil, nil, nil, container.NewHBox(wideSelect(s.kind), add), s.address),
 		s.addErr,
 		heading("Chosen mailboxes"),
 		s.chosen,

@@ -17,7 +17,7 @@ type prerequisitesScreen struct {
 	shared                             *widget.Check
 	mode                               *widget.RadioGroup
 	tradeoffs                          *fyne.Container
-	perms                              *widget.Label
+	perms, who                         *widget.Label
 	root                               fyne.CanvasObject
 }
 
@@ -54,10 +54,10 @@ func newPrerequisitesScreen(z *Wizard) *prerequisitesScreen {
 	})
 	s.tradeoffs = container.NewVBox()
 	s.perms = wrapLabel("")
-	who := wrapLabel("Who must be present: a Global Administrator or Privileged Role Administrator of the Microsoft 365 tenant, to approve (consent to) the app's permissions in step 4. " +
-		"An Exchange Administrator is enough to limit the app to the chosen mailboxes afterwards. If the admin is not beside you, step 4 gives you a link and a message to send them.")
+	s.who = wrapLabel("")
 	s.root = container.NewVBox(
-		who,
+		heading("Who must take part"),
+		s.who,
 		heading("What will the connection do?"),
 		s.incoming, s.organise, s.outgoing, s.list,
 		heading("How will the app reach the mailboxes?"),
@@ -84,6 +84,7 @@ func (s *prerequisitesScreen) enter() {
 // update recomputes the trade-offs and the permission list from the choices.
 func (s *prerequisitesScreen) update() {
 	st := s.z.state
+	s.who.SetText(whoTakesPart(st.Mode))
 	if st.Incoming {
 		s.organise.Enable()
 	} else {
@@ -114,4 +115,14 @@ func (s *prerequisitesScreen) update() {
 		kind = "Delegated permissions (admin consent recommended): "
 	}
 	s.perms.SetText(kind + strings.Join(st.Permissions, ", "))
+}
+
+// whoTakesPart is the Prerequisites step's paragraph on who must be present, built on
+// the one approver sentence (wizard.Approver) that the Consent step shows too.
+func whoTakesPart(mode string) string {
+	if mode == wizard.ModeDelegated {
+		return wizard.Approver(mode) + " The service account needs Full Access (and Send As to send) on any mailbox other than its own, set by an Exchange Administrator."
+	}
+	return wizard.Approver(mode) + " They do it in step 4 (Consent); if they are not beside you, step 4 prepares a link and a message to send them. " +
+		"An Exchange Administrator can then limit the app to the chosen mailboxes."
 }

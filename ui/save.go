@@ -310,7 +310,8 @@ func (s *saveScreen) doExport(path string) {
 // straight back to Save & sync (locked, secrets from the keyring) instead of an empty
 // wizard. It returns the line to show, or "" when there is nothing to resume. A
 // practice-tenant connection is not resumed: the practice tenant starts afresh (new
-// ports, new CA) with every run, so its saved hosts are stale; the wizard starts over.
+// ports, new TLS certificate) with every run, but keeps its secrets, certificates and
+// consent in ConfigDir/practice: it is started here and the saved hosts are rewritten.
 // Called before the first show, on the UI goroutine. warn, when set, is worth a dialog:
 // the file could not be read, or the connection could not be reopened whole.
 func (z *Wizard) resumeSaved() (note, warn string) {
@@ -321,8 +322,17 @@ func (z *Wizard) resumeSaved() (note, warn string) {
 		return "", ""
 	case err != nil:
 		return "", "The saved connection could not be read, so the wizard starts afresh (Import can load a good copy): " + err.Error()
-	case !c.Locked || c.Cloud == wizard.CloudPractice:
+	case !c.Locked:
 		return "", ""
+	case c.Cloud == wizard.CloudPractice:
+		srv, err := z.startPracticeNow()
+		if err != nil {
+			return "", "The saved practice connection could not be reopened: the practice tenant did not start (" + err.Error() + "). Choose it again in Environment."
+		}
+		z.mu.Lock()
+		z.practice = srv
+		z.mu.Unlock()
+		c.Practice = practiceHosts(srv)
 	}
 	st := wizard.StateFromConfig(c)
 	st.Consented = st.Verification != nil // passed here, recomputed from the checks

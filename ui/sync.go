@@ -402,7 +402,7 @@ func (p *syncPanel) render(st mailsync.Status) {
 		case folders > 0 && done == folders:
 			p.status.SetText("Up to date. New mail is fetched every " + pollText(p.z.opts.SyncPoll) + " while this window is open; Stop sync pauses it.")
 		default:
-			p.status.SetText(fmt.Sprintf("Syncing %d mailbox(es): %d of %d folders up to date.", len(st.Mailboxes), done, folders))
+			p.status.SetText(strings.TrimSuffix(fmt.Sprintf("Syncing %d mailbox(es): %d of %d folders up to date. %s.", len(st.Mailboxes), done, folders, st.Overall.Text()), " ."))
 		}
 	}
 	if added {

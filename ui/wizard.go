@@ -84,7 +84,12 @@ func (o *Options) defaults() {
 		o.OpenBrowser = graph.DefaultOpenBrowser
 	}
 	if o.StartPractice == nil {
-		o.StartPractice = func() (*emulator.Server, error) { return emulator.New(emulator.Options{Seed: PracticeSeed}) }
+		// The practice tenant keeps its generated secrets, certificates and consent in
+		// the config folder, so a saved practice connection works after a restart.
+		state := filepath.Join(o.ConfigDir, "practice", "tenant-state.json")
+		o.StartPractice = func() (*emulator.Server, error) {
+			return emulator.New(emulator.Options{Seed: PracticeSeed, StateFile: state})
+		}
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -127,14 +132,25 @@ type Wizard struct {
 	title      *widget.Label
 	summary    *widget.Label
 	body       *fyne.Container
+	scroll     *container.Scroll
+	right      *fyne.Container
 	problem    *widget.Label
 	back       *widget.Button
 	next       *widget.Button
 	root       fyne.CanvasObject
 }
 
-// Create builds the wizard with default dependencies and sets it as w's content.
-func Create(a fyne.App, w fyne.Window) *Wizard { return CreateWithOptions(a, w, Options{}) }
+// Create builds the wizard with default dependencies and sets it as w's content. It
+// sets the app's theme (readable contrast in both variants, see theme.go) first: call
+// it once, before the window is shown. Tests use CreateWithOptions and the test theme.
+func Create(a fyne.App, w fyne.Window) *Wizard {
+	a.Settings().SetTheme(Theme())
+	return CreateWithOptions(a, w, Options{})
+}
+
+// Theme is the window's theme: Fyne's default with the colours that were too faint
+// replaced (see theme.go).
+func Theme() fyne.Theme { return appTheme{} }
 
 // CreateWithOptions builds the wizard with the given dependencies.
 func CreateWithOptions(a fyne.App, w fyne.Window, o Options) *Wizard {
@@ -175,7 +191,9 @@ func CreateWithOptions(a fyne.App, w fyne.Window, o Options) *Wizard {
 
 	header := container.NewVBox(z.title, container.New(unwrappedMin{}, z.summary), widget.NewSeparator())
 	buttons := container.NewBorder(nil, nil, z.back, z.next, container.New(unwrappedMin{}, z.problem))
-	right := container.NewBorder(header, buttons, nil, nil, container.NewVScroll(z.body))
+	z.scroll = container.NewVScroll(container.New(fitWidth{}, z.body))
+	z.right = container.NewBorder(header, buttons, nil, nil, z.scroll)
+	right := z.right
 	left := container.NewBorder(nil, nil, nil, widget.NewSeparator(), container.NewPadded(stepList))
 	z.root = container.NewBorder(nil, nil, left, nil, container.NewPadded(right))
 	w.SetContent(z.root)
@@ -258,7 +276,7 @@ func (z *Wizard) Close() {
 func (z *Wizard) show() {
 	cur := z.flow.Current()
 	z.title.SetText(cur.Title)
-	z.summary.SetText(cur.Summary)
+	z.summary.SetText(wizard.StepSummary(cur, z.state.Mode))
 	sc := z.screens[cur.ID]
 	if e, ok := sc.(enterer); ok {
 		e.enter()
@@ -266,6 +284,7 @@ func (z *Wizard) show() {
 	z.applyLock(cur.ID, sc) // read-only while the saved connection is locked (lock.go)
 	z.body.Objects = []fyne.CanvasObject{sc.object()}
 	z.body.Refresh()
+	z.scroll.ScrollToTop() // each step opens at its top, not at the previous step's offset
 
 	for i := range z.stepIcons {
 		icon := theme.RadioButtonIcon()
@@ -304,6 +323,11 @@ func (z *Wizard) refresh() {
 	default:
 		z.next.Disable()
 		z.problem.SetText(err.Error())
+	}
+	// The bar below grows with a problem that wraps to more lines: lay the right side out
+	// again so the step above shrinks instead of running under the bar.
+	if z.right != nil {
+		z.right.Refresh()
 	}
 }
 

@@ -236,7 +236,7 @@ func ModeChoices(f Features) []ModeAdvice {
 	return []ModeAdvice{
 		{ModeSecret, "Application with a client secret",
 			"+ Runs unattended without anyone signed in; reaches " + many + ". Easiest to set up.",
-			"− Needs a Global or Exchange admin's consent for the whole tenant; the secret expires (max 2 years) and must be renewed.",
+			"− Needs admin consent for the whole tenant (see who above); the secret expires (max 2 years) and must be renewed.",
 			true},
 		{ModeCertificate, "Application with a certificate",
 			"+ Like the secret, but the private key never leaves this computer; Microsoft's recommended credential for apps.",

@@ -40,6 +40,30 @@ func Steps() []Step {
 	}
 }
 
+// StepSummary is the line under a step's title for the chosen access mode: with
+// delegated access the service account signs in at the Consent step, and an
+// administrator takes part only where the organisation requires it.
+func StepSummary(s Step, mode string) string {
+	if s.ID == StepConsent && mode == ModeDelegated {
+		return "The service account signs in once in the browser and approves the app's delegated permissions."
+	}
+	return s.Summary
+}
+
+// Approver is the one sentence, used wherever the wizard says who must approve the
+// app's permissions for the chosen access mode. From "Grant tenant-wide admin consent
+// to an application", Prerequisites: a Privileged Role Administrator can grant consent
+// for any permission of any API; a Cloud Application Administrator or Application
+// Administrator for any permission except Microsoft Graph app roles (application
+// permissions). https://learn.microsoft.com/en-us/entra/identity/enterprise-apps/grant-admin-consent#prerequisites
+// A Global Administrator holds every permission of those roles.
+func Approver(mode string) string {
+	if mode == ModeDelegated {
+		return "The service account approves its own delegated permissions when it signs in, unless the organisation requires an administrator: then a Global Administrator, Privileged Role Administrator, Cloud Application Administrator or Application Administrator grants admin consent for the organisation."
+	}
+	return "A Global Administrator or Privileged Role Administrator must grant admin consent: only they can approve application permissions to Microsoft Graph for the whole organisation (a Cloud Application or Application Administrator cannot)."
+}
+
 // ErrLastStep is returned by Next on the last step.
 var ErrLastStep = errors.New("already at the last step")
 

@@ -168,6 +168,7 @@ func (s *Store) acquire(key string) bool {
 		return false
 	}
 	s.inflight[key]++
+	s.noteSlot(s.inflight[key])
 	return true
 }
 
@@ -185,7 +186,7 @@ func (s *Store) overRate(key string) (bool, time.Duration) {
 	if s.opts.MailboxRequestLimit < 0 {
 		return false, 0
 	}
-	now := s.opts.Now()
+	now := s.EmulatedNow()
 	s.limitMu.Lock()
 	defer s.limitMu.Unlock()
 	w := s.windows[key]

@@ -233,7 +233,8 @@ func (s *Store) routeUser(c *call, userKey string, rest []string, me bool) {
 			c.fail(http.StatusTooManyRequests, "ApplicationThrottled", "Application is over its MailboxConcurrency limit.")
 			return
 		}
-		defer s.release(limitKey)
+		c.slot = limitKey
+		defer c.freeSlot() // or earlier, as the answer is written (wire.go)
 	}
 	if !s.applyFault(c, &info) {
 		return

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -156,6 +157,8 @@ type Store struct {
 	limitMu  sync.Mutex
 	inflight map[string]int
 	windows  map[string]*rateWindow
+	latency  atomic.Pointer[latencyModel] // see latency.go; nil answers at once
+	stats    statsCounters
 
 	timers sync.WaitGroup
 }

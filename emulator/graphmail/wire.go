@@ -34,6 +34,17 @@ type call struct {
 	body        []byte
 	basic       bool   // caller holds only Mail.ReadBasic(.All): no body/bodyPreview
 	bodyAs      string // Prefer outlook.body-content-type: "text", "html" or ""
+	slot        string // MaxConcurrency slot held (app|mailbox), "" when none
+}
+
+// freeSlot gives back the request's concurrency slot once its answer is complete: a
+// client that reads the answer and sends its next request at once must find the slot
+// free, as on Exchange, whatever the scheduling of this goroutine.
+func (c *call) freeSlot() {
+	if c.slot != "" {
+		c.s.release(c.slot)
+		c.slot = ""
+	}
 }
 
 func newRequestID() string {
@@ -120,6 +131,7 @@ func (c *call) applyMaxPage() {
 // fail writes a Graph error response.
 // Shape: https://learn.microsoft.com/en-us/graph/errors#json-representation
 func (c *call) fail(status int, code, message string) {
+	c.s.noteFail(status, message)
 	o := newObj()
 	o.str("code", code)
 	o.str("message", message)
@@ -146,12 +158,16 @@ func (c *call) retryAfter(d time.Duration) {
 }
 
 func (c *call) ok(status int, body []byte) {
+	c.s.delay(c.r.Context(), len(body)) // latency.go: off unless a benchmark sets it
+	c.freeSlot()
 	c.w.Header().Set("Content-Type", odataJSON)
 	c.w.WriteHeader(status)
 	c.w.Write(body)
 }
 
 func (c *call) noContent(status int) {
+	c.s.delay(c.r.Context(), 0)
+	c.freeSlot()
 	c.w.WriteHeader(status)
 }
 

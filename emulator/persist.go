@@ -1,0 +1,158 @@
+package emulator
+
+import (
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// A practice tenant started with Options.StateFile keeps what it generated at random —
+// the apps' client secrets and certificates, tenant-wide and per-user consent, and the
+// refresh tokens it handed out — in that file, so a tenant started again (new ports,
+// new TLS certificate) accepts the credentials a saved connection holds, as a real
+// tenant would after a restart of the app. Tenant and client ids already follow the
+// seed. The file holds secrets: it is written 0600, atomically, in a 0700 folder.
+
+// stateVersion is the state file's format version.
+const stateVersion = 1
+
+// persistedState is the state file's content.
+type persistedState struct {
+	Version       int                         `json:"version"`
+	TenantID      string                      `json:"tenant_id"`
+	Apps          map[string]persistedApp     `json:"apps"` // by client id
+	UserConsent   []string                    `json:"user_consent,omitempty"`
+	RefreshTokens map[string]persistedRefresh `json:"refresh_tokens,omitempty"`
+}
+
+type persistedApp struct {
+	Secret    string `json:"secret,omitempty"`
+	CertDER   []byte `json:"cert_der,omitempty"`
+	KeyDER    []byte `json:"key_der,omitempty"` // PKCS#8
+	Consented bool   `json:"consented"`
+}
+
+type persistedRefresh struct {
+	ClientID string    `json:"client_id"`
+	UserID   string    `json:"user_id"`
+	Scopes   []string  `json:"scopes"`
+	Expires  time.Time `json:"expires"`
+}
+
+// loadState applies the state file at path to the identity, if the file exists and
+// belongs to this tenant (same seed). Apps it does not name keep what New generated.
+func (id *Identity) loadState(path string) error {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("practice tenant state: %w", err)
+	}
+	var st persistedState
+	if err := json.Unmarshal(data, &st); err != nil {
+		return fmt.Errorf("practice tenant state %s is damaged: %w", filepath.Base(path), err)
+	}
+	if st.Version != stateVersion || !strings.EqualFold(st.TenantID, id.dir.tenantID) {
+		return nil // another seed or format: start afresh, the file is rewritten
+	}
+	id.mu.Lock()
+	defer id.mu.Unlock()
+	for _, a := range id.dir.apps {
+		p, ok := st.Apps[strings.ToLower(a.ClientID)]
+		if !ok {
+			continue
+		}
+		a.consented = p.Consented
+		if p.Secret != "" && a.secret != "" {
+			a.secret = p.Secret
+		}
+		if len(p.CertDER) > 0 && a.cert != nil {
+			if err := a.setCertificate(p.CertDER, p.KeyDER); err != nil {
+				return fmt.Errorf("practice tenant state: %s: %w", a.Name, err)
+			}
+		}
+	}
+	for _, k := range st.UserConsent {
+		id.userConsent[k] = true
+	}
+	now := id.now()
+	for tok, g := range st.RefreshTokens {
+		if g.Expires.After(now) && id.dir.appByID(g.ClientID) != nil {
+			id.refresh[tok] = &refreshGrant{clientID: g.ClientID, userID: g.UserID, scopes: g.Scopes, expires: g.Expires}
+		}
+	}
+	return nil
+}
+
+// saveState writes the identity's generated credentials and grants to path.
+func (id *Identity) saveState(path string) error {
+	id.mu.Lock()
+	st := persistedState{Version: stateVersion, TenantID: id.dir.tenantID, Apps: map[string]persistedApp{}, RefreshTokens: map[string]persistedRefresh{}}
+	for _, a := range id.dir.apps {
+		p := persistedApp{Secret: a.secret, Consented: a.consented}
+		if a.cert != nil {
+			key, err := x509.MarshalPKCS8PrivateKey(a.certKey)
+			if err != nil {
+				id.mu.Unlock()
+				return fmt.Errorf("practice tenant state: %w", err)
+			}
+			p.CertDER, p.KeyDER = a.cert.Raw, key
+		}
+		st.Apps[strings.ToLower(a.ClientID)] = p
+	}
+	for k, ok := range id.userConsent {
+		if ok {
+			st.UserConsent = append(st.UserConsent, k)
+		}
+	}
+	now := id.now()
+	for tok, g := range id.refresh {
+		if g.expires.After(now) {
+			st.RefreshTokens[tok] = persistedRefresh{ClientID: g.clientID, UserID: g.userID, Scopes: g.scopes, Expires: g.expires}
+		}
+	}
+	id.mu.Unlock()
+	data, err := json.MarshalIndent(st, "", "  ")
+	if err != nil {
+		return fmt.Errorf("practice tenant state: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("practice tenant state: %w", err)
+	}
+	return writeFileAtomic(path, data)
+}
+
+// SaveState writes the state file now (Options.StateFile; a no-op without one). Close
+// writes it too; call SaveState after a consent or sign-in to survive a crash.
+func (s *Server) SaveState() error {
+	if s.opts.StateFile == "" {
+		return nil
+	}
+	return s.identity.saveState(s.opts.StateFile)
+}
+
+// setCertificate replaces the app's certificate credential with a stored one.
+func (a *App) setCertificate(certDER, keyDER []byte) error {
+	cert, err := x509.ParseCertificate(certDER)
+	if err != nil {
+		return err
+	}
+	k, err := x509.ParsePKCS8PrivateKey(keyDER)
+	if err != nil {
+		return err
+	}
+	key, ok := k.(*rsa.PrivateKey)
+	if !ok {
+		return errors.New("the stored key is not an RSA key")
+	}
+	a.fillCertificate(cert, key, keyDER)
+	return nil
+}
