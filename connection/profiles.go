@@ -501,3 +501,25 @@ func OpenProfiles(configDir string, secrets KeyStore) (*Profiles, error) {
 // ProfileSecretKey is the keyring key of one secret (kind: one of wizard's Secret*
 // names) of a profile, for code that stores secrets itself (the window's Save).
 func ProfileSecretKey(e ProfileEntry, kind string) string { return profileKey(e.ID, kind) }
+
+// CommandConfig is the config a command works on and where its secrets come from:
+// configPath when given (a file, its secrets under the connection's own keys), else the
+// profile named (case-insensitive), else the default profile. src is the chain the
+// command uses (environment, keyring); a profile's keys are looked up through it.
+func (p *Profiles) CommandConfig(profile, configPath string, src SecretSource) (*wizard.Config, SecretSource, error) {
+	if configPath != "" {
+		if profile != "" {
+			return nil, nil, errors.New("use --profile or --config, not both")
+		}
+		c, err := wizard.Load(configPath)
+		return c, src, err
+	}
+	e, c, err := p.Open(profile)
+	if err != nil {
+		if errors.Is(err, ErrNoProfiles) {
+			return nil, nil, fmt.Errorf("%w: save a connection in the window first, or name a file with --config", err)
+		}
+		return nil, nil, err
+	}
+	return c, ProfileSecrets(e, src), nil
+}

@@ -281,3 +281,47 @@ func TestOpenProfilesMigrates(t *testing.T) {
 		t.Fatalf("%+v %v", e, err)
 	}
 }
+
+// TestCommandConfig: a command's --profile / --config choice: the default profile when
+// neither is given, a named one (case-insensitive) with its own secret, a file, and the
+// errors for both flags, an unknown name and no profiles at all.
+func TestCommandConfig(t *testing.T) {
+	p := newProfiles(t)
+	store := p.Secrets.(*secretstore.Store)
+	if _, _, err := p.CommandConfig("", "", Chain{Store: store}); !errors.Is(err, ErrNoProfiles) || !strings.Contains(err.Error(), "--config") {
+		t.Fatalf("no profiles: %v", err)
+	}
+	for _, n := range []string{"Contoso", "Fabrikam"} {
+		e, err := p.Add(n, profileConfig(strings.ToLower(n)+".com", p.Now().AddDate(1, 0, 0)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p.SetSecret(e, wizard.SecretClientSecret, "s-"+n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct{ profile, tenant, secret string }{{"", "contoso.com", "s-Contoso"}, {"FABRIKAM", "fabrikam.com", "s-Fabrikam"}}
+	for _, tc := range tests {
+		c, src, err := p.CommandConfig(tc.profile, "", Chain{Store: store})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sec, err := SecretsFor(c, src)
+		if c.TenantID != tc.tenant || err != nil || sec.ClientSecret != tc.secret {
+			t.Errorf("--profile %q: %s %q %v", tc.profile, c.TenantID, sec.ClientSecret, err)
+		}
+	}
+	file := filepath.Join(t.TempDir(), "x.json")
+	if err := profileConfig("tailspin.com", p.Now()).Save(file); err != nil {
+		t.Fatal(err)
+	}
+	if c, _, err := p.CommandConfig("", file, Chain{Store: store}); err != nil || c.TenantID != "tailspin.com" {
+		t.Fatalf("--config: %v", err)
+	}
+	if _, _, err := p.CommandConfig("Contoso", file, Chain{Store: store}); err == nil {
+		t.Fatal("both flags accepted")
+	}
+	if _, _, err := p.CommandConfig("Nope", "", Chain{Store: store}); !errors.Is(err, ErrProfileNotFound) || !strings.Contains(err.Error(), "Contoso, Fabrikam") {
+		t.Fatalf("unknown: %v", err)
+	}
+}
