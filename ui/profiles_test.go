@@ -12,6 +12,8 @@ import (
 	"fyne.io/fyne/v2/widget"
 	"github.com/zalando/go-keyring"
 
+	"github.com/m365connect/m365connect/emulator"
+
 	connpkg "github.com/m365connect/m365connect/connection"
 	"github.com/m365connect/m365connect/secretstore"
 	"github.com/m365connect/m365connect/wizard"
@@ -52,12 +54,24 @@ func TestProfilesOnFirstScreen(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	w := test.NewWindow(nil)
-	w.Resize(fyne.NewSize(1000, 720))
-	defer w.Close()
-	z := CreateWithOptions(fyne.CurrentApp(), w, Options{AppVersion: "test", ConfigDir: dir, Secrets: store, DataDir: filepath.Join(dir, "data"), Do: func(f func()) { f() }})
-	defer z.Close()
+	h := &harness{t: t, loop: newUILoop(t), dir: dir, store: store}
+	h.w = test.NewWindow(nil)
+	h.w.Resize(fyne.NewSize(1000, 720))
+	opts := Options{AppVersion: "test", ConfigDir: dir, Secrets: store, DataDir: filepath.Join(dir, "data"), Do: h.loop.Do,
+		StartPractice: func() (*emulator.Server, error) {
+			srv, err := emulator.New(emulator.Options{Seed: 7, MessagesPerMailbox: 2})
+			h.srv = srv
+			return srv, err
+		}}
+	h.do(func() { h.z = CreateWithOptions(fyne.CurrentApp(), h.w, opts) })
+	t.Cleanup(func() { h.do(func() { h.z.Close(); h.w.Close() }) })
+	h.do(func() { profilesScenario(t, h.z, ps) })
+	// New started the practice tenant: wait for it, so nothing outlives the test.
+	h.waitFor("the practice tenant", func() bool { return h.z.state.Practice != nil })
+}
 
+// profilesScenario runs on the UI loop.
+func profilesScenario(t *testing.T, z *Wizard, ps *connpkg.Profiles) {
 	// The default profile (Contoso, locked) was reopened at Save & sync with its secret.
 	if z.Current() != wizard.StepSave || z.state.TenantID != "contoso.com" || z.state.ClientSecret != "secret~of.Contoso-0123456789abcdef" {
 		t.Fatalf("start: step %s tenant %s", z.Current(), z.state.TenantID)
