@@ -54,7 +54,7 @@ func TestProfilesOnFirstScreen(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	h := &harness{t: t, loop: newUILoop(t), dir: dir, store: store}
+	h := &harness{t: t, loop: newUILoop(t), dir: dir, store: store, shots: captureDir(t)}
 	h.w = test.NewWindow(nil)
 	h.w.Resize(fyne.NewSize(1000, 720))
 	opts := Options{AppVersion: "test", ConfigDir: dir, Secrets: store, DataDir: filepath.Join(dir, "data"), Do: h.loop.Do,
@@ -65,13 +65,13 @@ func TestProfilesOnFirstScreen(t *testing.T) {
 		}}
 	h.do(func() { h.z = CreateWithOptions(fyne.CurrentApp(), h.w, opts) })
 	t.Cleanup(func() { h.do(func() { h.z.Close(); h.w.Close() }) })
-	h.do(func() { profilesScenario(t, h.z, ps) })
+	h.do(func() { profilesScenario(t, h.z, ps, func(name string) { capture(t, h.w, h.shots, name) }) })
 	// New started the practice tenant: wait for it, so nothing outlives the test.
 	h.waitFor("the practice tenant", func() bool { return h.z.state.Practice != nil })
 }
 
 // profilesScenario runs on the UI loop.
-func profilesScenario(t *testing.T, z *Wizard, ps *connpkg.Profiles) {
+func profilesScenario(t *testing.T, z *Wizard, ps *connpkg.Profiles, shot func(string)) {
 	// The default profile (Contoso, locked) was reopened at Save & sync with its secret.
 	if z.Current() != wizard.StepSave || z.state.TenantID != "contoso.com" || z.state.ClientSecret != "secret~of.Contoso-0123456789abcdef" {
 		t.Fatalf("start: step %s tenant %s", z.Current(), z.state.TenantID)
@@ -81,6 +81,7 @@ func profilesScenario(t *testing.T, z *Wizard, ps *connpkg.Profiles) {
 	if !p.root.Visible() || len(p.rows) != 2 {
 		t.Fatalf("panel visible %v rows %d", p.root.Visible(), len(p.rows))
 	}
+	shot("0-environment-saved-connections")
 	l0, l1 := profileLine(p.rows[0], z.profiles().open.ID), profileLine(p.rows[1], z.profiles().open.ID)
 	for _, want := range []string{"▶ Contoso (default)", "contoso.com", "secret", "1 mailbox(es)", "verified", "⚠ expires"} {
 		if !strings.Contains(l0, want) {
