@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -67,6 +68,7 @@ type directory struct {
 	tenantID   string
 	domain     string
 	tenantName string
+	appsMu     sync.RWMutex // guards apps (RegisterApp adds at run time)
 	apps       []*App
 }
 
@@ -121,7 +123,9 @@ func newDirectory(seed int64, now time.Time) (*directory, error) {
 		tenantName: "Contoso (practice)",
 	}
 	appRoles := []string{"Mail.Read", "Mail.ReadWrite", "Mail.Send", "User.Read.All"}
-	delegated := []string{"Mail.Read", "Mail.ReadWrite", "Mail.Send", "Mail.Read.Shared", "Mail.Send.Shared", "User.Read", "offline_access"}
+	// The general-purpose apps hold every permission any mode may request (the per-mode
+	// apps in practiceapps.go hold exactly one mode's set).
+	delegated := []string{"Mail.Read", "Mail.ReadWrite", "Mail.Send", "Mail.Read.Shared", "Mail.ReadWrite.Shared", "Mail.Send.Shared", "User.Read", "User.ReadBasic.All", "offline_access"}
 	secretApp := &App{Name: AppSecretName, ClientID: seededGUID(seed, "app-secret"), Access: AccessApplication,
 		Roles: appRoles, secret: newClientSecret(), consented: true}
 	certApp := &App{Name: AppCertificateName, ClientID: seededGUID(seed, "app-certificate"), Access: AccessApplication,
@@ -135,7 +139,7 @@ func newDirectory(seed int64, now time.Time) (*directory, error) {
 	// roles (Graph then answers 403), delegated sign-in needs consent first.
 	notConsented := &App{Name: AppNotConsentedName, ClientID: seededGUID(seed, "app-not-consented"), Access: AccessApplication,
 		Roles: []string{"Mail.Read"}, Scopes: delegated, RedirectURIs: []string{"http://localhost"}, secret: newClientSecret()}
-	d.apps = []*App{secretApp, certApp, delegatedApp, notConsented}
+	d.apps = append([]*App{secretApp, certApp, delegatedApp, notConsented}, modeApps(seed)...)
 	// Every app is registered with the redirect URI the wizard tells admins to add
 	// (Authentication > Mobile and desktop applications > http://localhost), so the
 	// admin-consent page can return to the app whatever its access mode. Loopback
@@ -191,6 +195,8 @@ func (a *App) fillCertificate(cert *x509.Certificate, key *rsa.PrivateKey, keyDE
 
 // appByID finds an app by client id.
 func (d *directory) appByID(id string) *App {
+	d.appsMu.RLock()
+	defer d.appsMu.RUnlock()
 	for _, a := range d.apps {
 		if strings.EqualFold(a.ClientID, id) {
 			return a

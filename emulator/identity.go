@@ -127,10 +127,16 @@ func (id *Identity) TenantID() string { return id.dir.tenantID }
 func (id *Identity) TenantDomain() string { return id.dir.domain }
 
 // Apps returns the registered apps (shared pointers; treat as read-only).
-func (id *Identity) Apps() []*App { return slices.Clone(id.dir.apps) }
+func (id *Identity) Apps() []*App {
+	id.dir.appsMu.RLock()
+	defer id.dir.appsMu.RUnlock()
+	return slices.Clone(id.dir.apps)
+}
 
 // App returns the app with the given name (one of the App*Name constants) or client id.
 func (id *Identity) App(nameOrClientID string) *App {
+	id.dir.appsMu.RLock()
+	defer id.dir.appsMu.RUnlock()
 	for _, a := range id.dir.apps {
 		if a.Name == nameOrClientID || strings.EqualFold(a.ClientID, nameOrClientID) {
 			return a

@@ -65,7 +65,7 @@ func (id *Identity) loadState(path string) error {
 	}
 	id.mu.Lock()
 	defer id.mu.Unlock()
-	for _, a := range id.dir.apps {
+	for _, a := range id.Apps() { // a copy: RegisterAppWithout may add apps
 		p, ok := st.Apps[strings.ToLower(a.ClientID)]
 		if !ok {
 			continue
@@ -96,7 +96,7 @@ func (id *Identity) loadState(path string) error {
 func (id *Identity) saveState(path string) error {
 	id.mu.Lock()
 	st := persistedState{Version: stateVersion, TenantID: id.dir.tenantID, Apps: map[string]persistedApp{}, RefreshTokens: map[string]persistedRefresh{}}
-	for _, a := range id.dir.apps {
+	for _, a := range id.Apps() { // a copy: RegisterAppWithout may add apps
 		p := persistedApp{Secret: a.secret, Consented: a.consented}
 		if a.cert != nil {
 			key, err := x509.MarshalPKCS8PrivateKey(a.certKey)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -107,8 +108,10 @@ type Check struct {
 }
 
 // Plan returns the checks for these settings, in order: pre-flight,
-// credentials, tenant, permissions, each mailbox, scoping (app-only),
-// test read, test send (when sending is wanted).
+// credentials, tenant, permissions, each mailbox, scoping (app-only), then one
+// check per operation the configured mode needs and none it does not: incoming
+// mail gets a test read (list with bodies) and a test sync (one delta page);
+// outgoing mail gets the outbox's own path (draft by marker, send, Sent Items).
 func Plan(s Settings) []Check {
 	p := PreflightPlan(s)
 	p = append(p,
@@ -120,16 +123,73 @@ func Plan(s Settings) []Check {
 		mb := mb
 		p = append(p, Check{"mailbox:" + mb, "Mailbox " + mb + " is reachable", func(ctx context.Context, ss *Session) CheckResult { return checkMailbox(ctx, ss, mb) }})
 	}
+	if s.Features.ListUsers {
+		p = append(p, Check{"directory", "The mailbox picker can list the directory", checkDirectory})
+	}
 	if s.Mode.AppOnly() {
 		p = append(p, Check{"scoping", "Access is limited to the chosen mailboxes", checkScoping})
 	}
 	if s.Features.Read || s.Features.Write {
 		p = append(p, Check{"read", "Test read: newest messages", checkRead})
+		p = append(p, Check{"delta", "Test sync: first page of changes", checkDelta})
 	}
 	if s.Features.Send {
-		p = append(p, Check{"send", "Test send", checkSend})
+		p = append(p, Check{"send", "Test send (as the outbox sends: draft, then send)", checkSend})
 	}
 	return p
+}
+
+// Summary counts a run's results. A check that was skipped did not run: it is
+// never counted as passed.
+type Summary struct {
+	Total, Passed, Warned, Failed, NotRun int
+	// NotRunIDs names the checks that did not run.
+	NotRunIDs []string
+}
+
+// Summarize counts results by status.
+func Summarize(rs []CheckResult) Summary {
+	s := Summary{Total: len(rs)}
+	for _, r := range rs {
+		switch r.Status {
+		case StatusPass:
+			s.Passed++
+		case StatusWarn:
+			s.Warned++
+		case StatusFail:
+			s.Failed++
+		default:
+			s.NotRun++
+			s.NotRunIDs = append(s.NotRunIDs, r.ID)
+		}
+	}
+	return s
+}
+
+// AllPassed reports whether every check ran and passed.
+func (s Summary) AllPassed() bool { return s.Total > 0 && s.Passed == s.Total }
+
+// OK reports whether the connection may be used: nothing failed and every check ran
+// (warnings allowed).
+func (s Summary) OK() bool { return s.Total > 0 && s.Failed == 0 && s.NotRun == 0 }
+
+// String is the one-line verdict: "All 9 checks passed." only when each ran and
+// passed; otherwise the counts ("7 passed, 1 with a warning, 1 failed, 2 not run").
+func (s Summary) String() string {
+	if s.AllPassed() {
+		return fmt.Sprintf("All %d checks passed.", s.Total)
+	}
+	parts := []string{fmt.Sprintf("%d passed", s.Passed)}
+	if s.Warned > 0 {
+		parts = append(parts, fmt.Sprintf("%d with a warning", s.Warned))
+	}
+	if s.Failed > 0 {
+		parts = append(parts, fmt.Sprintf("%d failed", s.Failed))
+	}
+	if s.NotRun > 0 {
+		parts = append(parts, fmt.Sprintf("%d not run", s.NotRun))
+	}
+	return fmt.Sprintf("%s of %d checks.", strings.Join(parts, ", "), s.Total)
 }
 
 // PreflightPlan is the part of the plan that sends nothing to the token
@@ -157,12 +217,12 @@ func RunChecks(ctx context.Context, s *Session, plan []Check, progress Progress)
 		var r CheckResult
 		started := time.Now()
 		if ctx.Err() != nil {
-			r = CheckResult{Status: StatusSkip, Seen: "cancelled"}
+			r = CheckResult{Status: StatusSkip, Seen: "not run: cancelled"}
 		} else {
 			r = c.Run(ctx, s)
 			if ctx.Err() != nil && r.Status == StatusFail {
 				// Stopped by Cancel, not failed: no advice for a fault that was not seen.
-				r = CheckResult{Status: StatusSkip, Seen: "cancelled", Data: r.Data}
+				r = CheckResult{Status: StatusSkip, Seen: "not run: cancelled", Data: r.Data}
 			}
 		}
 		r.ID, r.Title, r.Started, r.Duration = c.ID, c.Title, started, time.Since(started)
@@ -217,7 +277,7 @@ func failCode(code, seen string) CheckResult {
 	return CheckResult{Status: StatusFail, Seen: seen, Advice: &a}
 }
 
-func skip(why string) CheckResult { return CheckResult{Status: StatusSkip, Seen: why} }
+func skip(why string) CheckResult { return CheckResult{Status: StatusSkip, Seen: "not run: " + why} }
 
 // personalTenantID is the tenant of personal Microsoft accounts.
 // https://learn.microsoft.com/en-us/entra/identity-platform/id-token-claims-reference#payload-claims
@@ -363,9 +423,12 @@ func checkPermissions(_ context.Context, s *Session) CheckResult {
 	case !rep.OK():
 		a := adviceCode("AADSTS65001", rep.String())
 		a.Title = "Permissions missing: " + strings.Join(rep.Missing, ", ")
-		a.Fix = appRegPath + " > API permissions > Add a permission > Microsoft Graph > " +
-			map[bool]string{true: "Application permissions", false: "Delegated permissions"}[s.Settings.Mode.AppOnly()] +
-			" > " + strings.Join(rep.Missing, ", ") + "; then Grant admin consent (or run the Consent step again)."
+		var why []string
+		for _, m := range rep.Missing {
+			why = append(why, m+": "+s.reasonFor(m))
+		}
+		a.Cause = "The chosen mode needs " + strings.Join(why, "; ") + "."
+		a.Fix = permissionFix(s.Settings.Mode, rep.Missing)
 		r.Status, r.Advice = StatusFail, &a
 	case len(rep.Extra) > 0:
 		r.Status = StatusWarn
@@ -380,27 +443,98 @@ func checkPermissions(_ context.Context, s *Session) CheckResult {
 	return r
 }
 
+// permissionFix says where to add permissions and grant consent.
+func permissionFix(mode Mode, perms []string) string {
+	return appRegPath + " > API permissions > Add a permission > Microsoft Graph > " +
+		map[bool]string{true: "Application permissions", false: "Delegated permissions"}[mode.AppOnly()] +
+		" > " + strings.Join(perms, ", ") + "; then Grant admin consent (or run the Consent step again)."
+}
+
+// permissionFor is the permission the session's mode requests for a call ("" when
+// the mode does not make it).
+func (s *Session) permissionFor(call Call) string {
+	for _, g := range ModePermissions(s.Settings.Mode, s.Settings.Features) {
+		if slices.Contains(g.Calls, call) {
+			return g.Permission
+		}
+	}
+	return ""
+}
+
+// reasonFor is the one-line reason the mode requests p.
+func (s *Session) reasonFor(p string) string {
+	for _, g := range ModePermissions(s.Settings.Mode, s.Settings.Features) {
+		if strings.EqualFold(g.Permission, p) {
+			return g.Reason
+		}
+	}
+	return "needed by the chosen mode"
+}
+
 func checkMailbox(ctx context.Context, s *Session, mb string) CheckResult {
 	if s.client == nil {
 		return skip("needs a token")
 	}
 	var notes []string
-	if u, err := s.client.User(ctx, mb); err == nil {
-		notes = append(notes, "exists ("+u.DisplayName+")")
-	} else if st, code := graphStatus(err); st == 404 || code == "Request_ResourceNotFound" || code == "ResourceNotFound" {
-		return fail(err, "no such user in the directory")
-	} else if st == 403 {
-		notes = append(notes, "directory entry not readable without User.Read permissions")
-	} else if !isDenied(err) {
-		return fail(err, "")
+	// The directory is read only when the mailbox picker is part of the connection
+	// (a mode without it holds no directory permission).
+	if s.Settings.Features.ListUsers {
+		if u, err := s.client.User(ctx, mb); err == nil {
+			notes = append(notes, "exists ("+u.DisplayName+")")
+		} else if st, code := graphStatus(err); st == 404 || code == "Request_ResourceNotFound" || code == "ResourceNotFound" {
+			return fail(err, "no such user in the directory")
+		} else {
+			return fail(err, "")
+		}
 	}
 	f, err := s.client.Inbox(ctx, mb)
 	if err != nil {
-		return fail(err, "")
+		return s.mailboxFail(err, mb)
 	}
 	s.reached[strings.ToLower(mb)] = true
 	notes = append(notes, fmt.Sprintf("inbox reachable: %d messages, %d unread", f.Total, f.Unread))
 	return CheckResult{Status: StatusPass, Seen: strings.Join(notes, "; "), Data: f}
+}
+
+// mailboxFail explains a refused mailbox. In delegated mode, a mailbox other than the
+// signed-in account's is reached through Exchange mailbox permissions: a 403 there
+// while the .Shared scope is granted means Full Access (or Send As) is missing, which
+// an Exchange administrator grants, not the app registration.
+// https://learn.microsoft.com/en-us/graph/outlook-share-messages-folders
+// https://learn.microsoft.com/en-us/graph/outlook-send-mail-from-other-user
+func (s *Session) mailboxFail(err error, mb string) CheckResult {
+	r := fail(err, "")
+	st, code := graphStatus(err)
+	if s.Settings.Mode != ModeDelegated || st != 403 || code != "ErrorAccessDenied" || strings.EqualFold(mb, s.claims.UPN) {
+		return r
+	}
+	acct := s.claims.UPN
+	if acct == "" {
+		acct = "<signed-in account>"
+	}
+	if !s.Settings.Features.Shared {
+		a := adviceCode("shared_not_chosen", mb+" is not the signed-in account's mailbox")
+		a.Fix = "Tick \"shared mailboxes\" in the Prerequisites step (it asks for Mail.Read.Shared / Mail.Send.Shared), sign in again, and have an Exchange administrator give " + acct + " Full Access to " + mb + "."
+		r.Advice = &a
+		return r
+	}
+	a := adviceCode("full_access_missing", acct+" has no Full Access to "+mb)
+	a.Fix = "An Exchange administrator runs, in Exchange Online PowerShell: Add-MailboxPermission -Identity " + psQuote(mb) + " -User " + psQuote(acct) +
+		" -AccessRights FullAccess -AutoMapping $false (or Exchange admin center > Recipients > Mailboxes > " + mb + " > Delegation > Read and manage). It can take up to 2 hours to apply."
+	r.Advice = &a
+	return r
+}
+
+// checkDirectory lists one page of the directory, as the mailbox picker does.
+func checkDirectory(ctx context.Context, s *Session) CheckResult {
+	if s.client == nil {
+		return skip("needs a token")
+	}
+	page, err := s.client.ListMailboxes(ctx, "", "", 5)
+	if err != nil {
+		return fail(err, "")
+	}
+	return CheckResult{Status: StatusPass, Seen: fmt.Sprintf("%d directory entries listed", len(page.Entries))}
 }
 
 // ScopingData is the scoping check's Data.
@@ -423,7 +557,7 @@ func checkScoping(ctx context.Context, s *Session) CheckResult {
 		}
 	}
 	d.Outside = st.OutsideMailbox
-	if d.Outside == "" {
+	if d.Outside == "" && st.Features.ListUsers {
 		d.Outside = s.findOutsideMailbox(ctx)
 	}
 	if d.Outside == "" {
@@ -500,6 +634,24 @@ func checkRead(ctx context.Context, s *Session) CheckResult {
 	return CheckResult{Status: StatusPass, Seen: seen, Data: msgs}
 }
 
+// checkDelta fetches the first page of a delta round on the first mailbox's Inbox,
+// with bodies, exactly as sync does.
+func checkDelta(ctx context.Context, s *Session) CheckResult {
+	if s.client == nil {
+		return skip("needs a token")
+	}
+	if len(s.Settings.Mailboxes) == 0 {
+		return skip("no mailbox chosen")
+	}
+	mb := s.Settings.Mailboxes[0]
+	src := NewMailSourceClient(s.Settings.Cloud.GraphBaseURL, s.Settings.Cloud.HTTPClient(), s.cred, s.Settings.Cloud.DefaultScope())
+	page, err := src.DeltaPage(ctx, MailSourceRequest{Mailbox: mb, Folder: "inbox", PageSize: 2, Body: "text"})
+	if err != nil {
+		return fail(err, "")
+	}
+	return CheckResult{Status: StatusPass, Seen: fmt.Sprintf("first delta page of %s's Inbox: %d messages", mb, len(page.Messages))}
+}
+
 func checkSend(ctx context.Context, s *Session) CheckResult {
 	if s.client == nil {
 		return skip("needs a token")
@@ -520,6 +672,23 @@ func checkSend(ctx context.Context, s *Session) CheckResult {
 	if err != nil {
 		r := fail(err, "")
 		r.Data = res
+		var te *TestSendError
+		if status, code := graphStatus(err); errors.As(err, &te) && status == 403 && code == "ErrorAccessDenied" {
+			call := CallCreateDraft
+			if te.Step == "send" {
+				call = CallSendDraft
+			}
+			if p := s.permissionFor(call); p != "" && !strings.EqualFold(from, s.claims.UPN) && st.Mode == ModeDelegated && st.Features.Shared {
+				r = s.mailboxFail(err, from)
+				r.Data = res
+			} else if p != "" {
+				a := adviceCode("ErrorAccessDenied", r.Seen)
+				a.Title = "Permission missing: " + p
+				a.Cause = "The outbox needs " + p + " (" + s.reasonFor(p) + "); Graph refused the " + te.Step + " step without it."
+				a.Fix = permissionFix(st.Mode, []string{p})
+				r.Advice = &a
+			}
+		}
 		return r
 	}
 	r := CheckResult{Data: res}

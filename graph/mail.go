@@ -3,7 +3,6 @@ package graph
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
@@ -211,18 +210,6 @@ func (c *Client) sendDraft(ctx context.Context, from, id string) error {
 	return c.user(from).Messages().ByMessageId(id).Send().Post(ctx, &users.ItemMessagesItemSendRequestBuilderPostRequestConfiguration{Headers: immutableIDHeaders()})
 }
 
-// sendMail sends without a draft (needs only Mail.Send):
-// POST /users/{from}/sendMail. https://learn.microsoft.com/en-us/graph/api/user-sendmail
-func (c *Client) sendMail(ctx context.Context, from string, m models.Messageable) error {
-	ctx, cancel := withTimeout(ctx)
-	defer cancel()
-	body := users.NewItemSendMailPostRequestBody()
-	body.SetMessage(m)
-	save := true
-	body.SetSaveToSentItems(&save)
-	return c.user(from).SendMail().Post(ctx, body, nil)
-}
-
 // sentItem gets the message by the draft's immutable id: after sending,
 // that id names the copy in Sent Items ("Immutable ID with sending mail").
 // https://learn.microsoft.com/en-us/graph/outlook-immutable-id#immutable-id-with-sending-mail
@@ -244,29 +231,22 @@ func (c *Client) sentItem(ctx context.Context, from, id string) (MessageSummary,
 // creates a draft with immutable ids and sends it, then finds it by that
 // id (the Sent Items copy) and, when the recipient's inbox is readable, by
 // internetMessageId there; a non-delivery report in the sender's inbox ends
-// the wait. Without Mail.ReadWrite (drafts refused) it falls back to
-// sendMail and finds the Sent Items copy by its subject marker. wait bounds
-// the watch; poll is the interval.
+// the wait. wait bounds the watch; poll is the interval. A failure to draft
+// or send is a *TestSendError naming the step.
 func (c *Client) SendTest(ctx context.Context, from, to string, wait, poll time.Duration) (SendResult, error) {
 	marker := "m365c-" + newState()[:12]
 	subject := "m365connect test message " + marker
 	res := SendResult{Marker: marker, From: from, To: []string{to}, Subject: subject}
 	body := "This is a test message sent by m365connect to check the connection. You can delete it.\n\nMarker: " + marker
+	// The outbox's own path (draft, then send) and nothing else: a test that fell back
+	// to sendMail would pass with permissions the outbox cannot work with.
 	id, imid, err := c.createDraft(ctx, from, newTestMessage(to, subject, body))
-	viaSendMail := false
-	switch {
-	case err != nil && isDenied(err):
-		if err := c.sendMail(ctx, from, newTestMessage(to, subject, body)); err != nil {
-			return res, fmt.Errorf("sending the test message: %w", err)
-		}
-		viaSendMail = true
-	case err != nil:
-		return res, fmt.Errorf("creating the test draft: %w", err)
-	default:
-		res.MessageID, res.InternetID = id, imid
-		if err := c.sendDraft(ctx, from, id); err != nil {
-			return res, fmt.Errorf("sending the test message: %w", err)
-		}
+	if err != nil {
+		return res, &TestSendError{Step: "draft", Err: err}
+	}
+	res.MessageID, res.InternetID = id, imid
+	if err := c.sendDraft(ctx, from, id); err != nil {
+		return res, &TestSendError{Step: "send", Err: err}
 	}
 	if poll <= 0 {
 		poll = 2 * time.Second
@@ -280,12 +260,7 @@ func (c *Client) SendTest(ctx context.Context, from, to string, wait, poll time.
 	res.DeliveryKnown = true
 	for {
 		if !res.InSentItems {
-			if viaSendMail {
-				filter := "subject eq '" + strings.ReplaceAll(subject, "'", "''") + "'"
-				if got, err := c.NewestMessages(ctx, from, "sentitems", 1, filter); err == nil && len(got) > 0 {
-					res.InSentItems, res.MessageID, res.InternetID = true, got[0].ID, got[0].InternetID
-				}
-			} else if s, err := c.sentItem(ctx, from, id); err == nil {
+			if s, err := c.sentItem(ctx, from, id); err == nil {
 				res.InSentItems = true
 				if s.InternetID != "" {
 					res.InternetID = s.InternetID
@@ -359,3 +334,19 @@ func graphStatus(err error) (int, string) {
 	}
 	return 0, ""
 }
+
+// TestSendError is a test send that failed at Step ("draft" or "send").
+type TestSendError struct {
+	Step string
+	Err  error
+}
+
+func (e *TestSendError) Error() string {
+	if e.Step == "draft" {
+		return "creating the test draft: " + e.Err.Error()
+	}
+	return "sending the test message: " + e.Err.Error()
+}
+
+// Unwrap returns the Graph error.
+func (e *TestSendError) Unwrap() error { return e.Err }

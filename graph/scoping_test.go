@@ -26,10 +26,10 @@ func TestExchangeRBACScopeScript(t *testing.T) {
 		`$spObjectId = 'bbbbbbbb-1111-2222-3333-444444444444'`,
 		`New-ServicePrincipal -AppId $appId -ObjectId $spObjectId -DisplayName 'O''Brien mail sync'`,
 		`New-ManagementScope -Name 'O''Brien mail sync mailboxes' -RecipientRestrictionFilter `,
-		`New-ManagementRoleAssignment -App $spObjectId -Role 'Application Mail.Read' -CustomResourceScope 'O''Brien mail sync mailboxes'`,
+		`New-ManagementRoleAssignment -App $spObjectId -Role 'Application Mail.ReadWrite' -CustomResourceScope 'O''Brien mail sync mailboxes'`,
 		`New-ManagementRoleAssignment -App $spObjectId -Role 'Application Mail.Send' -CustomResourceScope 'O''Brien mail sync mailboxes'`,
 		`$graphSp = Get-MgServicePrincipal -Filter "appId eq '00000003-0000-0000-c000-000000000000'"`,
-		`$_.Value -in @('Mail.Read','Mail.Send')`,
+		`$_.Value -in @('Mail.ReadWrite','Mail.Send')`,
 		`Get-MgServicePrincipalAppRoleAssignment -ServicePrincipalId $spObjectId`,
 		`Remove-MgServicePrincipalAppRoleAssignment -ServicePrincipalId $spObjectId -AppRoleAssignmentId $_.Id`,
 		`Test-ServicePrincipalAuthorization -Identity $spObjectId -Resource 'anna@contoso.com' | Format-Table`,
@@ -86,7 +86,9 @@ func TestExchangeRBACScopeScript(t *testing.T) {
 			}
 			// Every role assigned is a grant removed, and nothing else is removed.
 			roles := regexp.MustCompile(`-Role 'Application ([A-Za-z.]+)'`).FindAllStringSubmatch(s, -1)
-			if len(roles) != 2 || roles[0][1] != "Mail.Read" || roles[1][1] != "Mail.Send" {
+			// Read and send: the outbox sends through drafts, so Mail.ReadWrite (which
+			// covers reading) and Mail.Send (graph.ModePermissions).
+			if len(roles) != 2 || roles[0][1] != "Mail.ReadWrite" || roles[1][1] != "Mail.Send" {
 				t.Errorf("roles %v", roles)
 			}
 		})

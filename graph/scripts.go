@@ -70,14 +70,26 @@ type Scripts struct {
 	ExchangeLegacy string
 }
 
-// scriptPermissions is the permission list for the app registration,
-// with openid/profile/offline_access for delegated mode.
+// scriptPermissions is the permission list for the app registration (the call
+// table's set for the mode, ModePermissions), with openid/profile for delegated mode.
 func scriptPermissions(in ScriptInput) []string {
 	p := RequestedPermissions(in.Mode, in.Features)
 	if !in.Mode.AppOnly() {
 		p = append(p, "openid", "profile")
 	}
 	return p
+}
+
+// scriptReasons is one comment line per permission: "#   Mail.Send: sends ...".
+func scriptReasons(in ScriptInput) string {
+	var b strings.Builder
+	for _, g := range ModePermissions(in.Mode, in.Features) {
+		fmt.Fprintf(&b, "#   %s\n", g)
+	}
+	if !in.Mode.AppOnly() {
+		b.WriteString("#   openid, profile: sign-in (who is signed in)\n")
+	}
+	return b.String()
 }
 
 func azCloudName(c Cloud) string {
@@ -178,6 +190,7 @@ func azureCLI(in ScriptInput) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "#!/usr/bin/env bash\n# Creates the %q app registration for m365connect (Azure CLI).\n", in.AppName)
 	fmt.Fprintf(&b, "# Permissions (%s): %s\n", map[bool]string{true: "application", false: "delegated"}[app], strings.Join(scriptPermissions(in), ", "))
+	b.WriteString(scriptReasons(in))
 	b.WriteString("set -euo pipefail\n\n")
 	fmt.Fprintf(&b, "az cloud set --name %s\n", azCloudName(in.Cloud))
 	fmt.Fprintf(&b, "az login --tenant %s --allow-no-subscriptions\n\n", shQuote(in.TenantID))
@@ -210,6 +223,8 @@ func graphPowerShell(in ScriptInput) string {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Creates the %q app registration for m365connect (Microsoft Graph PowerShell).\n", in.AppName)
+	fmt.Fprintf(&b, "# Permissions (%s): %s\n", map[bool]string{true: "application", false: "delegated"}[app], strings.Join(scriptPermissions(in), ", "))
+	b.WriteString(scriptReasons(in))
 	b.WriteString("# Install-Module Microsoft.Graph.Applications -Scope CurrentUser\n")
 	fmt.Fprintf(&b, "Connect-MgGraph -TenantId %s -Environment %s -Scopes 'Application.ReadWrite.All','AppRoleAssignment.ReadWrite.All','DelegatedPermissionGrant.ReadWrite.All'\n\n",
 		psQuote(in.TenantID), mgEnvironment(in.Cloud))

@@ -98,49 +98,23 @@ type Need struct {
 	Any     []string // alternatives, the first is the one to request
 }
 
-// NeededPermissions lists what each chosen feature needs in a mode.
-// https://learn.microsoft.com/en-us/graph/permissions-reference
+// NeededPermissions lists what the chosen features need in a mode, from the call
+// table (ModePermissions): each requested permission, satisfied by it or by a higher
+// one that includes it.
 func NeededPermissions(mode Mode, f Features) []Need {
 	var n []Need
-	app := mode.AppOnly()
-	switch {
-	case f.Write && app:
-		n = append(n, Need{"read+write", []string{"Mail.ReadWrite"}})
-	case f.Read && app:
-		n = append(n, Need{"read", []string{"Mail.Read", "Mail.ReadWrite"}})
-	case f.Write && f.Shared:
-		n = append(n, Need{"read+write (shared)", []string{"Mail.ReadWrite.Shared"}})
-	case f.Read && f.Shared:
-		n = append(n, Need{"read (shared)", []string{"Mail.Read.Shared", "Mail.ReadWrite.Shared"}})
-	case f.Write:
-		n = append(n, Need{"read+write", []string{"Mail.ReadWrite"}})
-	case f.Read:
-		n = append(n, Need{"read", []string{"Mail.Read", "Mail.ReadWrite"}})
-	}
-	if f.Send {
-		if !app && f.Shared {
-			n = append(n, Need{"send (shared)", []string{"Mail.Send.Shared"}})
-		} else {
-			n = append(n, Need{"send", []string{"Mail.Send"}})
-		}
-	}
-	if f.ListUsers {
-		n = append(n, Need{"list users", []string{"User.ReadBasic.All", "User.Read.All"}})
-	}
-	if !app {
-		// offline_access never appears in an access token's scp; the
-		// presence of a refresh token proves it.
-		n = append(n, Need{"stay signed in", []string{"offline_access"}})
+	for _, g := range ModePermissions(mode, f) {
+		n = append(n, Need{Feature: g.Reason, Any: Higher(g.Permission)})
 	}
 	return n
 }
 
-// RequestedPermissions is the flat list to put on the app registration / in
-// a delegated sign-in request (first alternative of each need).
+// RequestedPermissions is the flat list to put on the app registration / in a
+// delegated sign-in request: exactly ModePermissions' names.
 func RequestedPermissions(mode Mode, f Features) []string {
 	var out []string
-	for _, n := range NeededPermissions(mode, f) {
-		out = append(out, n.Any[0])
+	for _, g := range ModePermissions(mode, f) {
+		out = append(out, g.Permission)
 	}
 	return out
 }
@@ -185,8 +159,18 @@ func ComparePermissions(mode Mode, f Features, c Claims, hasRefreshToken bool) P
 		}
 	}
 	benign := map[string]bool{"openid": true, "profile": true, "email": true, "offline_access": true, "user.read": true}
+	// A granted permission that a used one includes adds no access (Mail.Read beside
+	// Mail.ReadWrite): it is not reported as more than needed.
+	covered := func(g string) bool {
+		for _, h := range Higher(g)[1:] {
+			if used[strings.ToLower(h)] {
+				return true
+			}
+		}
+		return false
+	}
 	for _, g := range granted {
-		if !used[strings.ToLower(g)] && !benign[strings.ToLower(g)] {
+		if !used[strings.ToLower(g)] && !benign[strings.ToLower(g)] && !covered(g) {
 			r.Extra = append(r.Extra, g)
 		}
 	}

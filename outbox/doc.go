@@ -16,12 +16,17 @@
 // internetMessageId be set: https://learn.microsoft.com/en-us/graph/api/message-update)
 // and an x-m365connect-id internet message header carrying the outbox id. After a crash
 // at any point the engine asks Graph rather than guessing: a message left "drafting" is
-// looked up in Drafts by internetMessageId before a draft is created; a message left
-// "sending" is sent only if its draft is seen still unsent (GET by immutable id,
-// isDraft=true); a draft that turned into a sent item, or a copy in Sent Items with our
-// internetMessageId, means it was sent. A draft that vanished with no Sent Items copy is
-// never resent: after EngineOptions.UnconfirmedAfter it fails with the reason on record.
-// One engine sends at a time (a lease row in the database).
+// looked up in Drafts by internetMessageId before a draft is created (and so is every
+// retried creation: a lost answer may hide a created draft); a message left "sending" is
+// sent only if its draft is seen still unsent (GET by immutable id, isDraft=true); a
+// draft that turned into a sent item, or a copy in Sent Items with our internetMessageId,
+// means it was sent. Right before the send call the engine records the request, in one
+// update with the check that it still holds the lease: Graph answers 202 and submits
+// afterwards, so a draft still reading isDraft after a recorded request is not sent again
+// until it has sat unsent for EngineOptions.UnconfirmedAfter (a send Graph refused with
+// a status clears the record). A draft that vanished with no Sent Items copy is never
+// resent: after UnconfirmedAfter it fails with the reason on record. One engine sends at
+// a time (a lease row in the database, renewed while a Graph call is in flight).
 //
 // Throttling (429/503 with Retry-After) and transient failures are retried with
 // jittered exponential backoff that never undercuts Retry-After (injectable sleeper).

@@ -17,13 +17,14 @@ const (
 	StepDraftCreated     = "draft-created"     // Graph created the draft; not recorded yet
 	StepDraftedRecorded  = "drafted-recorded"  // draft id committed
 	StepSendingRecorded  = "sending-recorded"  // drafted → sending committed, send not asked yet
+	StepSendRequested    = "send-requested"    // the send request is recorded; Graph not called yet
 	StepSendAccepted     = "send-accepted"     // Graph answered 202 to send; not recorded yet
 	StepSentRecorded     = "sent-recorded"     // sent committed
 )
 
 // Steps lists the hook points in the order a message passes them.
 func Steps() []string {
-	return []string{StepDraftingRecorded, StepDraftCreated, StepDraftedRecorded, StepSendingRecorded, StepSendAccepted, StepSentRecorded}
+	return []string{StepDraftingRecorded, StepDraftCreated, StepDraftedRecorded, StepSendingRecorded, StepSendRequested, StepSendAccepted, StepSentRecorded}
 }
 
 // MarkerHeader is the custom internet message header carrying the outbox message id on
@@ -239,6 +240,34 @@ func (e *Engine) retry(ctx context.Context, what string, fn func() error) error 
 	}
 }
 
+// withLease runs a Graph call while renewing the send lease every third of its TTL, so
+// a call slower than the lease (a slow send) does not let another engine take over and
+// send the same draft. A renewal that fails is logged; the call in flight cannot be
+// taken back.
+func (e *Engine) withLease(ctx context.Context, fn func() error) error {
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(max(e.opts.LeaseTTL/3, time.Millisecond))
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				if ok, err := e.o.acquireLease(context.WithoutCancel(ctx), "sender", e.opts.Owner, e.opts.LeaseTTL); err != nil || !ok {
+					e.opts.Logf("outbox: could not renew the send lease during a Graph call (%v, held elsewhere: %v)", err, !ok)
+				}
+			}
+		}
+	}()
+	err := fn()
+	close(stop)
+	<-done
+	return err
+}
+
 // errStop ends the pass (unauthorized, cancelled); the message keeps its state.
 type errStop struct{ err error }
 
@@ -359,17 +388,39 @@ func (e *Engine) draft(ctx context.Context, m Message) (State, error) {
 		}
 	}
 	var r Remote
-	err = e.retry(ctx, "create draft", func() (err error) {
-		r, err = e.opts.Graph.CreateDraft(ctx, Draft{
-			Mailbox: m.From, To: m.To, Cc: m.Cc, Subject: m.Subject, Body: m.Body, BodyType: m.BodyType,
-			InternetMessageID: m.InternetMessageID, ReplyTo: m.ReplyTo, Marker: m.ID,
+	var adopted bool
+	tries := 0
+	err = e.withLease(ctx, func() error {
+		return e.retry(ctx, "create draft", func() (err error) {
+			if tries++; tries > 1 {
+				// The failed attempt may have created the draft (only its answer was lost):
+				// look for it by its marker before creating another.
+				found, err := e.opts.Graph.FindByInternetMessageID(ctx, m.From, "drafts", m.InternetMessageID)
+				if err != nil {
+					return err
+				}
+				for _, f := range found {
+					if f.IsDraft {
+						r, adopted = f, true
+						return nil
+					}
+				}
+			}
+			r, err = e.opts.Graph.CreateDraft(ctx, Draft{
+				Mailbox: m.From, To: m.To, Cc: m.Cc, Subject: m.Subject, Body: m.Body, BodyType: m.BodyType,
+				InternetMessageID: m.InternetMessageID, ReplyTo: m.ReplyTo, Marker: m.ID,
+			})
+			return err
 		})
-		return err
 	})
 	if err != nil {
 		// A transient failure may still have created the draft: the next pass finds it by
 		// its internetMessageId before creating another.
 		return e.outcome(ctx, m, "creating the draft", err)
+	}
+	if adopted {
+		e.opts.Logf("outbox: %s: the draft of a failed attempt was there; adopting it", m.ID)
+		return e.recordDraft(ctx, m, r, "adopted the draft of a failed attempt")
 	}
 	e.opts.Hook(StepDraftCreated)
 	if r.InternetMessageID != "" && r.InternetMessageID != m.InternetMessageID {
@@ -408,7 +459,32 @@ func (e *Engine) send(ctx context.Context, m Message) (State, error) {
 		if !unsent {
 			return e.unconfirmed(ctx, m)
 		}
-		err = e.opts.Graph.SendDraft(ctx, m.From, draftID)
+		if m, err = e.o.Get(ctx, m.ID); err != nil {
+			return StateSending, err
+		}
+		if !m.SendRequestedAt.IsZero() {
+			// A send was asked for before (this run or one that crashed) and the draft
+			// still reads isDraft: Exchange answers 202 and submits afterwards, so it may
+			// be on its way. Never send it again while that can be; a draft still
+			// unsent in Drafts after UnconfirmedAfter was never submitted.
+			if waited := e.o.now().Sub(m.SendRequestedAt); waited < e.opts.UnconfirmedAfter {
+				msg := "send requested; the draft still reads as a draft while Exchange submits it; waiting"
+				_ = e.o.note(ctx, m.ID, StateSending, update{message: &msg})
+				return StateSending, nil
+			}
+			e.opts.Logf("outbox: %s: the draft was still unsent %s after the send was requested; sending it again", m.ID, e.opts.UnconfirmedAfter)
+		}
+		// Right before the call: this engine must still hold the lease (it may have been
+		// suspended past it while another engine took over), and the request is recorded
+		// first so that a crash after a 202 is never followed by a second send.
+		if ok, err := e.o.requestSend(ctx, "sender", e.opts.Owner, m.ID, m.SendRequestedAt, e.opts.LeaseTTL); err != nil || !ok {
+			if err == nil {
+				err = ErrBusy
+			}
+			return StateSending, err
+		}
+		e.opts.Hook(StepSendRequested)
+		err = e.withLease(ctx, func() error { return e.opts.Graph.SendDraft(ctx, m.From, draftID) })
 		if err == nil {
 			e.opts.Hook(StepSendAccepted)
 			if err := e.o.transition(ctx, m.ID, []State{StateSending}, StateSent, "Graph accepted the send (202)",
@@ -417,6 +493,14 @@ func (e *Engine) send(ctx context.Context, m Message) (State, error) {
 			}
 			e.opts.Hook(StepSentRecorded)
 			return StateSent, nil
+		}
+		var answered statusErr
+		if errors.As(err, &answered) {
+			// Graph answered with an error status (429, 503, 4xx): the send was not
+			// accepted. Without an answer (timeout, reset) it may have been: the mark stays.
+			if err := e.o.note(ctx, m.ID, StateSending, update{sendRefused: true}); err != nil {
+				return StateSending, err
+			}
 		}
 		kind, ra, f := Classify(err)
 		switch kind {

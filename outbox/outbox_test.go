@@ -303,6 +303,18 @@ func TestCrashAtEveryStepSendsOnce(t *testing.T) {
 				t.Fatalf("resume: %v", err)
 			}
 			got := r.get(m.ID)
+			if step == StepSendRequested && got.State == StateSending {
+				// Crashed between recording the request and the call: not sent at once
+				// (a 202 may have been given), only after UnconfirmedAfter.
+				if n := r.g.sendCount(m.InternetMessageID); n != 0 {
+					t.Fatalf("sent %d times before the wait", n)
+				}
+				r.clk.add(16 * time.Minute)
+				if _, err, _ := r.run(""); err != nil {
+					t.Fatal(err)
+				}
+				got = r.get(m.ID)
+			}
 			if got.State != StateSent {
 				t.Fatalf("state %s (%s %s)", got.State, got.Reason, got.ErrorMessage)
 			}
@@ -652,5 +664,66 @@ func TestSchemaReopen(t *testing.T) {
 	o2.db.QueryRow("PRAGMA journal_mode").Scan(&mode)
 	if mode != "wal" {
 		t.Errorf("journal_mode %s", mode)
+	}
+}
+
+// A send whose answer never came (reset, timeout) may have been accepted: the draft is
+// not sent again while Exchange may still be submitting it, and only once it has sat
+// unsent in Drafts for UnconfirmedAfter.
+func TestSendWithoutAnswerIsNotRepeatedAtOnce(t *testing.T) {
+	r := newRig(t, testPolicy)
+	m := r.enqueue()
+	r.g.fail("SendDraft", errors.New("read tcp: connection reset by peer"))
+	r.run("")
+	got := r.get(m.ID)
+	if got.State != StateSending || got.SendRequestedAt.IsZero() || r.g.sendCount(m.InternetMessageID) != 0 {
+		t.Fatalf("after a send without answer: %s requested=%v sends=%d", got.State, got.SendRequestedAt, r.g.sendCount(m.InternetMessageID))
+	}
+	sendCalls := func() int {
+		n := 0
+		for _, c := range r.g.calls {
+			if strings.HasPrefix(c, "SendDraft") {
+				n++
+			}
+		}
+		return n
+	}
+	before := sendCalls()
+	r.run("")
+	if sendCalls() != before {
+		t.Fatal("sent again while the first send may still be submitted")
+	}
+	r.clk.add(16 * time.Minute)
+	r.run("")
+	if got := r.get(m.ID); got.State != StateSent || r.g.sendCount(m.InternetMessageID) != 1 {
+		t.Fatalf("after the wait: %s sends=%d", got.State, r.g.sendCount(m.InternetMessageID))
+	}
+}
+
+// An engine stopped between steps past its lease (suspended) while another engine took
+// the lease must not call send when it wakes: the lease is checked, together with the
+// send request record, right before the call.
+func TestLeaseCheckedRightBeforeSend(t *testing.T) {
+	r := newRig(t, testPolicy)
+	m := r.enqueue()
+	e, err := r.o.NewEngine(EngineOptions{Graph: r.g, Sleep: r.sl.sleep, Owner: "suspended", Hook: func(s string) {
+		if s == StepSendingRecorded {
+			r.clk.add(2 * time.Minute) // suspended past the 60 s lease
+			if ok, err := r.o.acquireLease(context.Background(), "sender", "other", time.Minute); err != nil || !ok {
+				t.Fatalf("the other engine could not take the expired lease: %v", err)
+			}
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.RunOnce(context.Background()); !errors.Is(err, ErrBusy) {
+		t.Fatalf("pass after losing the lease: %v", err)
+	}
+	if n := r.g.sendCount(m.InternetMessageID); n != 0 {
+		t.Fatalf("sent %d times without the lease", n)
+	}
+	if got := r.get(m.ID); got.State != StateSending || !got.SendRequestedAt.IsZero() {
+		t.Fatalf("state %s, send requested %v", got.State, got.SendRequestedAt)
 	}
 }

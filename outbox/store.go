@@ -80,7 +80,11 @@ func migrations() []string {
 		name TEXT PRIMARY KEY,
 		owner TEXT NOT NULL,
 		expires_at TEXT NOT NULL
-	);`}
+	);`,
+		// 2: when the engine last asked Graph to send the draft (durably, right before the
+		// call), so a run resumed after a crash knows a 202 may have been given.
+		`ALTER TABLE messages ADD COLUMN send_requested_at TEXT NOT NULL DEFAULT '';`,
+	}
 }
 
 // SchemaVersion is the number of schema migrations this build knows.
@@ -254,6 +258,9 @@ type Message struct {
 	StateSince        time.Time `json:"stateSince"`
 	SentAt            time.Time `json:"sentAt,omitzero"`
 	SentConfirmed     bool      `json:"sentConfirmed"` // the copy was seen in Sent Items
+	// SendRequestedAt is when the engine last asked Graph to send the draft (recorded
+	// before the call): a draft that still reads isDraft after it may already be on its way.
+	SendRequestedAt time.Time `json:"sendRequestedAt,omitzero"`
 }
 
 // Event is one recorded state change.
@@ -393,17 +400,17 @@ func addEvent(ctx context.Context, tx *sql.Tx, id, at string, from, to State, de
 
 const messageColumns = `id, COALESCE(idem_key,''), mailbox, to_json, cc_json, subject, body, body_type, reply_to,
 	internet_message_id, state, draft_id, conversation_id, reason, error_code, error_message, attempts, approved_by,
-	created_at, updated_at, state_since, sent_at, sent_confirmed`
+	created_at, updated_at, state_since, sent_at, sent_confirmed, send_requested_at`
 
 type scanner interface{ Scan(dest ...any) error }
 
 func scanMessage(r scanner) (Message, error) {
 	var m Message
-	var to, cc, created, updated, since, sent, state string
+	var to, cc, created, updated, since, sent, state, requested string
 	var confirmed int
 	if err := r.Scan(&m.ID, &m.Key, &m.From, &to, &cc, &m.Subject, &m.Body, &m.BodyType, &m.ReplyTo,
 		&m.InternetMessageID, &state, &m.DraftID, &m.ConversationID, &m.Reason, &m.ErrorCode, &m.ErrorMessage,
-		&m.Attempts, &m.ApprovedBy, &created, &updated, &since, &sent, &confirmed); err != nil {
+		&m.Attempts, &m.ApprovedBy, &created, &updated, &since, &sent, &confirmed, &requested); err != nil {
 		return Message{}, err
 	}
 	m.State = State(state)
@@ -411,6 +418,7 @@ func scanMessage(r scanner) (Message, error) {
 	_ = json.Unmarshal([]byte(cc), &m.Cc)
 	m.Created, m.Updated, m.StateSince, m.SentAt = parseStamp(created), parseStamp(updated), parseStamp(since), parseStamp(sent)
 	m.SentConfirmed = confirmed != 0
+	m.SendRequestedAt = parseStamp(requested)
 	return m, nil
 }
 
@@ -509,6 +517,7 @@ type update struct {
 	reason, code, message   *string
 	approvedBy              *string
 	sentAt                  bool
+	sendRefused             bool // Graph answered the send with an error: it was not accepted
 	sentConfirmed           bool
 	bounceChecked           bool
 	attempts                *int
@@ -545,6 +554,9 @@ func (u update) sets(now string) (string, []any) {
 	}
 	if u.sentConfirmed {
 		add("sent_confirmed", 1)
+	}
+	if u.sendRefused {
+		add("send_requested_at", "")
 	}
 	if u.bounceChecked {
 		add("bounce_checked", 1)
@@ -620,6 +632,31 @@ func (o *Outbox) note(ctx context.Context, id string, state State, u update) err
 		return fmt.Errorf("outbox update: %w", err)
 	}
 	return nil
+}
+
+// requestSend records, in one statement, that owner is about to ask Graph to send
+// message id: only while owner holds the unexpired lease name, the message is still
+// sending, and no other request was recorded since prev (the send_requested_at the
+// caller read). It renews the lease too. False: another engine holds the lease or got
+// there first; the caller must not send.
+func (o *Outbox) requestSend(ctx context.Context, name, owner, id string, prev time.Time, ttl time.Duration) (bool, error) {
+	now := o.now().UTC()
+	ok, err := o.acquireLease(ctx, name, owner, ttl)
+	if err != nil || !ok {
+		return false, err
+	}
+	res, err := o.db.ExecContext(ctx, `UPDATE messages SET send_requested_at=?, updated_at=?
+		WHERE id=? AND state=? AND send_requested_at=?
+		AND EXISTS (SELECT 1 FROM leases WHERE name=? AND owner=? AND expires_at >= ?)`,
+		stampOf(now), stampOf(now), id, string(StateSending), stampOf(prev), name, owner, stampOf(now))
+	if err != nil {
+		return false, fmt.Errorf("outbox update: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("outbox update: %w", err)
+	}
+	return n == 1, nil
 }
 
 // acquireLease takes or renews the named lease for owner until ttl from now; false when

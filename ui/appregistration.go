@@ -170,7 +170,9 @@ func newAppRegistrationScreen(z *Wizard) *appRegistrationScreen {
 		heading("Redirect URI"),
 		container.NewHBox(widget.NewLabel(graph.HandoffRedirectURI), z.copyButton("Copy", func() string { return graph.HandoffRedirectURI })),
 		heading("API permissions (Microsoft Graph)"),
-		container.NewBorder(nil, nil, nil, z.copyButton("Copy", func() string { return strings.Join(st.Permissions, "\n") }), s.perms),
+		container.NewBorder(nil, nil, nil, z.copyButton("Copy", func() string {
+			return strings.Join(graph.PermissionLines(graph.Mode(st.Mode), GraphFeatures(st.Features())), "\n")
+		}), s.perms),
 		heading("Or let a script create the app"),
 		container.NewHBox(wideSelect(s.scriptKind), z.copyButton("Copy script", func() string { return s.script.Text }), saveScript),
 		s.script,
@@ -205,7 +207,7 @@ func (s *appRegistrationScreen) enter() {
 	if st.Mode == wizard.ModeDelegated {
 		kind = "Delegated"
 	}
-	s.perms.SetText(kind + ": " + strings.Join(st.Permissions, ", "))
+	s.perms.SetText(kind + ":\n" + strings.Join(graph.PermissionLines(graph.Mode(st.Mode), GraphFeatures(st.Features())), "\n"))
 	if s.scriptKind.Selected == "" {
 		s.scriptKind.SetSelectedIndex(0)
 	}

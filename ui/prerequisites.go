@@ -110,11 +110,11 @@ func (s *prerequisitesScreen) update() {
 		return
 	}
 	st.Permissions = graph.RequestedPermissions(graph.Mode(st.Mode), GraphFeatures(st.Features()))
-	kind := "Application permissions (admin consent required): "
+	kind := "Application permissions (admin consent required):"
 	if st.Mode == wizard.ModeDelegated {
-		kind = "Delegated permissions (admin consent recommended): "
+		kind = "Delegated permissions (admin consent recommended):"
 	}
-	s.perms.SetText(kind + strings.Join(st.Permissions, ", "))
+	s.perms.SetText(kind + "\n" + strings.Join(graph.PermissionLines(graph.Mode(st.Mode), GraphFeatures(st.Features())), "\n"))
 }
 
 // whoTakesPart is the Prerequisites step's paragraph on who must be present, built on

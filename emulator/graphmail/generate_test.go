@@ -95,14 +95,14 @@ func TestGenerateShape(t *testing.T) {
 	}
 }
 
-func TestGenerate100kInSeconds(t *testing.T) {
+// TestGenerate100k checks the large tenant is complete; its speed lives in
+// BenchmarkGenerate100k (no timed assertions in tests: CI machines are shared).
+func TestGenerate100k(t *testing.T) {
 	if testing.Short() {
 		t.Skip("large")
 	}
-	start := time.Now()
 	s := NewStore(StoreOptions{TenantDomain: "contoso.test"})
 	Generate(s, GenOptions{Users: 9, SharedMailboxes: 1, MessagesPerMailbox: 10000, Seed: 1})
-	took := time.Since(start)
 	total := 0
 	for _, b := range s.Mailboxes() {
 		n, _ := s.Count(b.ID, "")
@@ -110,10 +110,6 @@ func TestGenerate100kInSeconds(t *testing.T) {
 	}
 	if total != 100000 {
 		t.Fatalf("%d messages", total)
-	}
-	t.Logf("generated %d messages in %v", total, took)
-	if took > 20*time.Second { // generous: the build machine is shared
-		t.Fatalf("generation took %v", took)
 	}
 }
 

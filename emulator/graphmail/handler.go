@@ -25,21 +25,60 @@ const (
 	opMailSend
 )
 
-// Permission names Graph documents per operation.
-// https://learn.microsoft.com/en-us/graph/permissions-reference
+// Permission names each endpoint accepts, from the "Permissions" table of its page
+// (least privileged and higher privileged together), application and delegated columns
+// apart. This table is the emulator's own reading of Microsoft's pages; the client side
+// (package graph) keeps its own, and the two are never shared.
 var (
-	appMailRead     = []string{"Mail.ReadBasic.All", "Mail.ReadBasic", "Mail.Read", "Mail.ReadWrite"}
-	appMailFull     = []string{"Mail.Read", "Mail.ReadWrite"}
-	delMailOwn      = []string{"Mail.ReadBasic", "Mail.Read", "Mail.ReadWrite"}
-	delMailOwnFull  = []string{"Mail.Read", "Mail.ReadWrite"}
-	delMailShared   = []string{"Mail.Read.Shared", "Mail.ReadWrite.Shared"}
-	dirRead         = []string{"User.ReadBasic.All", "User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"}
+	// GET /users: https://learn.microsoft.com/en-us/graph/api/user-list#permissions
+	// Application: User.Read.All, User.ReadWrite.All, Directory.Read.All,
+	// Directory.ReadWrite.All (User.ReadBasic.All is not accepted for applications).
+	// Delegated: User.ReadBasic.All and the same higher ones.
+	// GET /users/{id}: https://learn.microsoft.com/en-us/graph/api/user-get#permissions
+	// (delegated User.Read for the signed-in user's own entry).
+	appDirRead = []string{"User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"}
+	delDirRead = []string{"User.ReadBasic.All", "User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"}
+	// Reading mail (GET mailFolders/{id}, .../messages, .../messages/delta, messages/{id}):
+	// https://learn.microsoft.com/en-us/graph/api/mailfolder-get#permissions
+	// https://learn.microsoft.com/en-us/graph/api/mailfolder-list-messages#permissions
+	// https://learn.microsoft.com/en-us/graph/api/message-delta#permissions
+	// https://learn.microsoft.com/en-us/graph/api/message-get#permissions
+	// Application: Mail.ReadBasic.All (least), Mail.Read, Mail.ReadWrite.
+	// Delegated: Mail.ReadBasic (least), Mail.Read, Mail.ReadWrite; in other people's
+	// mailboxes the .Shared ones, which also cover the user's own
+	// (https://learn.microsoft.com/en-us/graph/permissions-reference#mailreadshared).
+	// Mail.ReadBasic(.All) omits body and bodyPreview
+	// (https://learn.microsoft.com/en-us/graph/permissions-reference#mailreadbasicall).
+	appMailRead      = []string{"Mail.ReadBasic.All", "Mail.Read", "Mail.ReadWrite"}
+	appMailFull      = []string{"Mail.Read", "Mail.ReadWrite"}
+	delMailOwn       = []string{"Mail.ReadBasic", "Mail.Read", "Mail.ReadWrite"}
+	delMailOwnFull   = []string{"Mail.Read", "Mail.ReadWrite"}
+	delMailShared    = []string{"Mail.ReadBasic.Shared", "Mail.Read.Shared", "Mail.ReadWrite.Shared"}
+	delMailSharedAll = []string{"Mail.Read.Shared", "Mail.ReadWrite.Shared"}
+	// Writing mail (POST messages, createReply, PATCH, move, DELETE):
+	// https://learn.microsoft.com/en-us/graph/api/user-post-messages#permissions
+	// https://learn.microsoft.com/en-us/graph/api/message-createreply#permissions
+	// https://learn.microsoft.com/en-us/graph/api/message-update#permissions
+	// Application and delegated: Mail.ReadWrite only; other people's: Mail.ReadWrite.Shared.
+	// Sending (POST messages/{id}/send, sendMail):
+	// https://learn.microsoft.com/en-us/graph/api/message-send#permissions
+	// https://learn.microsoft.com/en-us/graph/api/user-sendmail#permissions
+	// Application and delegated: Mail.Send only; as someone else: Mail.Send.Shared and
+	// Send As in Exchange (https://learn.microsoft.com/en-us/graph/outlook-send-mail-from-other-user).
 	orgReadApp      = []string{"Organization.Read.All", "Organization.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"}
 	settingsPerms   = []string{"MailboxSettings.Read", "MailboxSettings.ReadWrite"}
 	msgAccessDenied = "Access is denied. Check credentials and try again."
 	dirDenied       = "Insufficient privileges to complete the operation."
 	raopDenied      = "Access to OData is disabled: [RAOP] : Blocked by tenant configured AppOnly AccessPolicy settings."
 )
+
+// dirRead is the list GET /users and GET /users/{id} accept for p's token type.
+func (p Principal) dirRead() []string {
+	if p.AppOnly {
+		return appDirRead
+	}
+	return delDirRead
+}
 
 func (s *Store) serve(w http.ResponseWriter, r *http.Request) {
 	c := &call{s: s, w: w, r: r}
@@ -304,7 +343,7 @@ func (s *Store) authorize(c *call, kind op, mb *mailbox, info *Mailbox) bool {
 	}
 	switch kind {
 	case opUserGet:
-		if p.has(dirRead...) || (own && p.has("User.Read")) {
+		if p.has(p.dirRead()...) || (own && p.has("User.Read")) {
 			return true
 		}
 		c.fail(http.StatusForbidden, "Authorization_RequestDenied", dirDenied)
@@ -319,43 +358,50 @@ func (s *Store) authorize(c *call, kind op, mb *mailbox, info *Mailbox) bool {
 			return denyMail()
 		}
 	case opMailRead:
-		// https://learn.microsoft.com/en-us/graph/api/user-list-messages#permissions
-		if p.AppOnly {
+		switch {
+		case p.AppOnly:
 			if !p.has(appMailRead...) {
 				return denyMail()
 			}
 			c.basic = !p.has(appMailFull...)
-		} else if own {
+		case own:
 			if !p.has(delMailOwn...) && !p.has(delMailShared...) {
 				return denyMail()
 			}
-			c.basic = !p.has(delMailOwnFull...) && !p.has(delMailShared...)
-		} else if !member || !p.has(delMailShared...) {
-			return denyMail()
+			c.basic = !p.has(delMailOwnFull...) && !p.has(delMailSharedAll...)
+		default:
+			// Someone else's mailbox: a .Shared scope and Full Access in Exchange.
+			if !member || !p.has(delMailShared...) {
+				return denyMail()
+			}
+			c.basic = !p.has(delMailSharedAll...)
 		}
 	case opMailWrite:
-		if p.AppOnly {
+		switch {
+		case p.AppOnly:
 			if !p.has("Mail.ReadWrite") {
 				return denyMail()
 			}
-		} else if own {
+		case own:
 			if !p.has("Mail.ReadWrite", "Mail.ReadWrite.Shared") {
 				return denyMail()
 			}
-		} else if !member || !p.has("Mail.ReadWrite.Shared") {
-			return denyMail()
+		default:
+			if !member || !p.has("Mail.ReadWrite.Shared") {
+				return denyMail()
+			}
 		}
 	case opMailSend:
-		// https://learn.microsoft.com/en-us/graph/api/user-sendmail#permissions
-		if p.AppOnly {
+		switch {
+		case p.AppOnly:
 			if !p.has("Mail.Send") {
 				return denyMail()
 			}
-		} else if own {
+		case own:
 			if !p.has("Mail.Send", "Mail.Send.Shared") {
 				return denyMail()
 			}
-		} else {
+		default:
 			if !p.has("Mail.Send.Shared") {
 				return denyMail()
 			}

@@ -103,13 +103,54 @@ func (s *Store) serveSendDraft(c *call, mb *mailbox, id string) {
 		s.mu.Unlock()
 		return
 	}
+	if d := s.submitDelay; d > 0 {
+		// Exchange accepts the send (202) and submits later; meanwhile the draft still
+		// reads isDraft in Drafts. Sending it again in that window sends it twice.
+		cc := &call{s: s, p: c.p, base: c.base}
+		s.timers.Add(1)
+		time.AfterFunc(d, func() {
+			defer s.timers.Done()
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			if m.submitted {
+				dup := *m
+				s.submitLocked(cc, mb, &dup, false)
+				return
+			}
+			if mb.byID[m.immID] != m {
+				return // the draft was deleted before Exchange got to it
+			}
+			s.sendDraftLocked(cc, mb, m)
+		})
+		s.mu.Unlock()
+		c.noContent(http.StatusAccepted)
+		return
+	}
+	s.sendDraftLocked(c, mb, m)
+	s.mu.Unlock()
+	c.noContent(http.StatusAccepted)
+}
+
+// sendDraftLocked moves a draft out of Drafts and submits it.
+func (s *Store) sendDraftLocked(c *call, mb *mailbox, m *message) {
+	m.submitted = true
 	s.deleteLocked(m)
 	// Keep immID; a new regular id as for a move (moves feeds regularID).
 	m.regID, m.order = "", 0
 	m.moves++
 	s.submitLocked(c, mb, m, true)
-	s.mu.Unlock()
-	c.noContent(http.StatusAccepted)
+}
+
+// SetSubmissionDelay makes Exchange's asynchronous submission visible: after a 202 to
+// POST /messages/{id}/send the draft stays in Drafts, still isDraft, for d before it
+// is sent and moved to Sent Items. "This method saves the message in the Sent Items
+// folder" and answers 202 Accepted: the work is done after the answer
+// (https://learn.microsoft.com/en-us/graph/api/message-send#response). 0 (the default)
+// submits at once.
+func (s *Store) SetSubmissionDelay(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.submitDelay = d
 }
 
 // checkSendLocked validates recipients and SendAs rights; false means an

@@ -149,7 +149,9 @@ type Store struct {
 	sent      []SentRecord
 	delivered map[string]map[string]int // internetMessageId → recipient → count
 	policies  map[string]AccessPolicy
-	exo       exoState // groups, service principals, management scopes, role assignments
+	// submitDelay: how long a sent draft still reads as a draft (see SetSubmissionDelay).
+	submitDelay time.Duration
+	exo         exoState // groups, service principals, management scopes, role assignments
 
 	faultMu sync.Mutex
 	faults  []*faultEntry
@@ -189,6 +191,7 @@ type logEntry struct {
 }
 
 type message struct {
+	submitted    bool // a send of this draft was carried out (SetSubmissionDelay)
 	immID, regID string
 	order        uint64
 	moves        uint32

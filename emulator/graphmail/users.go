@@ -97,7 +97,7 @@ func (s *Store) serveMailboxSettings(c *call, mb *mailbox) {
 // https://learn.microsoft.com/en-us/graph/api/user-list
 // https://learn.microsoft.com/en-us/graph/paging
 func (s *Store) serveUserList(c *call) {
-	if !c.p.has(dirRead...) {
+	if !c.p.has(c.p.dirRead()...) {
 		c.fail(http.StatusForbidden, "Authorization_RequestDenied", dirDenied)
 		return
 	}

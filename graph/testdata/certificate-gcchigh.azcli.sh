@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Creates the "m365connect" app registration for m365connect (Azure CLI).
 # Permissions (application): Mail.ReadWrite
+#   Mail.ReadWrite: reads incoming mail and moves, flags and deletes it, as chosen
 set -euo pipefail
 
 az cloud set --name AzureUSGovernment

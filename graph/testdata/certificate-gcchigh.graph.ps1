@@ -1,4 +1,6 @@
 # Creates the "m365connect" app registration for m365connect (Microsoft Graph PowerShell).
+# Permissions (application): Mail.ReadWrite
+#   Mail.ReadWrite: reads incoming mail and moves, flags and deletes it, as chosen
 # Install-Module Microsoft.Graph.Applications -Scope CurrentUser
 Connect-MgGraph -TenantId '11111111-2222-3333-4444-555555555555' -Environment USGov -Scopes 'Application.ReadWrite.All','AppRoleAssignment.ReadWrite.All','DelegatedPermissionGrant.ReadWrite.All'
 

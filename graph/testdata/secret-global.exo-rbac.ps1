@@ -16,7 +16,7 @@ New-ServicePrincipal -AppId $appId -ObjectId $spObjectId -DisplayName 'Contoso m
 New-ManagementScope -Name 'Contoso mail sync mailboxes' -RecipientRestrictionFilter "PrimarySmtpAddress -eq 'sales@contoso.com' -or PrimarySmtpAddress -eq 'o''brien@contoso.com'"
 
 # 3. The application roles, limited to that scope.
-New-ManagementRoleAssignment -App $spObjectId -Role 'Application Mail.Read' -CustomResourceScope 'Contoso mail sync mailboxes'
+New-ManagementRoleAssignment -App $spObjectId -Role 'Application Mail.ReadWrite' -CustomResourceScope 'Contoso mail sync mailboxes'
 New-ManagementRoleAssignment -App $spObjectId -Role 'Application Mail.Send' -CustomResourceScope 'Contoso mail sync mailboxes'
 
 # 4. Remove the tenant-wide grant of the same permissions in Entra ID. Entra and
@@ -24,7 +24,7 @@ New-ManagementRoleAssignment -App $spObjectId -Role 'Application Mail.Send' -Cus
 #    mailbox and the scope has no effect. Also remove them under App registrations >
 #    (app) > API permissions, so nobody grants them again.
 $graphSp = Get-MgServicePrincipal -Filter "appId eq '00000003-0000-0000-c000-000000000000'"
-$scopedRoles = $graphSp.AppRoles | Where-Object { $_.Value -in @('Mail.Read','Mail.Send') } | ForEach-Object { $_.Id }
+$scopedRoles = $graphSp.AppRoles | Where-Object { $_.Value -in @('Mail.ReadWrite','Mail.Send') } | ForEach-Object { $_.Id }
 Get-MgServicePrincipalAppRoleAssignment -ServicePrincipalId $spObjectId |
   Where-Object { $_.ResourceId -eq $graphSp.Id -and $_.AppRoleId -in $scopedRoles } |
   ForEach-Object { Remove-MgServicePrincipalAppRoleAssignment -ServicePrincipalId $spObjectId -AppRoleAssignmentId $_.Id }
