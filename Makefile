@@ -48,11 +48,13 @@ fuzz:
 
 # A Linux release bundle (.tar.xz with .desktop file and icon) in dist/.
 package: deps
-	mkdir -p dist
+	mkdir -p dist && rm -f dist/*.tar.xz
+	GOFLAGS="$$GOFLAGS -ldflags=-X=main.version=$(VERSION)" \
 	$(GO) tool -modfile=tools/go.mod fyne package -os linux --release --app-build 1 \
 		--src ./cmd/m365connect --icon $(CURDIR)/assets/icon.png --name "M365 Connect" \
 		--app-id io.m365connect.app --app-version $(VERSION)
 	mv cmd/m365connect/*.tar.xz dist/ 2>/dev/null || mv *.tar.xz dist/
+	scripts/check-package.sh dist/*.tar.xz $(VERSION)
 
 deps-windows:
 	@scripts/deps.sh windows

@@ -16,7 +16,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/m365connect/m365connect/appdirs"
+	conn "github.com/m365connect/m365connect/connection"
 	"github.com/m365connect/m365connect/emulator"
 	"github.com/m365connect/m365connect/graph"
 	"github.com/m365connect/m365connect/secretstore"
@@ -53,18 +53,16 @@ type Options struct {
 	Do func(func())
 }
 
-// DefaultConfigDir is where the app keeps its config: appdirs.ConfigDir(). Without a
-// home folder it fails (appdirs.ErrNoHome): never a shared folder such as /tmp.
-func DefaultConfigDir() (string, error) { return appdirs.ConfigDir() }
+// DefaultConfigDir is where the app keeps its config (connection.DefaultConfigDir). Without
+// a home folder it fails (appdirs.ErrNoHome): never a shared folder such as /tmp.
+func DefaultConfigDir() (string, error) { return conn.DefaultConfigDir() }
 
 // SecretService is the keyring service name under which every secret is stored.
-const SecretService = "m365connect"
+const SecretService = conn.SecretService
 
-// DefaultSecrets is the secret store the app and the subcommands share: the OS keyring,
-// with configDir/secrets.json as the user-only fallback.
-func DefaultSecrets(configDir string) *secretstore.Store {
-	return secretstore.New(SecretService, filepath.Join(configDir, "secrets.json"))
-}
+// DefaultSecrets is the secret store the app and the subcommands share
+// (connection.DefaultSecrets).
+func DefaultSecrets(configDir string) *secretstore.Store { return conn.DefaultSecrets(configDir) }
 
 // PracticeSeed is the practice tenant's seed in the app; `m365connect sandbox` uses the
 // same default, so tenant and client IDs match and a config made in the window

@@ -1,13 +1,11 @@
 package main
 
 import (
-	"fmt"
 	"os"
 	"strings"
 
 	"github.com/m365connect/m365connect/connection"
 	"github.com/m365connect/m365connect/emulator"
-	"github.com/m365connect/m365connect/ui"
 	"github.com/m365connect/m365connect/wizard"
 )
 
@@ -20,11 +18,11 @@ import (
 // writes) replaces them and supplies the practice app's secret and certificate. With
 // no path, the config is the one `sandbox --config` would write for that tenant.
 func loadConfig(path, sandboxInfo string) (*wizard.Config, connection.Chain, error) {
-	dir, err := ui.DefaultConfigDir()
+	dir, err := connection.DefaultConfigDir()
 	if err != nil {
 		return nil, connection.Chain{}, err
 	}
-	src := connection.Chain{Env: os.Getenv, Store: ui.DefaultSecrets(dir)}
+	src := connection.Chain{Env: os.Getenv, Store: connection.DefaultSecrets(dir)}
 	var info emulator.Info
 	if sandboxInfo != "" {
 		var err error
@@ -42,13 +40,13 @@ func loadConfig(path, sandboxInfo string) (*wizard.Config, connection.Chain, err
 	case sandboxInfo != "":
 		c = practiceConfigFile(info)
 	default:
-		return nil, src, fmt.Errorf("%w: --config FILE is required", errUsage)
+		return nil, src, usagef("--config FILE is required")
 	}
 	if sandboxInfo == "" {
 		return c, src, nil
 	}
 	if c.Cloud != wizard.CloudPractice {
-		return nil, src, fmt.Errorf("%w: --sandbox-info is only for a practice-tenant config (this one is %q)", errUsage, c.Cloud)
+		return nil, src, usagef("--sandbox-info is only for a practice-tenant config (this one is %q)", c.Cloud)
 	}
 	c.Practice = &wizard.PracticeHosts{AuthorityHost: info.AuthorityHost, BrowserAuthorityHost: info.BrowserAuthorityHost,
 		GraphBaseURL: info.GraphBaseURL, CACertFile: info.CACertFile}

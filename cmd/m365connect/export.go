@@ -3,38 +3,53 @@ package main
 import (
 	"bytes"
 	"context"
-	"flag"
 	"fmt"
-	"io"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/m365connect/m365connect/wizard"
 )
 
-// runExport is the 'export' subcommand: it writes a config (validated, migrated to the
-// current schema, no secrets — the format has no field for one) and beside it the
-// printable HTML verification report.
-func runExport(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("export", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	cfgPath := fs.String("config", "", "config file to export (required)")
-	out := fs.String("out", "", "file to write (required); the report goes beside it as NAME-report.html")
-	if err := fs.Parse(args); err != nil {
-		return err
+// exportOptions are the flags of `m365connect export`.
+type exportOptions struct {
+	streams
+	Config string
+	Out    string
+}
+
+func newExportCmd(s streams) *cobra.Command {
+	opts := &exportOptions{streams: s}
+	cmd := &cobra.Command{
+		Use:   "export --config FILE --out FILE",
+		Short: "Export a verified config (no secrets)",
+		Long: "Write a config validated and migrated to the current schema, with no secrets (the format\n" +
+			"has no field for one), and beside it the printable HTML verification report.",
+		Args: noArgs,
+		RunE: runE(func(cmd *cobra.Command, _ []string) error {
+			if opts.Config == "" || opts.Out == "" {
+				return usagef("--config FILE and --out FILE are required")
+			}
+			return runExport(cmd.Context(), opts)
+		}),
 	}
-	if *cfgPath == "" || *out == "" || fs.NArg() > 0 {
-		return fmt.Errorf("%w: --config FILE and --out FILE are required", errUsage)
-	}
-	c, err := wizard.Load(*cfgPath)
+	cmd.Flags().StringVar(&opts.Config, "config", "", "config file to export (required)")
+	cmd.Flags().StringVar(&opts.Out, "out", "", "file to write (required); the report goes beside it as NAME-report.html")
+	return cmd
+}
+
+// runExport writes the export and its report.
+func runExport(_ context.Context, opts *exportOptions) error {
+	c, err := wizard.Load(opts.Config)
 	if err != nil {
 		return err
 	}
-	if err := c.Save(*out); err != nil {
+	if err := c.Save(opts.Out); err != nil {
 		return err
 	}
-	report := strings.TrimSuffix(*out, filepath.Ext(*out)) + "-report.html"
+	report := strings.TrimSuffix(opts.Out, filepath.Ext(opts.Out)) + "-report.html"
 	var b bytes.Buffer
 	if err := wizard.WriteReport(&b, c, time.Now()); err != nil {
 		return err
@@ -49,6 +64,6 @@ func runExport(_ context.Context, args []string, stdout, stderr io.Writer) error
 			state = "verification FAILED " + v.At.Format("2006-01-02 15:04 UTC")
 		}
 	}
-	fmt.Fprintf(stdout, "Exported %s (%s, schema %d, no secrets)\nReport   %s\n", *out, state, wizard.SchemaVersion, report)
+	fmt.Fprintf(opts.streams.Out, "Exported %s (%s, schema %d, no secrets)\nReport   %s\n", opts.Out, state, wizard.SchemaVersion, report)
 	return nil
 }

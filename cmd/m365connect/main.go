@@ -6,9 +6,17 @@ import (
 	"context"
 	"os"
 	"os/signal"
+
+	"github.com/spf13/cobra"
+
+	// Before Fyne's lang package reads the locale: no "Error parsing user locale" noise.
+	_ "github.com/m365connect/m365connect/cmd/m365connect/internal/cleanlocale"
 )
 
 func main() {
+	// On Windows cobra refuses to run a program started from Explorer ("This is a command
+	// line tool") and exits; a double-click must open the wizard.
+	cobra.MousetrapHelpText = ""
 	if len(os.Args) > 1 {
 		attachParentConsole()
 	}

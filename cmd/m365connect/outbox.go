@@ -4,12 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
-	"io"
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/m365connect/m365connect/connection"
 	"github.com/m365connect/m365connect/graph"
@@ -48,54 +48,85 @@ func (c outboxConfig) open(ctx context.Context) (*outbox.Outbox, error) {
 	return outbox.Open(ctx, c.Database, outbox.Options{Policy: c.Policy})
 }
 
-// runOutbox is the 'outbox' subcommand: list, show, approve, reject, scan and run.
-func runOutbox(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		fmt.Fprintln(stderr, "usage: m365connect outbox list|show|approve|reject|scan|run --config FILE [options]")
-		return fmt.Errorf("%w: missing action", errUsage)
+// outboxOptions are the flags of every `m365connect outbox` action; each action reads
+// its own.
+type outboxOptions struct {
+	streams
+	Config      string
+	SandboxInfo string
+	ID          string        // show, approve, reject
+	State       string        // list
+	JSON        bool          // list
+	By          string        // approve
+	Reason      string        // reject
+	Once        bool          // run
+	Interval    time.Duration // run
+}
+
+func newOutboxCmd(s streams) *cobra.Command {
+	opts := &outboxOptions{streams: s}
+	cmd := &cobra.Command{
+		Use:   "outbox ACTION --config FILE [options]",
+		Short: "List, approve or reject outgoing messages, and send them",
+		Long: "Work with the outbox of a config: list, show, approve, reject, scan the drop folder,\n" +
+			"and run the sender (`outbox run --once` ends with a summary line and exits 1 when\n" +
+			"any message failed).",
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usagef("missing action: list, show, approve, reject, scan or run")
+			}
+			msg := fmt.Sprintf("unknown outbox action %q", args[0])
+			if sug := cmd.SuggestionsFor(args[0]); len(sug) > 0 {
+				msg += "\n\nDid you mean this?\n\t" + strings.Join(sug, "\n\t")
+			}
+			return usageError{msg}
+		},
+		RunE: func(*cobra.Command, []string) error { return nil },
 	}
-	action, args := args[0], args[1:]
-	fs := flag.NewFlagSet("outbox "+action, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	config := fs.String("config", "", "config file saved or exported by the wizard (its \"outbox\" section holds the policy)")
-	info := fs.String("sandbox-info", "", "practice tenant: the info file of a running 'm365connect sandbox' (replaces the config's practice hosts)")
-	var state, by, reason *string
-	var asJSON, once *bool
-	var interval *time.Duration
-	switch action {
-	case "list":
-		state = fs.String("state", "", "only this state (pending_approval, sent, failed, ...)")
-		asJSON = fs.Bool("json", false, "print JSON")
-	case "approve":
-		by = fs.String("by", outbox.DefaultApprover(), "who approves (kept on record)")
-	case "reject":
-		reason = fs.String("reason", "", "why (kept on record)")
-	case "run":
-		once = fs.Bool("once", false, "scan the folder and run one pass, then exit")
-		interval = fs.Duration("interval", 5*time.Second, "poll interval")
-	case "show", "scan":
-	default:
-		return fmt.Errorf("%w: unknown outbox action %q", errUsage, action)
-	}
-	// Allow "approve ID --config F" as well as "approve --config F ID".
-	var pos []string
-	for len(args) > 0 {
-		if err := fs.Parse(args); err != nil {
-			return err
+	pf := cmd.PersistentFlags()
+	pf.StringVar(&opts.Config, "config", "", "config file saved or exported by the wizard (its \"outbox\" section holds the policy; required)")
+	pf.StringVar(&opts.SandboxInfo, "sandbox-info", "", "practice tenant: the info file of a running 'm365connect sandbox' (replaces the config's practice hosts)")
+
+	// action defines one outbox action: its arguments, then open the outbox and do it.
+	action := func(use, short string, id bool, do func(context.Context, *outboxOptions, outboxConfig, *outbox.Outbox) error) *cobra.Command {
+		return &cobra.Command{
+			Use:   use,
+			Short: short,
+			Args: func(_ *cobra.Command, args []string) error {
+				if id != (len(args) == 1) {
+					return usagef("outbox %s takes %s", strings.Fields(use)[0], map[bool]string{true: "one message ID", false: "no arguments"}[id])
+				}
+				return nil
+			},
+			RunE: runE(func(cmd *cobra.Command, args []string) error {
+				if opts.Config == "" {
+					return usagef("--config is required")
+				}
+				if id {
+					opts.ID = args[0]
+				}
+				return runOutbox(cmd.Context(), opts, do)
+			}),
 		}
-		if fs.NArg() == 0 {
-			break
-		}
-		pos, args = append(pos, fs.Arg(0)), fs.Args()[1:]
 	}
-	if *config == "" {
-		return fmt.Errorf("%w: --config is required", errUsage)
-	}
-	needID := action == "approve" || action == "reject" || action == "show"
-	if needID != (len(pos) == 1) {
-		return fmt.Errorf("%w: outbox %s takes %s", errUsage, action, map[bool]string{true: "one message ID", false: "no arguments"}[needID])
-	}
-	cfg, err := loadOutboxConfig(*config, *info)
+	list := action("list", "List the messages, newest first", false, outboxList)
+	list.Flags().StringVar(&opts.State, "state", "", "only this state (pending_approval, sent, failed, ...)")
+	list.Flags().BoolVar(&opts.JSON, "json", false, "print JSON")
+	approve := action("approve ID", "Approve a message held for approval", true, outboxApprove)
+	approve.Flags().StringVar(&opts.By, "by", outbox.DefaultApprover(), "who approves (kept on record)")
+	reject := action("reject ID --reason TEXT", "Reject a message", true, outboxReject)
+	reject.Flags().StringVar(&opts.Reason, "reason", "", "why (kept on record; required)")
+	run := action("run [--once]", "Send approved messages (and watch the drop folder)", false, outboxRun)
+	run.Flags().BoolVar(&opts.Once, "once", false, "scan the folder and run one pass, print a summary, then exit")
+	run.Flags().DurationVar(&opts.Interval, "interval", 5*time.Second, "poll interval")
+	cmd.AddCommand(list, action("show ID", "Show a message and its history", true, outboxShow), approve, reject,
+		action("scan", "Queue the files of the drop folder", false, outboxScan), run)
+	return cmd
+}
+
+// runOutbox loads the config, opens the outbox and runs one action on it.
+func runOutbox(ctx context.Context, opts *outboxOptions, do func(context.Context, *outboxOptions, outboxConfig, *outbox.Outbox) error) error {
+	cfg, err := loadOutboxConfig(opts.Config, opts.SandboxInfo)
 	if err != nil {
 		return err
 	}
@@ -104,83 +135,97 @@ func runOutbox(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer ob.Close()
-	switch action {
-	case "list":
-		var states []outbox.State
-		if *state != "" {
-			if !outbox.State(*state).Valid() {
-				return fmt.Errorf("%w: unknown state %q", errUsage, *state)
-			}
-			states = append(states, outbox.State(*state))
+	return do(ctx, opts, cfg, ob)
+}
+
+func outboxList(ctx context.Context, opts *outboxOptions, _ outboxConfig, ob *outbox.Outbox) error {
+	var states []outbox.State
+	if opts.State != "" {
+		if !outbox.State(opts.State).Valid() {
+			return usagef("unknown state %q", opts.State)
 		}
-		msgs, err := ob.List(ctx, states...)
-		if err != nil {
-			return err
-		}
-		if *asJSON {
-			enc := json.NewEncoder(stdout)
-			enc.SetIndent("", "  ")
-			if msgs == nil {
-				msgs = []outbox.Message{}
-			}
-			return enc.Encode(msgs)
-		}
-		tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tSTATE\tFROM\tTO\tSUBJECT\tREASON")
-		for _, m := range msgs {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", m.ID, m.State, m.From, strings.Join(m.To, ","), oneLine(m.Subject, 40), oneLine(m.Reason, 60))
-		}
-		return tw.Flush()
-	case "show":
-		m, err := ob.Get(ctx, pos[0])
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "%s  %s\ninternetMessageId: %s\n%s", m.ID, m.State, m.InternetMessageID, outbox.Render(m))
-		if m.Reason != "" {
-			fmt.Fprintf(stdout, "reason: %s\n", m.Reason)
-		}
-		if m.ErrorCode != "" {
-			fmt.Fprintf(stdout, "Graph error: %s: %s\n", m.ErrorCode, m.ErrorMessage)
-			if a, ok := graph.LookupAdvice(m.ErrorCode); ok {
-				fmt.Fprintf(stdout, "what happened: %s\nfix: %s\n", a.Title, a.Fix)
-			}
-		}
-		h, err := ob.History(ctx, m.ID)
-		if err != nil {
-			return err
-		}
-		for _, e := range h {
-			fmt.Fprintf(stdout, "  %s  %s → %s  %s\n", e.At.Format(time.RFC3339), e.From, e.To, e.Detail)
-		}
-		return nil
-	case "approve":
-		if err := ob.Approve(ctx, pos[0], *by); err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "Approved %s.\n", pos[0])
-		return nil
-	case "reject":
-		if strings.TrimSpace(*reason) == "" {
-			return fmt.Errorf("%w: --reason is required", errUsage)
-		}
-		if err := ob.Reject(ctx, pos[0], *reason); err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "Rejected %s.\n", pos[0])
-		return nil
-	case "scan":
-		r, err := ob.ScanDropFolder(ctx, cfg.Folder)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "%s: %d accepted, %d rejected, %d still being written\n", cfg.Folder, r.Accepted, r.Rejected, r.Waiting)
-		for _, f := range r.Failed {
-			fmt.Fprintf(stderr, "could not move aside %s\n", f)
-		}
-		return nil
+		states = append(states, outbox.State(opts.State))
 	}
-	// run
+	msgs, err := ob.List(ctx, states...)
+	if err != nil {
+		return err
+	}
+	if opts.JSON {
+		enc := json.NewEncoder(opts.Out)
+		enc.SetIndent("", "  ")
+		if msgs == nil {
+			msgs = []outbox.Message{}
+		}
+		return enc.Encode(msgs)
+	}
+	tw := tabwriter.NewWriter(opts.Out, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tSTATE\tFROM\tTO\tSUBJECT\tREASON")
+	for _, m := range msgs {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", m.ID, m.State, m.From, strings.Join(m.To, ","), oneLine(m.Subject, 40), oneLine(m.Reason, 60))
+	}
+	return tw.Flush()
+}
+
+func outboxShow(ctx context.Context, opts *outboxOptions, _ outboxConfig, ob *outbox.Outbox) error {
+	m, err := ob.Get(ctx, opts.ID)
+	if err != nil {
+		return err
+	}
+	out := opts.Out
+	fmt.Fprintf(out, "%s  %s\ninternetMessageId: %s\n%s", m.ID, m.State, m.InternetMessageID, outbox.Render(m))
+	if m.Reason != "" {
+		fmt.Fprintf(out, "reason: %s\n", m.Reason)
+	}
+	if m.ErrorCode != "" {
+		fmt.Fprintf(out, "Graph error: %s: %s\n", m.ErrorCode, m.ErrorMessage)
+		if a, ok := graph.LookupAdvice(m.ErrorCode); ok {
+			fmt.Fprintf(out, "what happened: %s\nfix: %s\n", a.Title, a.Fix)
+		}
+	}
+	h, err := ob.History(ctx, m.ID)
+	if err != nil {
+		return err
+	}
+	for _, e := range h {
+		fmt.Fprintf(out, "  %s  %s → %s  %s\n", e.At.Format(time.RFC3339), e.From, e.To, e.Detail)
+	}
+	return nil
+}
+
+func outboxApprove(ctx context.Context, opts *outboxOptions, _ outboxConfig, ob *outbox.Outbox) error {
+	if err := ob.Approve(ctx, opts.ID, opts.By); err != nil {
+		return err
+	}
+	fmt.Fprintf(opts.Out, "Approved %s.\n", opts.ID)
+	return nil
+}
+
+func outboxReject(ctx context.Context, opts *outboxOptions, _ outboxConfig, ob *outbox.Outbox) error {
+	if strings.TrimSpace(opts.Reason) == "" {
+		return usagef("--reason is required")
+	}
+	if err := ob.Reject(ctx, opts.ID, opts.Reason); err != nil {
+		return err
+	}
+	fmt.Fprintf(opts.Out, "Rejected %s.\n", opts.ID)
+	return nil
+}
+
+func outboxScan(ctx context.Context, opts *outboxOptions, cfg outboxConfig, ob *outbox.Outbox) error {
+	r, err := ob.ScanDropFolder(ctx, cfg.Folder)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(opts.Out, "%s: %d accepted, %d rejected, %d still being written\n", cfg.Folder, r.Accepted, r.Rejected, r.Waiting)
+	for _, f := range r.Failed {
+		fmt.Fprintf(opts.Err, "could not move aside %s\n", f)
+	}
+	return nil
+}
+
+// outboxRun sends approved mail: one pass with --once (a summary line, and an error when
+// any message failed), else until ctx ends.
+func outboxRun(ctx context.Context, opts *outboxOptions, cfg outboxConfig, ob *outbox.Outbox) error {
 	if !cfg.config.Features.Send {
 		return errors.New("this connection was not set up to send: choose send in the wizard's Prerequisites step, verify and save again")
 	}
@@ -192,25 +237,28 @@ func runOutbox(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	e, err := ob.NewEngine(outbox.EngineOptions{Graph: g, Logf: func(f string, a ...any) { fmt.Fprintf(stderr, f+"\n", a...) }})
+	e, err := ob.NewEngine(outbox.EngineOptions{Graph: g, Logf: func(f string, a ...any) { fmt.Fprintf(opts.Err, f+"\n", a...) }})
 	if err != nil {
 		return err
 	}
-	if *once {
-		defer e.Release(context.WithoutCancel(ctx))
-		if _, err := ob.ScanDropFolder(ctx, cfg.Folder); err != nil {
+	if !opts.Once {
+		fmt.Fprintf(opts.Out, "Sending from %s, watching %s. Press Ctrl+C to stop.\n", cfg.Database, cfg.Folder)
+		if err := e.Run(ctx, opts.Interval, cfg.Folder); err != nil && !errors.Is(err, context.Canceled) {
 			return err
 		}
-		res, err := e.RunOnce(ctx)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "%d sent, %d failed, %d rejected, %d waiting\n", res.Sent, res.Failed, res.Rejected, res.Waiting)
 		return nil
 	}
-	fmt.Fprintf(stdout, "Sending from %s, watching %s. Press Ctrl+C to stop.\n", cfg.Database, cfg.Folder)
-	if err := e.Run(ctx, *interval, cfg.Folder); err != nil && !errors.Is(err, context.Canceled) {
+	defer e.Release(context.WithoutCancel(ctx))
+	if _, err := ob.ScanDropFolder(ctx, cfg.Folder); err != nil {
 		return err
+	}
+	res, err := e.RunOnce(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(opts.Out, "Outbox: %d sent, %d failed, %d rejected, %d waiting\n", res.Sent, res.Failed, res.Rejected, res.Waiting)
+	if res.Failed > 0 {
+		return fmt.Errorf("%d message(s) failed to send: see `m365connect outbox list --state failed`", res.Failed)
 	}
 	return nil
 }

@@ -3,12 +3,12 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/m365connect/m365connect/connection"
 	"github.com/m365connect/m365connect/emulator"
@@ -16,30 +16,52 @@ import (
 	"github.com/m365connect/m365connect/wizard"
 )
 
-// runSandbox is the 'sandbox' subcommand: it serves a practice tenant (emulated Entra ID
-// + Graph) on loopback until ctx is cancelled, and writes the info file that tells
-// clients the authority host, Graph base URL, CA file, tenant, apps and mailboxes.
-func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	listen := fs.String("listen", "127.0.0.1:0", "API (HTTPS) listen address, loopback only")
-	browserListen := fs.String("browser-listen", "127.0.0.1:0", "plain-HTTP listen address for browser sign-in pages, loopback only")
-	info := fs.String("info", "", "info file to write (default: m365connect-sandbox.json in the user config folder)")
-	users := fs.Int("users", 5, "number of user mailboxes")
-	shared := fs.Int("shared", 1, "number of shared mailboxes")
-	messages := fs.Int("messages", 200, "messages per mailbox")
-	seed := fs.Int64("seed", 1, "seed for tenant ids and mail data (same seed, same tenant)")
-	cfgOut := fs.String("config", "", "also write a ready config for the practice secret app (every mailbox, read + send, approval required) to FILE, for verify/sync/send/outbox with --sandbox-info")
-	if err := fs.Parse(args); err != nil {
-		return err
+// sandboxOptions are the flags of `m365connect sandbox`.
+type sandboxOptions struct {
+	streams
+	Listen        string
+	BrowserListen string
+	Info          string
+	Users         int
+	Shared        int
+	Messages      int
+	Seed          int64
+	ConfigOut     string
+}
+
+func newSandboxCmd(s streams) *cobra.Command {
+	opts := &sandboxOptions{streams: s}
+	cmd := &cobra.Command{
+		Use:   "sandbox [--info FILE] [--config FILE]",
+		Short: "Serve a practice tenant (emulated Entra ID + Graph) on loopback",
+		Long: "Serve a practice tenant (emulated Entra ID + Graph) on loopback until Ctrl+C, and write\n" +
+			"the info file that tells clients the authority host, Graph base URL, CA file, tenant,\n" +
+			"apps and mailboxes.",
+		Args: noArgs,
+		RunE: runE(func(cmd *cobra.Command, _ []string) error {
+			if opts.Users < 1 || opts.Messages < 0 || opts.Shared < 0 {
+				return usagef("--users must be at least 1, --messages and --shared not negative")
+			}
+			return runSandbox(cmd.Context(), opts)
+		}),
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
-	}
-	if *users < 1 || *messages < 0 || *shared < 0 {
-		return fmt.Errorf("%w: --users must be at least 1, --messages and --shared not negative", errUsage)
-	}
-	path := *info
+	f := cmd.Flags()
+	f.StringVar(&opts.Listen, "listen", "127.0.0.1:0", "API (HTTPS) listen address, loopback only")
+	f.StringVar(&opts.BrowserListen, "browser-listen", "127.0.0.1:0", "plain-HTTP listen address for browser sign-in pages, loopback only")
+	f.StringVar(&opts.Info, "info", "", "info file to write (default: m365connect-sandbox.json in the user config folder)")
+	f.IntVar(&opts.Users, "users", 5, "number of user mailboxes")
+	f.IntVar(&opts.Shared, "shared", 1, "number of shared mailboxes")
+	f.IntVar(&opts.Messages, "messages", 200, "messages per mailbox")
+	f.Int64Var(&opts.Seed, "seed", 1, "seed for tenant ids and mail data (same seed, same tenant)")
+	f.StringVar(&opts.ConfigOut, "config", "", "also write a ready config for the practice secret app (every mailbox, read + send, approval required) to FILE, for verify/sync/send/outbox with --sandbox-info")
+	return cmd
+}
+
+// runSandbox serves a practice tenant on loopback until ctx is cancelled, and writes the
+// info file (and the config, if asked).
+func runSandbox(ctx context.Context, opts *sandboxOptions) error {
+	stdout := opts.Out
+	path := opts.Info
 	if path == "" {
 		dir, err := os.UserConfigDir()
 		if err != nil {
@@ -51,13 +73,13 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		path = filepath.Join(dir, "m365connect-sandbox.json")
 	}
-	sharedOpt := *shared
+	sharedOpt := opts.Shared
 	if sharedOpt == 0 {
 		sharedOpt = -1 // emulator.Options: 0 means the default (1), negative means none
 	}
 	srv, err := emulator.New(emulator.Options{
-		Users: *users, SharedMailboxes: sharedOpt, MessagesPerMailbox: *messages, Seed: *seed,
-		Listen: *listen, BrowserListen: *browserListen, DeliveryDelay: time.Second,
+		Users: opts.Users, SharedMailboxes: sharedOpt, MessagesPerMailbox: opts.Messages, Seed: opts.Seed,
+		Listen: opts.Listen, BrowserListen: opts.BrowserListen, DeliveryDelay: time.Second,
 	})
 	if err != nil {
 		return fmt.Errorf("start practice tenant: %w", err)
@@ -68,11 +90,11 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	abs, _ := filepath.Abs(path)
 	inf := srv.Info()
-	if *cfgOut != "" {
-		if err := practiceConfigFile(inf).Save(*cfgOut); err != nil {
+	if opts.ConfigOut != "" {
+		if err := practiceConfigFile(inf).Save(opts.ConfigOut); err != nil {
 			return fmt.Errorf("write config: %w", err)
 		}
-		fmt.Fprintf(stdout, "Config:          %s (use with --sandbox-info %s)\n", *cfgOut, abs)
+		fmt.Fprintf(stdout, "Config:          %s (use with --sandbox-info %s)\n", opts.ConfigOut, abs)
 	}
 	fmt.Fprintf(stdout, "Practice tenant %s (%s) is running.\n", inf.TenantDomain, inf.TenantID)
 	fmt.Fprintf(stdout, "Info file:       %s\n", abs)

@@ -51,7 +51,10 @@ func startSandbox(t *testing.T, waitFor string, args ...string) *sandbox {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	sb := &sandbox{cancel: cancel, done: make(chan error, 1)}
-	go func() { sb.done <- runSandbox(ctx, args, &sb.stdout, &sb.stderr) }()
+	go func() {
+		_, err := execute(ctx, append([]string{"sandbox"}, args...), &sb.stdout, &sb.stderr)
+		sb.done <- err
+	}()
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		if _, err := os.Stat(waitFor); err == nil {
 			return sb
@@ -166,7 +169,8 @@ func TestSandboxInfoFileIsEnough(t *testing.T) {
 }
 
 func TestSandboxRefusesNonLoopback(t *testing.T) {
-	err := runSandbox(context.Background(), []string{"--listen", "0.0.0.0:0", "--info", filepath.Join(t.TempDir(), "x.json")}, &bytes.Buffer{}, &bytes.Buffer{})
+	err := runSandbox(context.Background(), &sandboxOptions{streams: streams{&bytes.Buffer{}, &bytes.Buffer{}}, Listen: "0.0.0.0:0",
+		BrowserListen: "127.0.0.1:0", Users: 1, Info: filepath.Join(t.TempDir(), "x.json")})
 	if err == nil || !strings.Contains(err.Error(), "loopback") {
 		t.Errorf("err = %v, want a loopback-only refusal", err)
 	}

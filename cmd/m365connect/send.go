@@ -3,11 +3,11 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
-	"io"
 	"os"
 	"strings"
+
+	"github.com/spf13/cobra"
 
 	"github.com/m365connect/m365connect/outbox"
 )
@@ -16,6 +16,8 @@ import (
 type listFlag []string
 
 func (l *listFlag) String() string { return strings.Join(*l, ",") }
+
+// Set adds the comma-separated values of one occurrence.
 func (l *listFlag) Set(v string) error {
 	for _, p := range strings.Split(v, ",") {
 		if p = strings.TrimSpace(p); p != "" {
@@ -25,49 +27,72 @@ func (l *listFlag) Set(v string) error {
 	return nil
 }
 
-// runSend is the 'send' subcommand: it queues one message in the outbox (the engine,
-// 'm365connect outbox run', sends it). The policy in the config decides whether it is
-// queued for sending, held for approval or rejected.
-func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("send", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	config := fs.String("config", "", "config file saved or exported by the wizard (its \"outbox\" section holds the policy)")
-	from := fs.String("from", "", "sending mailbox (SMTP address)")
-	var to, cc listFlag
-	fs.Var(&to, "to", "recipient address (repeatable or comma-separated)")
-	fs.Var(&cc, "cc", "cc address (repeatable or comma-separated)")
-	subject := fs.String("subject", "", "subject (may be empty with --reply-to)")
-	text := fs.String("text", "", "plain-text body")
-	html := fs.String("html", "", "HTML body")
-	bodyFile := fs.String("body-file", "", "read the body from this file (plain text, or HTML with --html-file)")
-	htmlFile := fs.Bool("html-file", false, "treat --body-file as HTML")
-	replyTo := fs.String("reply-to", "", "Graph id of a message in the sending mailbox to reply to")
-	key := fs.String("key", "", "idempotency key: sending again with the same key queues nothing new")
-	if err := fs.Parse(args); err != nil {
-		return err
+// Type names the value in usage text.
+func (l *listFlag) Type() string { return "addresses" }
+
+// sendOptions are the flags of `m365connect send`.
+type sendOptions struct {
+	streams
+	Config   string
+	From     string
+	To, Cc   listFlag
+	Subject  string
+	Text     string
+	HTML     string
+	BodyFile string
+	HTMLFile bool
+	ReplyTo  string
+	Key      string
+}
+
+func newSendCmd(s streams) *cobra.Command {
+	opts := &sendOptions{streams: s}
+	cmd := &cobra.Command{
+		Use:   "send --config FILE --from ADDRESS --to ADDRESS [options]",
+		Short: "Queue an outgoing message in the outbox",
+		Long: "Queue one message in the outbox; `m365connect outbox run` sends it. The policy in the\n" +
+			"config decides whether it is queued for sending, held for approval or rejected.",
+		Args: noArgs,
+		RunE: runE(func(cmd *cobra.Command, _ []string) error {
+			if opts.Config == "" {
+				return usagef("--config is required (it carries the outbox policy)")
+			}
+			if opts.BodyFile != "" && (opts.Text != "" || opts.HTML != "") {
+				return usagef("give --body-file or --text/--html, not both")
+			}
+			return runSend(cmd.Context(), opts)
+		}),
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
-	}
-	if *config == "" {
-		return fmt.Errorf("%w: --config is required (it carries the outbox policy)", errUsage)
-	}
-	n := outbox.NewMessage{Key: *key, From: *from, To: to, Cc: cc, Subject: *subject, Text: *text, HTML: *html, ReplyTo: *replyTo}
-	if *bodyFile != "" {
-		if n.Text != "" || n.HTML != "" {
-			return fmt.Errorf("%w: give --body-file or --text/--html, not both", errUsage)
-		}
-		b, err := os.ReadFile(*bodyFile)
+	f := cmd.Flags()
+	f.StringVar(&opts.Config, "config", "", "config file saved or exported by the wizard (its \"outbox\" section holds the policy)")
+	f.StringVar(&opts.From, "from", "", "sending mailbox (SMTP address)")
+	f.Var(&opts.To, "to", "recipient address (repeatable or comma-separated)")
+	f.Var(&opts.Cc, "cc", "cc address (repeatable or comma-separated)")
+	f.StringVar(&opts.Subject, "subject", "", "subject (may be empty with --reply-to)")
+	f.StringVar(&opts.Text, "text", "", "plain-text body")
+	f.StringVar(&opts.HTML, "html", "", "HTML body")
+	f.StringVar(&opts.BodyFile, "body-file", "", "read the body from this file (plain text, or HTML with --html-file)")
+	f.BoolVar(&opts.HTMLFile, "html-file", false, "treat --body-file as HTML")
+	f.StringVar(&opts.ReplyTo, "reply-to", "", "Graph id of a message in the sending mailbox to reply to")
+	f.StringVar(&opts.Key, "key", "", "idempotency key: sending again with the same key queues nothing new")
+	return cmd
+}
+
+// runSend queues the message and says what became of it.
+func runSend(ctx context.Context, opts *sendOptions) error {
+	n := outbox.NewMessage{Key: opts.Key, From: opts.From, To: opts.To, Cc: opts.Cc, Subject: opts.Subject, Text: opts.Text, HTML: opts.HTML, ReplyTo: opts.ReplyTo}
+	if opts.BodyFile != "" {
+		b, err := os.ReadFile(opts.BodyFile)
 		if err != nil {
 			return fmt.Errorf("read body: %w", err)
 		}
-		if *htmlFile {
+		if opts.HTMLFile {
 			n.HTML = string(b)
 		} else {
 			n.Text = string(b)
 		}
 	}
-	cfg, err := loadOutboxConfig(*config, "")
+	cfg, err := loadOutboxConfig(opts.Config, "")
 	if err != nil {
 		return err
 	}
@@ -78,7 +103,7 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	defer ob.Close()
 	m, err := ob.Enqueue(ctx, n)
 	if errors.Is(err, outbox.ErrInvalid) {
-		return fmt.Errorf("%w: %v", errUsage, err)
+		return usagef("%v", err)
 	}
 	if err != nil {
 		return err
@@ -87,9 +112,9 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	case outbox.StateRejected:
 		return fmt.Errorf("not queued: %s (outbox id %s)", m.Reason, m.ID)
 	case outbox.StatePendingApproval:
-		fmt.Fprintf(stdout, "Queued %s; it waits for approval: m365connect outbox approve %s --config %s\n", m.ID, m.ID, *config)
+		fmt.Fprintf(opts.Out, "Queued %s; it waits for approval: m365connect outbox approve %s --config %s\n", m.ID, m.ID, opts.Config)
 	default:
-		fmt.Fprintf(stdout, "Queued %s (%s); internetMessageId %s\n", m.ID, m.State, m.InternetMessageID)
+		fmt.Fprintf(opts.Out, "Queued %s (%s); internetMessageId %s\n", m.ID, m.State, m.InternetMessageID)
 	}
 	return nil
 }

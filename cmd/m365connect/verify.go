@@ -3,66 +3,84 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/m365connect/m365connect/connection"
 	"github.com/m365connect/m365connect/emulator"
 	"github.com/m365connect/m365connect/graph"
-	"github.com/m365connect/m365connect/ui"
 	"github.com/m365connect/m365connect/wizard"
 )
 
-// runVerify is the 'verify' subcommand: it runs every connection check of a config, the
-// same checks as the wizard's Verify step, prints one line per check (or JSON) and fails
-// when any check failed.
-//
-// Practice tenant: the config records the practice tenant's hosts and CA file. Those
-// change with every run, so --sandbox-info FILE (written by `m365connect sandbox
-// --info FILE`) replaces them, and for the practice tenant only, the app's practice
-// secret and certificate come from that file too.
-func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	cfgPath := fs.String("config", "", "config file to verify (required)")
-	asJSON := fs.Bool("json", false, "print the results as JSON")
-	sandboxInfo := fs.String("sandbox-info", "", "practice tenant: the info file of a running `m365connect sandbox --info FILE`")
-	timeout := fs.Duration("timeout", 3*time.Minute, "give up after this long")
-	insecure := fs.Bool("insecure-storage", false, "with no OS keyring, keep a renewed sign-in in the 0600 fallback file (its path is printed)")
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: m365connect verify --config FILE [--json] [--sandbox-info FILE]\n\n"+
-			"Secrets come from the OS keyring (as the wizard saved them) or, for CI, from\n%s, %s or %s.\n\n", connection.EnvClientSecret, connection.EnvCertPassword, connection.EnvRefreshToken)
-		fs.PrintDefaults()
+// verifyOptions are the flags of `m365connect verify`.
+type verifyOptions struct {
+	streams
+	Config      string
+	SandboxInfo string
+	JSON        bool
+	Timeout     time.Duration
+	// InsecureStorage allows the 0600 fallback file when there is no OS keyring.
+	InsecureStorage bool
+}
+
+func newVerifyCmd(s streams) *cobra.Command {
+	opts := &verifyOptions{streams: s}
+	cmd := &cobra.Command{
+		Use:   "verify --config FILE [--json] [--sandbox-info FILE]",
+		Short: "Run every connection check from a config file",
+		Long: "Run every connection check of a config (the wizard's Verify step): one line per check,\n" +
+			"or JSON with --json, and a summary line at the end. Exit 1 when any check failed.\n\n" +
+			"Secrets come from the OS keyring (as the wizard saved them) or, for CI, from\n" +
+			connection.EnvClientSecret + ", " + connection.EnvCertPassword + " or " + connection.EnvRefreshToken + ".\n\n" +
+			"Practice tenant: the config records the practice tenant's hosts and CA file, which\n" +
+			"change with every run: --sandbox-info FILE (written by `m365connect sandbox --info FILE`)\n" +
+			"replaces them and supplies the practice app's secret and certificate.",
+		Args: noArgs,
+		RunE: runE(func(cmd *cobra.Command, _ []string) error {
+			if opts.Config == "" {
+				return usagef("--config FILE is required")
+			}
+			return runVerify(cmd.Context(), opts)
+		}),
 	}
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if *cfgPath == "" || fs.NArg() > 0 {
-		return fmt.Errorf("%w: --config FILE is required", errUsage)
-	}
-	c, src, err := loadConfig(*cfgPath, *sandboxInfo)
+	f := cmd.Flags()
+	f.StringVar(&opts.Config, "config", "", "config file to verify (required)")
+	f.BoolVar(&opts.JSON, "json", false, "print the results as JSON (the summary line goes to stderr)")
+	f.StringVar(&opts.SandboxInfo, "sandbox-info", "", "practice tenant: the info file of a running `m365connect sandbox --info FILE`")
+	f.DurationVar(&opts.Timeout, "timeout", 3*time.Minute, "give up after this long")
+	f.BoolVar(&opts.InsecureStorage, "insecure-storage", false, "with no OS keyring, keep a renewed sign-in in the 0600 fallback file (its path is printed)")
+	return cmd
+}
+
+// runVerify runs every check of the config, prints each (or JSON) and a summary line,
+// and fails when any check failed.
+func runVerify(ctx context.Context, opts *verifyOptions) error {
+	c, src, err := loadConfig(opts.Config, opts.SandboxInfo)
 	if err != nil {
 		return err
 	}
-	src.InsecureStorage, src.Warn = *insecure, func(m string) { fmt.Fprintln(stderr, m) }
-	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	src.InsecureStorage, src.Warn = opts.InsecureStorage, func(m string) { fmt.Fprintln(opts.Err, m) }
+	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
 	var progress graph.Progress
-	if !*asJSON {
-		progress = func(_, _ int, r graph.CheckResult) { printCheck(stdout, ui.CheckFrom(r)) }
+	if !opts.JSON {
+		progress = func(_, _ int, r graph.CheckResult) { printCheck(opts.Out, connection.CheckFrom(r)) }
 	}
-	rs, err := ui.VerifyConfig(ctx, c, src, progress)
+	rs, err := connection.Verify(ctx, c, src, progress)
 	if err != nil {
 		return fmt.Errorf("cannot verify: %w", err)
 	}
-	v := ui.VerificationFrom(rs, time.Now())
+	v := connection.VerificationFrom(rs, time.Now())
 	warn := c.ExpiryWarning(time.Now())
-	if *asJSON {
-		enc := json.NewEncoder(stdout)
+	summaryTo := opts.Out
+	if opts.JSON {
+		summaryTo = opts.Err
+		enc := json.NewEncoder(opts.Out)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(struct {
 			Config        string               `json:"config"`
@@ -71,26 +89,21 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			AccessMode    string               `json:"accessMode"`
 			ExpiryWarning string               `json:"expiryWarning,omitempty"`
 			Verification  *wizard.Verification `json:"verification"`
-		}{*cfgPath, c.TenantID, c.Cloud, c.AccessMode, warn, v}); err != nil {
+		}{opts.Config, c.TenantID, c.Cloud, c.AccessMode, warn, v}); err != nil {
 			return err
 		}
-	} else {
-		if warn != "" {
-			fmt.Fprintf(stdout, "WARNING %s\n", warn)
-		}
+	} else if warn != "" {
+		fmt.Fprintf(opts.Out, "WARNING %s\n", warn)
 	}
-	failed := 0
+	count := map[string]int{}
 	for _, ch := range v.Checks {
-		if ch.Status == wizard.StatusFail {
-			failed++
-		}
+		count[ch.Status]++
 	}
-	if failed > 0 {
+	if failed := count[wizard.StatusFail]; failed > 0 {
+		fmt.Fprintf(summaryTo, "Verify: %d of %d checks failed, %d passed.\n", failed, len(v.Checks), count[wizard.StatusPass])
 		return fmt.Errorf("%d of %d checks failed", failed, len(v.Checks))
 	}
-	if !*asJSON {
-		fmt.Fprintf(stdout, "All %d checks passed.\n", len(v.Checks))
-	}
+	fmt.Fprintf(summaryTo, "All %d checks passed.\n", len(v.Checks))
 	return nil
 }
 
