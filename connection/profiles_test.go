@@ -325,3 +325,35 @@ func TestCommandConfig(t *testing.T) {
 		t.Fatalf("unknown: %v", err)
 	}
 }
+
+// TestChainProfile: a Chain bound to a profile reads and writes the profile's own keys;
+// the environment still answers (matched on the connection's key).
+func TestChainProfile(t *testing.T) {
+	p := newProfiles(t)
+	store := p.Secrets.(*secretstore.Store)
+	c := profileConfig("contoso.com", p.Now().AddDate(1, 0, 0))
+	e, err := p.Add("Contoso", c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.SetSecret(e, wizard.SecretClientSecret, "profile-secret"); err != nil {
+		t.Fatal(err)
+	}
+	ch := Chain{Store: store, Profile: e.ID}
+	if v, err := ch.Get(c.SecretKey(wizard.SecretClientSecret)); err != nil || v != "profile-secret" {
+		t.Fatalf("get: %q %v", v, err)
+	}
+	if err := ch.Set(c.SecretKey(wizard.SecretRefreshToken), "rt"); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := store.Get(ProfileSecretKey(e, wizard.SecretRefreshToken)); v != "rt" {
+		t.Fatalf("set went elsewhere: %q", v)
+	}
+	if _, err := store.Get(c.SecretKey(wizard.SecretRefreshToken)); !errors.Is(err, secretstore.ErrNotFound) {
+		t.Fatalf("set also wrote the connection key: %v", err)
+	}
+	ch.Env = func(k string) string { return map[string]string{EnvClientSecret: "from-env"}[k] }
+	if v, _ := ch.Get(c.SecretKey(wizard.SecretClientSecret)); v != "from-env" {
+		t.Fatalf("environment not preferred: %q", v)
+	}
+}
