@@ -176,7 +176,7 @@ func TestSandboxConfigVerifies(t *testing.T) {
 		t.Fatalf("config: %d mailboxes, outbox %+v", len(c.Mailboxes), c.Outbox)
 	}
 	out, errs, code := runCmd(t, "verify", "--config", cfgPath, "--sandbox-info", infoPath)
-	if code != 0 || !strings.Contains(out, "checks passed") {
+	if code != 0 || !strings.Contains(out, "Verify: passed for the configured mode") {
 		t.Fatalf("verify: exit %d\n%s\n%s", code, out, errs)
 	}
 	sb.cancel()

@@ -65,7 +65,7 @@ func TestVerifyAgainstSandbox(t *testing.T) {
 	if code := run(context.Background(), []string{"verify", "--config", cfgPath, "--sandbox-info", infoPath}, &out, &errb); code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", code, out.String(), errb.String())
 	}
-	for _, want := range []string{"PASS", "Test read", "Test send", "checks passed"} {
+	for _, want := range []string{"PASS", "Test read", "Test send", "\nVerify: passed for the configured mode ("} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}
