@@ -523,3 +523,18 @@ func (p *Profiles) CommandConfig(profile, configPath string, src SecretSource) (
 	}
 	return c, ProfileSecrets(e, src), nil
 }
+
+// FreeName is base, or base (2), base (3), ... : the first name no profile has.
+func (p *Profiles) FreeName(base string) string {
+	base = strings.TrimSpace(base)
+	if base == "" {
+		base = "Connection"
+	}
+	name := base
+	for i := 2; ; i++ {
+		if _, err := p.Resolve(name); err != nil {
+			return name
+		}
+		name = fmt.Sprintf("%s (%d)", base, i)
+	}
+}

@@ -63,17 +63,7 @@ func (z *Wizard) ensureProfile(c *wizard.Config) error {
 	if p.open.ID != "" {
 		return nil
 	}
-	base := c.TenantID
-	if base == "" {
-		base = "Connection"
-	}
-	name := base
-	for i := 2; ; i++ {
-		if _, err := p.store.Resolve(name); err != nil {
-			break
-		}
-		name = fmt.Sprintf("%s (%d)", base, i)
-	}
+	name := p.store.FreeName(c.TenantID)
 	e, err := p.store.Add(name, c)
 	if err != nil {
 		return err

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/m365connect/m365connect/connection"
 	"github.com/m365connect/m365connect/wizard"
@@ -71,4 +72,31 @@ func savedConnection(dir string, src connection.Chain, profile string) (*wizard.
 		return nil, "", usagef("%v", err)
 	}
 	return nil, "", err
+}
+
+// importAsProfile adds an imported config to the saved connections: named by --profile,
+// else after its tenant (made unique). Its secrets are asked for when it is opened.
+func importAsProfile(opts *importOptions, c *wizard.Config) error {
+	dir, err := connection.DefaultConfigDir()
+	if err != nil {
+		return err
+	}
+	ps := &connection.Profiles{Dir: dir}
+	name := opts.profileName()
+	if name == "" {
+		name = ps.FreeName(c.TenantID)
+	}
+	e, err := ps.Add(name, c)
+	if err != nil {
+		return err
+	}
+	out := opts.Out
+	fmt.Fprintf(out, "Imported %s as the saved connection %q: %s, tenant %s, %s, %d mailbox(es).\n",
+		opts.File, e.Name, wizard.CloudDisplayName(c.Cloud), c.TenantID, wizard.ModeDisplayName(c.AccessMode), len(c.Mailboxes))
+	fmt.Fprintf(out, "Not verified on this machine: open it in the window to enter its secret, then run `m365connect verify --profile %q`. (The file's own record: %s)\n",
+		e.Name, c.VerificationOutcome().Summary)
+	if w := c.ExpiryWarning(time.Now()); w != "" {
+		fmt.Fprintf(out, "WARNING %s\n", w)
+	}
+	return nil
 }

@@ -60,6 +60,16 @@ func TestProfileFlag(t *testing.T) {
 	if b, err := os.ReadFile(exported); err != nil || !strings.Contains(string(b), c.TenantID) {
 		t.Fatalf("exported %v %s", err, b)
 	}
+	// Import adds a saved connection (named by --profile, else after the tenant).
+	if out, errs, code := runCmd(t, "import", "--profile", "Tailspin", exported); code != exitOK || !strings.Contains(out, `"Tailspin"`) {
+		t.Fatalf("import: exit %d %s %s", code, out, errs)
+	}
+	if out, _, code := runCmd(t, "import", exported); code != exitOK || !strings.Contains(out, c.TenantID) {
+		t.Fatalf("import named after the tenant: exit %d %s", code, out)
+	}
+	if list, err := ps.List(); err != nil || len(list) != 4 || list[2].Name != "Tailspin" || list[3].Name != c.TenantID || list[2].Locked {
+		t.Fatalf("after import: %+v %v", list, err)
+	}
 	for _, tc := range []struct {
 		args []string
 		want string
