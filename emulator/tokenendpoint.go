@@ -277,7 +277,7 @@ func (s *Server) grantClientCredentials(w http.ResponseWriter, r *http.Request, 
 	}
 	var roles []string
 	if id.AdminConsented(app.ClientID) {
-		roles = slices.Clone(app.Roles)
+		roles = id.grantedRoles(app) // under the lock: RemoveAppRoles may change them (grants.go)
 	}
 	acr := "1"
 	if auth == authCertificate {

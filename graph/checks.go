@@ -220,6 +220,10 @@ func RunChecks(ctx context.Context, s *Session, plan []Check, progress Progress)
 			r = CheckResult{Status: StatusSkip, Seen: "not run: cancelled"}
 		} else {
 			r = c.Run(ctx, s)
+			if ctx.Err() != nil && r.Status == StatusFail {
+				// Stopped by Cancel, not failed: no advice for a fault that was not seen.
+				r = CheckResult{Status: StatusSkip, Seen: "not run: cancelled", Data: r.Data}
+			}
 		}
 		r.ID, r.Title, r.Started, r.Duration = c.ID, c.Title, started, time.Since(started)
 		if r.Advice != nil {
@@ -321,10 +325,13 @@ func checkSecretShape(_ context.Context, s *Session) CheckResult {
 }
 
 func checkLoopback(context.Context, *Session) CheckResult {
-	if err := CheckLoopbackPort(); err != nil {
-		return fail(err, "")
+	r, err := PreflightLoopback(0)
+	if err != nil {
+		res := fail(err, r.Explain())
+		res.Data = r
+		return res
 	}
-	return CheckResult{Status: StatusPass, Seen: "127.0.0.1 accepts a listener"}
+	return CheckResult{Status: StatusPass, Seen: r.Explain(), Data: r}
 }
 
 // credential builds (once) the credential for the session's mode.
@@ -563,11 +570,11 @@ func checkScoping(ctx context.Context, s *Session) CheckResult {
 	_, err := s.client.Inbox(ctx, d.Outside)
 	switch status, _ := graphStatus(err); {
 	case err == nil:
-		r := CheckResult{Status: StatusWarn, Data: d, Seen: "mailbox " + d.Outside + " outside the chosen ones is readable"}
+		r := CheckResult{Status: StatusWarn, Data: d, Seen: scopingSeen(d)}
 		if s.Settings.Scoped {
 			r.Status = StatusFail
 		}
-		a := unscopedAdvice()
+		a := scopingAdvice(s.claims)
 		r.Advice = &a
 		return r
 	case status == 403:
@@ -575,7 +582,7 @@ func checkScoping(ctx context.Context, s *Session) CheckResult {
 		if !d.InsideOK && len(st.Mailboxes) > 0 {
 			return CheckResult{Status: StatusFail, Data: d, Seen: "no chosen mailbox was reachable", Advice: ptr(adviceCode("AccessPolicyDenied", "chosen mailboxes refused"))}
 		}
-		return CheckResult{Status: StatusPass, Data: d, Seen: "chosen mailbox reachable; " + d.Outside + " refused (scoped)"}
+		return CheckResult{Status: StatusPass, Data: d, Seen: scopingSeen(d)}
 	default:
 		return fail(err, "")
 	}
@@ -622,7 +629,7 @@ func checkRead(ctx context.Context, s *Session) CheckResult {
 	}
 	seen := fmt.Sprintf("%d newest messages of %s read", len(msgs), mb)
 	if len(msgs) > 0 {
-		seen += fmt.Sprintf("; newest: %q from %s", msgs[0].Subject, msgs[0].From)
+		seen += "; newest: " + ReadDetail(msgs[0])
 	}
 	return CheckResult{Status: StatusPass, Seen: seen, Data: msgs}
 }
@@ -695,7 +702,7 @@ func checkSend(ctx context.Context, s *Session) CheckResult {
 			Step:  StepVerify, Seen: res.NonDelivery.Subject}
 		r.Advice = &a
 	case res.Delivered:
-		r.Status, r.Seen = StatusPass, "sent, found in Sent Items and in "+to+"'s inbox (marker "+res.Marker+")"
+		r.Status, r.Seen = StatusPass, SendDetail(res)+"; found in Sent Items and in "+to+"'s inbox"
 	case res.InSentItems && !res.DeliveryKnown:
 		r.Status, r.Seen = StatusPass, "sent and found in Sent Items; the recipient's inbox cannot be read with these credentials"
 	case res.InSentItems:

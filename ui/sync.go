@@ -225,7 +225,7 @@ func (p *syncPanel) run(ctx context.Context, c *wizard.Config, last *mailsync.St
 	defer store.Close()
 	// The window's keyring, without the environment variables meant for CI; a delegated
 	// connection's rotated refresh token is written back to it.
-	cn, err := conn.Open(ctx, c, conn.Chain{Store: z.opts.Secrets})
+	cn, err := conn.Open(ctx, c, z.secretSource()) // the open profile's keys (profiles.go)
 	if err != nil {
 		return opts.StorePath, &connectError{err}
 	}

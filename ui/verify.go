@@ -144,6 +144,11 @@ func (s *verifyScreen) start() {
 				s.z.refresh()
 			})
 		})
+		if err == nil {
+			x := expiryResult(cfg, z.opts.Now()) // the secret's or certificate's expiry (expiry.go)
+			rs = append(rs, x)
+			z.do(func() { s.rows.Add(s.row(x)) })
+		}
 		z.do(func() {
 			s.stop = nil
 			s.run.Enable()
@@ -190,11 +195,11 @@ func (s *verifyScreen) row(r graph.CheckResult) fyne.CanvasObject {
 	switch d := r.Data.(type) {
 	case []graph.MessageSummary:
 		for _, m := range d {
-			lines.Add(wrapLabel(fmt.Sprintf("• %s — from %s, %s", m.Subject, m.From, m.Received.Local().Format("2 Jan 15:04"))))
+			lines.Add(wrapLabel("• " + graph.ReadDetail(m))) // sender, recipients, subject, received, first lines
 		}
 	case graph.SendResult:
 		var parts []string
-		parts = append(parts, "marker "+d.Marker)
+		parts = append(parts, graph.SendDetail(d)) // from, to, subject with marker, sent and arrival time
 		if d.InSentItems {
 			parts = append(parts, "in Sent Items")
 		}
