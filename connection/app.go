@@ -215,20 +215,3 @@ func DeleteApp(ctx context.Context, c *wizard.Config, admin azcore.TokenCredenti
 	}
 	return errors.Join(errs...)
 }
-
-// Expiry is the 30-day warning data of a connection's credential.
-type Expiry struct {
-	At       time.Time
-	DaysLeft int
-	Soon     bool // within graph.ExpiryWarning: offer rotation
-	Expired  bool
-}
-
-// ExpiryOf reads the credential's end from the config ({} when unknown).
-func ExpiryOf(c *wizard.Config, now time.Time) Expiry {
-	if c.Credential.ExpiresAt == nil {
-		return Expiry{}
-	}
-	at := *c.Credential.ExpiresAt
-	return Expiry{At: at, DaysLeft: int(at.Sub(now).Hours() / 24), Soon: graph.ExpiresSoon(at, now), Expired: !now.Before(at)}
-}

@@ -106,7 +106,7 @@ func TestAppCreateRotateDeleteThroughTheKeyring(t *testing.T) {
 			!strings.Contains(k.m[cfg.SecretKey(SecretCertificate)], "PRIVATE KEY")) {
 			t.Errorf("certificate not in the keyring: %+v", cfg.Credential)
 		}
-		if e := ExpiryOf(cfg, time.Now()); e.Soon || e.DaysLeft < 360 {
+		if e := ExpiryOf(cfg, time.Now()); e.Warn || e.DaysLeft < 360 {
 			t.Errorf("%s: expiry %+v", mode, e)
 		}
 		rs, err := Verify(context.Background(), cfg, k, nil)
@@ -121,7 +121,7 @@ func TestAppCreateRotateDeleteThroughTheKeyring(t *testing.T) {
 		if after == before || after == "" {
 			t.Errorf("%s: the keyring still holds the old credential", mode)
 		}
-		if e := ExpiryOf(cfg, time.Now()); !e.Soon || e.Expired {
+		if e := ExpiryOf(cfg, time.Now()); !e.Warn || e.Expired {
 			t.Errorf("%s: a 20-day credential should warn: %+v", mode, e)
 		}
 		if rs, err := Verify(context.Background(), cfg, k, nil); err != nil || graph.Failed(rs) {

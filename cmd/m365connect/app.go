@@ -74,6 +74,9 @@ func newAppSubCmd(s streams, name string) *cobra.Command {
 	}[name]
 	cmd := &cobra.Command{Use: use, Short: short, Args: noArgs,
 		RunE: runE(func(cmd *cobra.Command, _ []string) error {
+			if s.profileName() != "" {
+				return usagef("app %s works on --config FILE; --profile is not supported by the app commands yet", name)
+			}
 			if o.ConfigPath == "" {
 				return usagef("--config FILE is required")
 			}
@@ -279,14 +282,14 @@ func runAppCreate(ctx context.Context, o appOptions) error {
 		if graph.Failed(got.Checks) {
 			return errors.New("the app was created but some checks failed; run `m365connect verify --config " + o.ConfigPath + "`")
 		}
-		fmt.Fprintf(o.Out, "All %d checks passed.\n", len(got.Checks))
+		fmt.Fprintln(o.Out, graph.Summarize(got.Checks).String())
 	}
 	return nil
 }
 
 // loadAppConfig reads the config of rotate/delete (practice hosts from --sandbox-info).
 func (o *appOptions) loadAppConfig() (*wizard.Config, error) {
-	c, _, err := loadConfig(o.ConfigPath, o.SandboxInfo)
+	c, _, err := loadConfig(o.ConfigPath, o.SandboxInfo, "")
 	return c, err
 }
 
@@ -312,7 +315,11 @@ func runAppRotate(ctx context.Context, o appOptions) error {
 		return err
 	}
 	e := connection.ExpiryOf(c, time.Now())
-	fmt.Fprintf(o.Out, "Rotated: the new credential works, the old one is removed; it expires %s (%d days).\n", e.At.Format("2006-01-02"), e.DaysLeft)
+	if e.ExpiresAt == nil {
+		fmt.Fprintln(o.Out, "Rotated: the new credential works, the old one is removed.")
+		return nil
+	}
+	fmt.Fprintf(o.Out, "Rotated: the new credential works, the old one is removed; it expires %s (%d days).\n", e.ExpiresAt.Format("2006-01-02"), e.DaysLeft)
 	return nil
 }
 
