@@ -408,7 +408,7 @@ func checkTenantMatch(_ context.Context, s *Session) CheckResult {
 	return CheckResult{Status: StatusPass, Seen: "tenant " + s.claims.TenantID}
 }
 
-func checkPermissions(_ context.Context, s *Session) CheckResult {
+func checkPermissions(ctx context.Context, s *Session) CheckResult {
 	if !s.haveTok {
 		return skip("needs a token")
 	}
@@ -420,6 +420,17 @@ func checkPermissions(_ context.Context, s *Session) CheckResult {
 	s.perms = rep
 	r := CheckResult{Data: rep, Seen: rep.String()}
 	switch {
+	case !rep.OK() && s.grantedByExchangeRBAC(ctx, rep.Missing):
+		// RBAC for Applications grants Mail.* per mailbox inside Exchange Online: the token
+		// carries no Mail role, yet the mailbox answers. The operation checks below decide.
+		// https://learn.microsoft.com/en-us/exchange/permissions-exo/application-rbac
+		r.Status = StatusPass
+		r.Seen = "not in the token: " + strings.Join(rep.Missing, ", ") + "; " + s.Settings.Mailboxes[0] +
+			" answered, so Exchange Online grants them per mailbox (RBAC for Applications); the checks below test each operation"
+		if len(rep.Extra) > 0 {
+			r.Status = StatusWarn
+			r.Seen += "; more than needed: " + strings.Join(rep.Extra, ", ")
+		}
 	case !rep.OK():
 		a := adviceCode("AADSTS65001", rep.String())
 		a.Title = "Permissions missing: " + strings.Join(rep.Missing, ", ")
@@ -441,6 +452,32 @@ func checkPermissions(_ context.Context, s *Session) CheckResult {
 		r.Status = StatusPass
 	}
 	return r
+}
+
+// grantedByExchangeRBAC reports whether the Mail permissions missing from an app-only
+// token are granted by Exchange Online instead (RBAC for Applications keeps them out of
+// the token): only when the token holds no Mail role at all (the tenant-wide Entra grant
+// removed, as the scoping script does), every missing permission is a Mail one, and the
+// first chosen mailbox's inbox answers. An app that merely lacks a grant gets 403 there.
+func (s *Session) grantedByExchangeRBAC(ctx context.Context, missing []string) bool {
+	if !s.Settings.Mode.AppOnly() || len(s.Settings.Mailboxes) == 0 || s.client == nil {
+		return false
+	}
+	for _, p := range append(slices.Clone(missing), s.claims.Roles...) {
+		if !strings.HasPrefix(p, "Mail.") {
+			continue
+		}
+		if slices.Contains(s.claims.Roles, p) {
+			return false // a Mail role in the token: the Entra grant is there, and incomplete
+		}
+	}
+	for _, p := range missing {
+		if !strings.HasPrefix(p, "Mail.") {
+			return false
+		}
+	}
+	_, err := s.client.Inbox(ctx, s.Settings.Mailboxes[0])
+	return err == nil
 }
 
 // permissionFix says where to add permissions and grant consent.

@@ -167,4 +167,19 @@ func TestE2EScopingInsideOutside(t *testing.T) {
 	srv.Identity().RemoveAppRoles(app.ClientID, "Mail.Read", "Mail.ReadWrite", "Mail.Send", "Mail.ReadBasic.All")
 	srv.Identity().RevokeTokens(app.ClientID)
 	check("rbac without the entra grant", verify(), StatusPass, true, "")
+	// The token now carries no Mail role: the permissions check sees Exchange grant it
+	// per mailbox (the mailbox answers) instead of failing, and verify is not failed.
+	rs, err := Verify(context.Background(), s, Secrets{ClientSecret: app.ClientSecret()}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pc := byID(rs)["permissions"]; pc.Status == StatusFail || !strings.Contains(pc.Seen, "RBAC for Applications") {
+		t.Fatalf("permissions check of a scoped app: %s %q", pc.Status, pc.Seen)
+	}
+	if Failed(rs) {
+		for _, r := range rs {
+			t.Logf("%s %s %s", r.ID, r.Status, r.Seen)
+		}
+		t.Fatal("a correctly scoped app fails verify")
+	}
 }
