@@ -174,12 +174,13 @@ func (s Summary) AllPassed() bool { return s.Total > 0 && s.Passed == s.Total }
 func (s Summary) OK() bool { return s.Total > 0 && s.Failed == 0 && s.NotRun == 0 }
 
 // String is the one-line verdict: "All 9 checks passed." only when each ran and
-// passed; otherwise the counts ("7 passed, 1 with a warning, 1 failed, 2 not run").
+// passed; otherwise the counts ("7 of 11 checks passed, 1 with a warning, 1 failed,
+// 2 not run.").
 func (s Summary) String() string {
 	if s.AllPassed() {
 		return fmt.Sprintf("All %d checks passed.", s.Total)
 	}
-	parts := []string{fmt.Sprintf("%d passed", s.Passed)}
+	parts := []string{fmt.Sprintf("%d of %d checks passed", s.Passed, s.Total)}
 	if s.Warned > 0 {
 		parts = append(parts, fmt.Sprintf("%d with a warning", s.Warned))
 	}
@@ -189,7 +190,7 @@ func (s Summary) String() string {
 	if s.NotRun > 0 {
 		parts = append(parts, fmt.Sprintf("%d not run", s.NotRun))
 	}
-	return fmt.Sprintf("%s of %d checks.", strings.Join(parts, ", "), s.Total)
+	return strings.Join(parts, ", ") + "."
 }
 
 // PreflightPlan is the part of the plan that sends nothing to the token

@@ -46,7 +46,7 @@ func TestAppCreateRotateDeleteCommands(t *testing.T) {
 	if err := runAppCreate(context.Background(), o); err != nil {
 		t.Fatalf("app create: %v\n%s", err, errb.String())
 	}
-	for _, want := range []string{"Microsoft Graph application permission Mail.Read", "certificate made on this computer", "checks passed"} {
+	for _, want := range []string{"Microsoft Graph application permission Mail.Read", "certificate made on this computer", " checks passed"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}
