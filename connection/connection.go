@@ -80,6 +80,14 @@ func SecretsFor(c *wizard.Config, src SecretSource) (graph.Secrets, error) {
 			return sec, fmt.Errorf("client secret: %w", err)
 		}
 	case wizard.ModeCertificate:
+		if c.Credential.CertificateInKeyring {
+			pemData, gerr := src.Get(c.SecretKey(SecretCertificate))
+			if gerr != nil {
+				return sec, fmt.Errorf("certificate: %w", gerr)
+			}
+			sec.Certificate = []byte(pemData)
+			break
+		}
 		sec.Certificate, err = os.ReadFile(c.Credential.CertificateFile)
 		if err != nil {
 			return sec, fmt.Errorf("certificate file: %w", err)
@@ -161,7 +169,16 @@ func Verify(ctx context.Context, c *wizard.Config, src SecretSource, progress gr
 	if err != nil {
 		return nil, err
 	}
-	return graph.Verify(ctx, s, sec, progress)
+	rs, err := graph.Verify(ctx, s, sec, progress)
+	if err != nil {
+		return rs, err
+	}
+	// The credential's expiry, from the config: shown with the checks.
+	x := ExpiryCheck(c, time.Now())
+	if progress != nil {
+		progress(len(rs)+1, len(rs)+1, x)
+	}
+	return append(rs, x), nil
 }
 
 // Conn is an open connection: the config, its cloud and a credential that has already

@@ -38,6 +38,18 @@ type Chain struct {
 	InsecureStorage bool
 	// Warn, when set, is told where a secret went when it went to the fallback file.
 	Warn func(msg string)
+	// Profile, when set, is the saved connection (ProfileEntry.ID) whose own keys the
+	// store holds: the store is asked for "profile/<id>/<kind>" (profiles.go); the
+	// environment is matched on the connection's key as before.
+	Profile string
+}
+
+// storeKey is the key the store holds a secret under.
+func (s Chain) storeKey(key string) string {
+	if s.Profile == "" {
+		return key
+	}
+	return profileKey(s.Profile, key[strings.LastIndex(key, "/")+1:])
 }
 
 // Get implements SecretSource.
@@ -60,7 +72,7 @@ func (s Chain) Get(key string) (string, error) {
 	if s.Store == nil {
 		return "", fmt.Errorf("%w: no secret store", secretstore.ErrNotFound)
 	}
-	v, err := s.Store.Get(key)
+	v, err := s.Store.Get(s.storeKey(key))
 	if err == nil {
 		return v, nil
 	}
@@ -83,7 +95,7 @@ func (s Chain) Set(key, value string) error {
 	if s.InsecureStorage {
 		st = st.AllowFileFallback()
 	}
-	where, err := st.Set(key, value)
+	where, err := st.Set(s.storeKey(key), value)
 	if errors.Is(err, secretstore.ErrNeedsConsent) {
 		err = fmt.Errorf("%w; pass --insecure-storage to agree", err)
 		if s.Warn != nil { // a rotated refresh token is saved in the background: say it was not

@@ -150,6 +150,10 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 				fail(errConsentRequired(app.ClientID, app.Name))
 				return
 			}
+			if !id.userMayConsent(app, graph, u.ID) {
+				fail(errAdminApprovalRequired(app.Name))
+				return
+			}
 			id.grantUserConsent(app, u.ID)
 		}
 		s.issueCode(w, r, p, u)
@@ -337,6 +341,10 @@ func (s *Server) handleAuthorizeDecision(w http.ResponseWriter, r *http.Request)
 		return
 	}
 	if !id.consentedFor(p.app, u.ID) {
+		if !id.userMayConsent(p.app, p.scopes, u.ID) {
+			s.redirectError(w, r, p.redirect, mode, p.params.Get("state"), errAdminApprovalRequired(p.app.Name))
+			return
+		}
 		id.grantUserConsent(p.app, u.ID)
 	}
 	s.issueCode(w, r, p, u)

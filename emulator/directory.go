@@ -70,6 +70,7 @@ type directory struct {
 	tenantName string
 	appsMu     sync.RWMutex // guards apps (RegisterApp adds at run time)
 	apps       []*App
+	reg        *registry // apps created through Graph (appregistry.go)
 }
 
 // seededGUID derives a stable GUID (version-4 layout) from the seed and a label.
@@ -202,5 +203,5 @@ func (d *directory) appByID(id string) *App {
 			return a
 		}
 	}
-	return nil
+	return d.reg.app(id)
 }

@@ -30,6 +30,8 @@ type persistedState struct {
 	Apps          map[string]persistedApp     `json:"apps"` // by client id
 	UserConsent   []string                    `json:"user_consent,omitempty"`
 	RefreshTokens map[string]persistedRefresh `json:"refresh_tokens,omitempty"`
+	// Registered are the apps created through Graph ("Create it for me").
+	Registered []persistedRegistration `json:"registered,omitempty"`
 }
 
 type persistedApp struct {
@@ -80,6 +82,9 @@ func (id *Identity) loadState(path string) error {
 			}
 		}
 	}
+	if err := id.dir.reg.restore(st.Registered); err != nil {
+		return fmt.Errorf("practice tenant state: %w", err)
+	}
 	for _, k := range st.UserConsent {
 		id.userConsent[k] = true
 	}
@@ -108,6 +113,7 @@ func (id *Identity) saveState(path string) error {
 		}
 		st.Apps[strings.ToLower(a.ClientID)] = p
 	}
+	st.Registered = id.dir.reg.export()
 	for k, ok := range id.userConsent {
 		if ok {
 			st.UserConsent = append(st.UserConsent, k)

@@ -81,6 +81,7 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	dir.reg = newRegistry(dir.tenantID)
 	id, err := newIdentity(dir, opts.Now)
 	if err != nil {
 		return nil, err
@@ -178,8 +179,9 @@ func (s *Server) apiHandler() http.Handler {
 	idMux.HandleFunc("GET /common/discovery/instance", s.handleInstanceDiscovery)
 	idMux.HandleFunc("GET /{tenant}/discovery/v2.0/keys", s.handleJWKS)
 	idMux.HandleFunc("POST /{tenant}/oauth2/v2.0/token", s.handleToken)
+	idMux.HandleFunc("POST /{tenant}/oauth2/v2.0/devicecode", s.handleDeviceCode)
 	s.browserRoutes(idMux)
-	graph := s.graphGate(s.mail.handler())
+	graph := s.graphGate(s.directoryRoutes(s.mail.handler()))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/v1.0" || strings.HasPrefix(r.URL.Path, "/v1.0/") {
 			graph.ServeHTTP(w, r)
@@ -201,6 +203,7 @@ func (s *Server) browserRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /{tenant}/oauth2/v2.0/authorize", s.handleAuthorizeDecision)
 	mux.HandleFunc("GET /{tenant}/v2.0/adminconsent", s.handleAdminConsent)
 	mux.HandleFunc("POST /{tenant}/v2.0/adminconsent", s.handleAdminConsentDecision)
+	mux.HandleFunc("/devicelogin", s.handleDeviceLogin)
 }
 
 // baseURL is the scheme://host/ the request came in on (so discovery documents fetched

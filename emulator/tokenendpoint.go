@@ -89,6 +89,8 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		s.grantAuthCode(w, r, app, auth)
 	case "refresh_token":
 		s.grantRefresh(w, r, app, auth)
+	case deviceCodeGrant:
+		s.grantDeviceCode(w, r, app, auth)
 	default:
 		errUnsupportedGrant(grant).write(w, r, now)
 	}
@@ -138,9 +140,8 @@ func (s *Server) authenticateClient(r *http.Request, app *App, secret, tenantSeg
 	}
 	switch {
 	case secret != "":
-		if app.secret == "" || subtle.ConstantTimeCompare([]byte(secret), []byte(app.secret)) != 1 {
-			e := errInvalidSecret(app.ClientID)
-			return 0, &e
+		if e := s.identity.secretValid(app, secret); e != nil {
+			return 0, e
 		}
 		return authSecret, nil
 	case assertion != "":
@@ -162,7 +163,7 @@ func (s *Server) authenticateClient(r *http.Request, app *App, secret, tenantSeg
 // iss = sub = client id, exp/nbf in range.
 // https://learn.microsoft.com/en-us/entra/identity-platform/certificate-credentials#assertion-format
 func (s *Server) verifyAssertion(r *http.Request, app *App, assertion, tenantSeg string) *stsError {
-	if app.cert == nil {
+	if !s.identity.hasCertificates(app) {
 		e := errBadAssertion("The application has no certificate credential registered.")
 		return &e
 	}
@@ -171,10 +172,11 @@ func (s *Server) verifyAssertion(r *http.Request, app *App, assertion, tenantSeg
 	_, err := jwt.ParseWithClaims(assertion, claims, func(t *jwt.Token) (any, error) {
 		s256, _ := t.Header["x5t#S256"].(string)
 		s1, _ := t.Header["x5t"].(string)
-		if !thumbprintEqual(s256, app.x5tSHA256) && !thumbprintEqual(s1, app.x5tSHA1) {
+		cert := id.certificateFor(app, s256, s1)
+		if cert == nil {
 			return nil, errKeyNotFound
 		}
-		return app.cert.PublicKey, nil
+		return cert.PublicKey, nil
 	}, jwt.WithValidMethods([]string{"PS256", "RS256"}), jwt.WithTimeFunc(id.now), jwt.WithLeeway(5*time.Minute),
 		jwt.WithExpirationRequired(), jwt.WithIssuer(app.ClientID), jwt.WithSubject(app.ClientID))
 	switch {
@@ -275,7 +277,7 @@ func (s *Server) grantClientCredentials(w http.ResponseWriter, r *http.Request, 
 	}
 	var roles []string
 	if id.AdminConsented(app.ClientID) {
-		roles = slices.Clone(app.Roles)
+		roles = id.grantedRoles(app) // under the lock: RemoveAppRoles may change them (grants.go)
 	}
 	acr := "1"
 	if auth == authCertificate {

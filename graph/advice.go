@@ -89,10 +89,6 @@ func catalogue() []Advice {
 			Cause: "The enterprise application requires user assignment and the signed-in account is not assigned.",
 			Fix:   entAppPath + " > Users and groups > Add user/group (the service account), or Properties > Assignment required? = No.",
 			Step:  StepConsent},
-		{Code: "AADSTS53003", Title: "Blocked by Conditional Access",
-			Cause: "A Conditional Access policy blocks this sign-in (location, device or app rules).",
-			Fix:   "Entra admin center > Identity > Monitoring & health > Sign-in logs: open the failed sign-in, see which policy under Conditional Access blocked it, and exclude this app/account or meet its conditions (Protection > Conditional Access).",
-			Step:  StepPrerequisites},
 		{Code: "AADSTS50011", Title: "Redirect URI not registered",
 			Cause: "The app registration has no matching redirect URI for this desktop sign-in.",
 			Fix:   appRegPath + " > Authentication > Add a platform > Mobile and desktop applications > custom redirect URI http://localhost (any port is accepted on loopback).",
@@ -109,14 +105,28 @@ func catalogue() []Advice {
 			Cause: "The app registration's supported account types are Personal Microsoft accounts only.",
 			Fix:   appRegPath + " > Manifest: set \"signInAudience\" to \"AzureADMyOrg\" (Accounts in this organizational directory only).",
 			Step:  StepAppRegistration},
+		// --- MFA and Conditional Access. Codes and Microsoft's wording:
+		// https://learn.microsoft.com/en-us/entra/identity-platform/reference-error-codes
+		// Conditional Access applies to users; app-only tokens (secret or certificate) are
+		// only subject to Conditional Access for workload identities (location and risk,
+		// single-tenant apps, Workload ID Premium), never to MFA or device rules:
+		// https://learn.microsoft.com/en-us/entra/identity/conditional-access/workload-identity
 		{Code: "AADSTS50076", Title: "Multi-factor authentication is required",
-			Cause: "The tenant requires MFA for this sign-in.",
-			Fix:   "Complete the MFA prompt in the browser (run the sign-in again). For unattended sync use application access (secret or certificate), which has no MFA prompt.",
+			Cause: "UserStrongAuthClientAuthNRequired: a Conditional Access policy, per-user MFA or a sign-in from a new location demands a second factor, and this sign-in did not give one (or the saved sign-in predates the rule).",
+			Fix:   "Sign in again and complete the MFA prompt in the browser. For unattended sync choose application access (client secret or certificate): app-only tokens are never asked for MFA. Or ask the identity team to exclude the service account from the MFA policy for this app (Entra admin center > Protection > Conditional Access > the policy > Users > Exclude).",
 			Step:  StepConsent},
 		{Code: "AADSTS50079", Title: "The account must register for multi-factor authentication",
-			Cause: "The account has no MFA method registered yet and the tenant requires one.",
-			Fix:   "Sign in once at https://aka.ms/mfasetup with this account to register a method, then sign in here again.",
+			Cause: "UserStrongAuthEnrollmentRequired: MFA is required for this account (Conditional Access, per-user MFA or security defaults) but the account has no second factor registered yet.",
+			Fix:   "Sign in once at https://aka.ms/mfasetup with this account and register a method (Authenticator app or phone), then sign in here again. A service account that should never prompt belongs in application access (secret or certificate) instead.",
 			Step:  StepConsent},
+		{Code: "AADSTS53003", Title: "Blocked by Conditional Access",
+			Cause: "BlockedByConditionalAccess: a Conditional Access policy blocks this sign-in outright (location, platform, client app or risk), so no token is issued.",
+			Fix:   "Entra admin center > Identity > Monitoring & health > Sign-in logs: open the failed sign-in, tab Conditional Access, note the policy that says Failure. Ask the identity team to exclude this app (Target resources > Exclude) or the service account (Users > Exclude) from that policy, or run from a location it allows. For app-only access, only a policy for workload identities can block; exclude the app's service principal there.",
+			Step:  StepPrerequisites},
+		{Code: "AADSTS530003", Title: "A managed device is required",
+			Cause: "A Conditional Access policy grants access only from a compliant or Microsoft Entra hybrid joined device, and this computer is not managed by the organisation.",
+			Fix:   "Sign in on a device the organisation manages (Intune-compliant or hybrid joined), or ask the identity team to exclude the service account or this app from the device rule (Protection > Conditional Access > the policy > Grant: Require device to be marked as compliant). Application access (secret or certificate) has no device and is not subject to device rules.",
+			Step:  StepPrerequisites},
 		{Code: "AADSTS50126", Title: "Wrong user name or password",
 			Cause: "The credentials typed in the browser were not accepted.",
 			Fix:   "Sign in again with the right password; reset it in Entra admin center > Identity > Users > (user) > Reset password if needed.",
@@ -249,8 +259,8 @@ func catalogue() []Advice {
 			Fix:   "Copy the link shown and open it in any browser on this computer.",
 			Step:  StepConsent, Retryable: true},
 		{Code: "port", Title: "Could not open a local port for the sign-in answer",
-			Cause: "Binding a port on 127.0.0.1 failed (security software or policy).",
-			Fix:   "Allow this app to listen on 127.0.0.1, or use the admin hand-off link instead.",
+			Cause: "Listening on this computer's loopback address (127.0.0.1, or ::1 where localhost also means IPv6) failed: the port is in use by another program, or security software or policy blocks it.",
+			Fix:   "Close the program using the port or start again (a new port is chosen each time); allow this app to listen on the loopback address; or finish without the listener: paste the address the browser ends on into the paste-back box, or use the admin hand-off link.",
 			Step:  StepPrerequisites},
 		{Code: "wrong_cloud", Title: "The tenant is in another Microsoft cloud",
 			Cause: "The tenant's OpenID configuration names a different cloud instance (e.g. US Government).",
@@ -284,11 +294,11 @@ func catalogue() []Advice {
 }
 
 // Catalogue returns every advice entry, in a stable order.
-func Catalogue() []Advice { return catalogue() }
+func Catalogue() []Advice { return append(catalogue(), appCatalogue()...) }
 
 // LookupAdvice returns the catalogue entry for a code.
 func LookupAdvice(code string) (Advice, bool) {
-	for _, a := range catalogue() {
+	for _, a := range Catalogue() {
 		if strings.EqualFold(a.Code, code) {
 			return a, true
 		}

@@ -147,3 +147,49 @@ func TestParseRetryAfter(t *testing.T) {
 		t.Fatal(got)
 	}
 }
+
+// TestMFAAndConditionalAccessAdvice: each MFA / Conditional Access code has its own
+// cause and fix (not one shared text), reached from the identity platform's error as
+// azidentity and x/oauth2 surface it, and says what to ask the identity team or why
+// app-only access avoids it.
+func TestMFAAndConditionalAccessAdvice(t *testing.T) {
+	tests := []struct {
+		code, desc string
+		step       string
+		want       []string // words the cause+fix must contain
+	}{
+		{"AADSTS50076", "AADSTS50076: Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access '00000003-0000-0000-c000-000000000000'.",
+			StepConsent, []string{"MFA prompt", "app-only", "Exclude"}},
+		{"AADSTS50079", "AADSTS50079: Due to a configuration change made by your administrator, or because you moved to a new location, you must enroll in multi-factor authentication to access '00000003-0000-0000-c000-000000000000'.",
+			StepConsent, []string{"aka.ms/mfasetup", "register"}},
+		{"AADSTS53003", "AADSTS53003: Access has been blocked by Conditional Access policies. The access policy does not allow token issuance.",
+			StepPrerequisites, []string{"Sign-in logs", "Exclude", "workload identities"}},
+		{"AADSTS530003", "AADSTS530003: Your device is required to be managed to access this resource.",
+			StepPrerequisites, []string{"compliant", "hybrid joined", "no device"}},
+	}
+	seen := map[string]string{}
+	for _, tc := range tests {
+		t.Run(tc.code, func(t *testing.T) {
+			a := AdviceFor(identityError(400, "interaction_required", tc.desc+"\r\nTrace ID: 1", nil))
+			if a.Code != tc.code || a.Step != tc.step {
+				t.Fatalf("got %s step %s, want %s step %s", a.Code, a.Step, tc.code, tc.step)
+			}
+			text := a.Cause + " " + a.Fix
+			for _, w := range tc.want {
+				if !strings.Contains(text, w) {
+					t.Errorf("advice lacks %q: %s", w, text)
+				}
+			}
+			for other, prev := range seen {
+				if prev == text {
+					t.Errorf("%s shares its text with %s", tc.code, other)
+				}
+			}
+			seen[tc.code] = text
+		})
+	}
+	// 530003 must not be read as 53003 (a prefix of it).
+	if a := AdviceFor(errors.New("AADSTS530003: device")); a.Code != "AADSTS530003" {
+		t.Fatalf("530003 read as %s", a.Code)
+	}
+}

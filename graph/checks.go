@@ -174,12 +174,13 @@ func (s Summary) AllPassed() bool { return s.Total > 0 && s.Passed == s.Total }
 func (s Summary) OK() bool { return s.Total > 0 && s.Failed == 0 && s.NotRun == 0 }
 
 // String is the one-line verdict: "All 9 checks passed." only when each ran and
-// passed; otherwise the counts ("7 passed, 1 with a warning, 1 failed, 2 not run").
+// passed; otherwise the counts ("7 of 11 checks passed, 1 with a warning, 1 failed,
+// 2 not run.").
 func (s Summary) String() string {
 	if s.AllPassed() {
 		return fmt.Sprintf("All %d checks passed.", s.Total)
 	}
-	parts := []string{fmt.Sprintf("%d passed", s.Passed)}
+	parts := []string{fmt.Sprintf("%d of %d checks passed", s.Passed, s.Total)}
 	if s.Warned > 0 {
 		parts = append(parts, fmt.Sprintf("%d with a warning", s.Warned))
 	}
@@ -189,7 +190,7 @@ func (s Summary) String() string {
 	if s.NotRun > 0 {
 		parts = append(parts, fmt.Sprintf("%d not run", s.NotRun))
 	}
-	return fmt.Sprintf("%s of %d checks.", strings.Join(parts, ", "), s.Total)
+	return strings.Join(parts, ", ") + "."
 }
 
 // PreflightPlan is the part of the plan that sends nothing to the token
@@ -220,6 +221,10 @@ func RunChecks(ctx context.Context, s *Session, plan []Check, progress Progress)
 			r = CheckResult{Status: StatusSkip, Seen: "not run: cancelled"}
 		} else {
 			r = c.Run(ctx, s)
+			if ctx.Err() != nil && r.Status == StatusFail {
+				// Stopped by Cancel, not failed: no advice for a fault that was not seen.
+				r = CheckResult{Status: StatusSkip, Seen: "not run: cancelled", Data: r.Data}
+			}
 		}
 		r.ID, r.Title, r.Started, r.Duration = c.ID, c.Title, started, time.Since(started)
 		if r.Advice != nil {
@@ -321,10 +326,13 @@ func checkSecretShape(_ context.Context, s *Session) CheckResult {
 }
 
 func checkLoopback(context.Context, *Session) CheckResult {
-	if err := CheckLoopbackPort(); err != nil {
-		return fail(err, "")
+	r, err := PreflightLoopback(0)
+	if err != nil {
+		res := fail(err, r.Explain())
+		res.Data = r
+		return res
 	}
-	return CheckResult{Status: StatusPass, Seen: "127.0.0.1 accepts a listener"}
+	return CheckResult{Status: StatusPass, Seen: r.Explain(), Data: r}
 }
 
 // credential builds (once) the credential for the session's mode.
@@ -401,7 +409,7 @@ func checkTenantMatch(_ context.Context, s *Session) CheckResult {
 	return CheckResult{Status: StatusPass, Seen: "tenant " + s.claims.TenantID}
 }
 
-func checkPermissions(_ context.Context, s *Session) CheckResult {
+func checkPermissions(ctx context.Context, s *Session) CheckResult {
 	if !s.haveTok {
 		return skip("needs a token")
 	}
@@ -413,6 +421,17 @@ func checkPermissions(_ context.Context, s *Session) CheckResult {
 	s.perms = rep
 	r := CheckResult{Data: rep, Seen: rep.String()}
 	switch {
+	case !rep.OK() && s.grantedByExchangeRBAC(ctx, rep.Missing):
+		// RBAC for Applications grants Mail.* per mailbox inside Exchange Online: the token
+		// carries no Mail role, yet the mailbox answers. The operation checks below decide.
+		// https://learn.microsoft.com/en-us/exchange/permissions-exo/application-rbac
+		r.Status = StatusPass
+		r.Seen = "not in the token: " + strings.Join(rep.Missing, ", ") + "; " + s.Settings.Mailboxes[0] +
+			" answered, so Exchange Online grants them per mailbox (RBAC for Applications); the checks below test each operation"
+		if len(rep.Extra) > 0 {
+			r.Status = StatusWarn
+			r.Seen += "; more than needed: " + strings.Join(rep.Extra, ", ")
+		}
 	case !rep.OK():
 		a := adviceCode("AADSTS65001", rep.String())
 		a.Title = "Permissions missing: " + strings.Join(rep.Missing, ", ")
@@ -434,6 +453,32 @@ func checkPermissions(_ context.Context, s *Session) CheckResult {
 		r.Status = StatusPass
 	}
 	return r
+}
+
+// grantedByExchangeRBAC reports whether the Mail permissions missing from an app-only
+// token are granted by Exchange Online instead (RBAC for Applications keeps them out of
+// the token): only when the token holds no Mail role at all (the tenant-wide Entra grant
+// removed, as the scoping script does), every missing permission is a Mail one, and the
+// first chosen mailbox's inbox answers. An app that merely lacks a grant gets 403 there.
+func (s *Session) grantedByExchangeRBAC(ctx context.Context, missing []string) bool {
+	if !s.Settings.Mode.AppOnly() || len(s.Settings.Mailboxes) == 0 || s.client == nil {
+		return false
+	}
+	for _, p := range append(slices.Clone(missing), s.claims.Roles...) {
+		if !strings.HasPrefix(p, "Mail.") {
+			continue
+		}
+		if slices.Contains(s.claims.Roles, p) {
+			return false // a Mail role in the token: the Entra grant is there, and incomplete
+		}
+	}
+	for _, p := range missing {
+		if !strings.HasPrefix(p, "Mail.") {
+			return false
+		}
+	}
+	_, err := s.client.Inbox(ctx, s.Settings.Mailboxes[0])
+	return err == nil
 }
 
 // permissionFix says where to add permissions and grant consent.
@@ -563,11 +608,11 @@ func checkScoping(ctx context.Context, s *Session) CheckResult {
 	_, err := s.client.Inbox(ctx, d.Outside)
 	switch status, _ := graphStatus(err); {
 	case err == nil:
-		r := CheckResult{Status: StatusWarn, Data: d, Seen: "mailbox " + d.Outside + " outside the chosen ones is readable"}
+		r := CheckResult{Status: StatusWarn, Data: d, Seen: scopingSeen(d)}
 		if s.Settings.Scoped {
 			r.Status = StatusFail
 		}
-		a := unscopedAdvice()
+		a := scopingAdvice(s.claims)
 		r.Advice = &a
 		return r
 	case status == 403:
@@ -575,7 +620,7 @@ func checkScoping(ctx context.Context, s *Session) CheckResult {
 		if !d.InsideOK && len(st.Mailboxes) > 0 {
 			return CheckResult{Status: StatusFail, Data: d, Seen: "no chosen mailbox was reachable", Advice: ptr(adviceCode("AccessPolicyDenied", "chosen mailboxes refused"))}
 		}
-		return CheckResult{Status: StatusPass, Data: d, Seen: "chosen mailbox reachable; " + d.Outside + " refused (scoped)"}
+		return CheckResult{Status: StatusPass, Data: d, Seen: scopingSeen(d)}
 	default:
 		return fail(err, "")
 	}
@@ -622,7 +667,7 @@ func checkRead(ctx context.Context, s *Session) CheckResult {
 	}
 	seen := fmt.Sprintf("%d newest messages of %s read", len(msgs), mb)
 	if len(msgs) > 0 {
-		seen += fmt.Sprintf("; newest: %q from %s", msgs[0].Subject, msgs[0].From)
+		seen += "; newest: " + ReadDetail(msgs[0])
 	}
 	return CheckResult{Status: StatusPass, Seen: seen, Data: msgs}
 }
@@ -695,7 +740,7 @@ func checkSend(ctx context.Context, s *Session) CheckResult {
 			Step:  StepVerify, Seen: res.NonDelivery.Subject}
 		r.Advice = &a
 	case res.Delivered:
-		r.Status, r.Seen = StatusPass, "sent, found in Sent Items and in "+to+"'s inbox (marker "+res.Marker+")"
+		r.Status, r.Seen = StatusPass, SendDetail(res)+"; found in Sent Items and in "+to+"'s inbox"
 	case res.InSentItems && !res.DeliveryKnown:
 		r.Status, r.Seen = StatusPass, "sent and found in Sent Items; the recipient's inbox cannot be read with these credentials"
 	case res.InSentItems:

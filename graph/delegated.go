@@ -41,6 +41,13 @@ type SignInOptions struct {
 	OnRefreshToken func(refreshToken string)
 	// Timeout bounds the wait for the browser; default 5 minutes.
 	Timeout time.Duration
+	// OnPasteBack, if set, receives a function that takes the address the browser was
+	// redirected to, pasted from its address bar, for when the redirect cannot reach
+	// this machine's listener (remote session, kiosk). The function answers at once: nil
+	// when the flow took it, ErrNotRedirect for text that is not this sign-in's
+	// redirect (the flow keeps waiting), ErrStateMismatch (the flow ends). It is called
+	// before the browser is opened and must not be used after SignIn returns.
+	OnPasteBack func(paste func(redirectedURL string) error)
 }
 
 // delegatedScopes returns the scope list sent to the identity platform.
@@ -98,6 +105,9 @@ func SignIn(ctx context.Context, o SignInOptions) (*DelegatedCredential, error) 
 	}
 	if o.OnURL != nil {
 		o.OnURL(authURL)
+	}
+	if o.OnPasteBack != nil {
+		o.OnPasteBack(lb.acceptPasted)
 	}
 	if err := openBrowser(ctx, o.OpenBrowser, authURL); err != nil && o.OnBrowserError != nil {
 		o.OnBrowserError(err)

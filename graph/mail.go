@@ -14,13 +14,18 @@ import (
 
 // MessageSummary is one message as the test read shows it.
 type MessageSummary struct {
-	ID               string
-	InternetID       string
-	Subject          string
-	From             string
-	To               []string
-	Received         time.Time
-	BodyPreview      string
+	ID          string
+	InternetID  string
+	Subject     string
+	From        string
+	To          []string
+	Received    time.Time
+	BodyPreview string
+	// FromName is the sender's display name; Cc the copied addresses. BodyPreview is
+	// Graph's first 255 characters of the body as text (the test read's "first lines").
+	// https://learn.microsoft.com/en-us/graph/api/resources/message#properties
+	FromName         string
+	Cc               []string
 	IsNonDelivery    bool
 	ParentFolderHint string
 }
@@ -91,7 +96,7 @@ func (c *Client) NewestMessages(ctx context.Context, mailbox, folder string, n i
 	defer cancel()
 	q := &users.ItemMailFoldersItemMessagesRequestBuilderGetQueryParameters{
 		Top:     &n,
-		Select:  []string{"id", "internetMessageId", "subject", "from", "toRecipients", "receivedDateTime", "bodyPreview"},
+		Select:  []string{"id", "internetMessageId", "subject", "from", "toRecipients", "ccRecipients", "receivedDateTime", "bodyPreview"},
 		Orderby: []string{"receivedDateTime desc"},
 	}
 	if filter != "" {
@@ -115,6 +120,12 @@ func summarise(m models.Messageable) MessageSummary {
 	s := MessageSummary{ID: str(m.GetId()), InternetID: str(m.GetInternetMessageId()), Subject: str(m.GetSubject()), BodyPreview: str(m.GetBodyPreview())}
 	if f := m.GetFrom(); f != nil && f.GetEmailAddress() != nil {
 		s.From = str(f.GetEmailAddress().GetAddress())
+		s.FromName = str(f.GetEmailAddress().GetName())
+	}
+	for _, r := range m.GetCcRecipients() {
+		if r.GetEmailAddress() != nil {
+			s.Cc = append(s.Cc, str(r.GetEmailAddress().GetAddress()))
+		}
 	}
 	for _, r := range m.GetToRecipients() {
 		if r.GetEmailAddress() != nil {
@@ -147,6 +158,15 @@ type SendResult struct {
 	Delivered     bool // seen in the recipient's inbox
 	DeliveryKnown bool // whether the recipient's inbox could be read
 	NonDelivery   *MessageSummary
+	// What was sent and when it arrived, for the Verify step and `verify` output:
+	// the sending mailbox, the recipients, the subject (it carries Marker), when
+	// Graph accepted it and when the recipient's inbox received it (its
+	// receivedDateTime; zero when not seen).
+	From      string
+	To        []string
+	Subject   string
+	SentAt    time.Time
+	ArrivedAt time.Time
 }
 
 // newTestMessage builds the marked test message.
@@ -215,8 +235,8 @@ func (c *Client) sentItem(ctx context.Context, from, id string) (MessageSummary,
 // or send is a *TestSendError naming the step.
 func (c *Client) SendTest(ctx context.Context, from, to string, wait, poll time.Duration) (SendResult, error) {
 	marker := "m365c-" + newState()[:12]
-	res := SendResult{Marker: marker}
 	subject := "m365connect test message " + marker
+	res := SendResult{Marker: marker, From: from, To: []string{to}, Subject: subject}
 	body := "This is a test message sent by m365connect to check the connection. You can delete it.\n\nMarker: " + marker
 	// The outbox's own path (draft, then send) and nothing else: a test that fell back
 	// to sendMail would pass with permissions the outbox cannot work with.
@@ -232,6 +252,7 @@ func (c *Client) SendTest(ctx context.Context, from, to string, wait, poll time.
 		poll = 2 * time.Second
 	}
 	start := time.Now()
+	res.SentAt = start.UTC()
 	deadline := start.Add(wait)
 	// When the recipient's inbox cannot be read, keep watching for a
 	// non-delivery report for a short while before calling it sent.
@@ -251,7 +272,7 @@ func (c *Client) SendTest(ctx context.Context, from, to string, wait, poll time.
 			got, err := c.NewestMessages(ctx, to, "inbox", 5, filter)
 			switch {
 			case err == nil && len(got) > 0:
-				res.Delivered = true
+				res.Delivered, res.ArrivedAt = true, got[0].Received
 				if res.InSentItems {
 					return res, nil
 				}

@@ -144,7 +144,7 @@ func GenerateScripts(in ScriptInput) Scripts {
 	return Scripts{
 		AzureCLI:        azureCLI(in),
 		GraphPowerShell: graphPowerShell(in),
-		ExchangeRBAC:    exchangeRBAC(in, clientID),
+		ExchangeRBAC:    exchangeRBACSteps(in, clientID), // scoping.go
 		ExchangeLegacy:  exchangeLegacy(in, clientID),
 	}
 }

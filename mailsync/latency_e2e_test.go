@@ -38,15 +38,9 @@ func TestE2ELatencyUsesFourSlotsNeverFive(t *testing.T) {
 	defer store.Close()
 	now := fixedNow()
 	opts := mailsync.Options{Mailboxes: mbs, Folders: folders, Once: true, PageSize: 10, MaxInFlight: 8, Now: now}
-	var mu sync.Mutex
-	var order []string // mailboxes in the order they finished
-	e, err := mailsync.NewEngine(store, tn.source(), opts, func(p mailsync.Progress) {
-		mu.Lock()
-		defer mu.Unlock()
-		if p.MailboxState == mailsync.StateDone && (len(order) == 0 || order[len(order)-1] != p.Mailbox) {
-			order = append(order, p.Mailbox)
-		}
-	})
+	// Which mailbox finishes first depends on the drawn latencies and the machine's load;
+	// the budget's priority (first started, first served) is TestBudgetPriority's.
+	e, err := mailsync.NewEngine(store, tn.source(), opts, func(mailsync.Progress) {})
 	mustOK(t, err)
 	mail.ResetStats()
 	mustOK(t, e.Run(ctx))
@@ -60,10 +54,6 @@ func TestE2ELatencyUsesFourSlotsNeverFive(t *testing.T) {
 	window := now().Add(-30 * 24 * time.Hour)
 	for _, mb := range mbs {
 		diffStore(t, store, mail, mb.ID, folders, window)
-	}
-	// The global budget goes to the first mailbox first: it finishes first.
-	if len(order) == 0 || order[0] != mbs[0].ID {
-		t.Fatalf("mailboxes finished in order %v, want %s first", order, mbs[0].ID)
 	}
 	if ov := e.Status().Overall; ov.Done != len(mbs) || ov.ETA != 0 || ov.Fetched == 0 {
 		t.Fatalf("overall estimate at the end: %+v", ov)

@@ -42,6 +42,8 @@ type appRegistrationScreen struct {
 	scriptKind                     *widget.Select
 	script                         *widget.Entry
 	root                           fyne.CanvasObject
+	how                            *widget.RadioGroup
+	create                         *appCreatePanel
 
 	// "Test these values": the run in flight (testRun counts runs, so the answer of a
 	// run whose values were changed since is dropped), and what it found.
@@ -162,7 +164,26 @@ func newAppRegistrationScreen(z *Wizard) *appRegistrationScreen {
 	s.practiceBox.Hide()
 	s.practiceNote.Hide()
 	s.restore.Hide()
+	s.create = newAppCreatePanel(z, func() {
+		s.enter()
+		if z.state.Mode == wizard.ModeCertificate {
+			s.loadCertificate()
+		}
+		z.refresh()
+	})
+	s.how = widget.NewRadioGroup([]string{howCreate, howHave, howScript}, func(v string) {
+		if v == howCreate {
+			s.create.object().Show()
+		} else {
+			s.create.object().Hide()
+		}
+	})
+	s.how.SetSelected(howCreate)
+	s.create.onHandOff = func() {
+		s.create.result.SetText(s.create.result.Text + "\nThe script below (\"Or let a script create the app\") does the same for an administrator who has that role.")
+	}
 	s.root = container.NewVBox(
+		s.how, s.create.object(),
 		s.practiceNote,
 		wrapLabel("In the Entra admin center open Identity > Applications > App registrations > New registration (or your existing app). Its Overview page shows the Application (client) ID and the Directory (tenant) ID."),
 		form, s.secretBox, s.certBox, s.delegBox, s.fieldErrs,
@@ -180,6 +201,13 @@ func newAppRegistrationScreen(z *Wizard) *appRegistrationScreen {
 	)
 	return s
 }
+
+// The three ways to get an app registration ("Create it for me" in appcreate.go).
+const (
+	howCreate = "Create it for me (recommended)"
+	howHave   = "I already have one"
+	howScript = "Give me a script for my admin (below)"
+)
 
 func (s *appRegistrationScreen) object() fyne.CanvasObject { return s.root }
 
@@ -213,6 +241,7 @@ func (s *appRegistrationScreen) enter() {
 		s.scriptKind.SetSelectedIndex(0)
 	}
 	s.updateScript()
+	s.create.enter()
 	s.setLocked(st.Locked)
 	s.showFieldErrors()
 }
@@ -358,7 +387,7 @@ func (s *appRegistrationScreen) testValues() {
 	settings := graph.Settings{Cloud: cl, TenantID: st.TenantID, ClientID: st.ClientID, Mode: graph.Mode(st.Mode), Features: conn.GraphFeatures(st.Features())}
 	sec := graph.Secrets{ClientSecret: st.ClientSecret, CertificatePassword: st.CertPassword}
 	if st.Mode == wizard.ModeCertificate {
-		if sec.Certificate, err = os.ReadFile(st.CertFile); err != nil {
+		if sec.Certificate, err = readCertificate(st, s.z.opts.Secrets); err != nil {
 			s.showTest("", "Certificate: the file cannot be read: "+err.Error())
 			return
 		}
@@ -474,6 +503,10 @@ func (s *appRegistrationScreen) clearTest() {
 // loadCertificate reads the chosen certificate to show its thumbprint and expiry.
 func (s *appRegistrationScreen) loadCertificate() {
 	st := s.z.state
+	if st.CertFile == wizard.CertFileInKeyring {
+		s.certStatus.SetText("Certificate made by \"Create it for me\" (thumbprint " + st.CertThumbprint + "): its private key is in this computer's keyring.")
+		return
+	}
 	st.CertThumbprint, st.CertNotAfter = "", nil
 	if st.CertFile == "" {
 		s.certStatus.SetText("")

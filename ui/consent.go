@@ -39,7 +39,7 @@ func (z *Wizard) graphClient() (*graph.Client, error) {
 	if deleg != nil {
 		cred = deleg
 	}
-	c, err := credentialFor(cl, st, cred)
+	c, err := credentialFor(cl, st, cred, z.opts.Secrets)
 	if err != nil {
 		return nil, err
 	}
@@ -64,6 +64,7 @@ type consentScreen struct {
 	hand    graph.Handoff
 	stop    context.CancelFunc
 	root    fyne.CanvasObject
+	pb      *pasteBack // delegated sign-in: the redirected address pasted back (pasteback.go)
 	// shownFor is the tenant, app and mode the outcome on screen describes; a change
 	// of any of them clears it. userCancelled is set by the Cancel button only.
 	shownFor      string
@@ -89,6 +90,7 @@ func newConsentScreen(z *Wizard) *consentScreen {
 	s.url.Disable()
 	s.urlRow = container.NewBorder(nil, nil, widget.NewLabel("If no browser opened, open this address:"), z.copyButton("Copy", func() string { return s.url.Text }), s.url)
 	s.urlRow.Hide()
+	s.pb = newPasteBack()
 	s.outcome = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	s.outcome.Wrapping = fyne.TextWrapWord
 	s.advice = wrapLabel("")
@@ -116,7 +118,7 @@ func newConsentScreen(z *Wizard) *consentScreen {
 	s.root = container.NewVBox(
 		s.explain,
 		container.NewHBox(s.start, s.cancel),
-		s.busy, s.waiting, s.urlRow,
+		s.busy, s.waiting, s.urlRow, s.pb.box,
 		s.outcome, s.advice,
 		widget.NewSeparator(),
 		s.already, prepare, s.handBox,
@@ -215,6 +217,7 @@ func (s *consentScreen) run() {
 		if mode == wizard.ModeDelegated {
 			cred, err := graph.SignIn(ctx, graph.SignInOptions{Cloud: cl, TenantID: tenant, ClientID: client, Permissions: perms, LoginHint: hint,
 				OpenBrowser: open, OnURL: onURL, OnBrowserError: onBrowserErr, Timeout: 5 * time.Minute,
+				OnPasteBack:    func(p func(string) error) { z.do(func() { s.pb.offer(p) }) },
 				OnRefreshToken: func(t string) { z.do(func() { z.refreshTokenRotated(t) }) }})
 			var who string
 			if err == nil {
@@ -250,6 +253,7 @@ func (s *consentScreen) run() {
 }
 
 func (s *consentScreen) finish() {
+	s.pb.withdraw()
 	s.stop = nil
 	s.start.Enable()
 	s.cancel.Hide()

@@ -39,28 +39,24 @@ type mailboxesScreen struct {
 	chosen   *fyne.Container
 
 	mu     sync.Mutex
-	badges map[string]badge // lower-case address → badge
-	gen    int              // checks started so far
+	badges map[string]badge             // lower-case address → badge
+	infos  map[string]graph.MailboxInfo // lower-case address, UPN or id → directory details (resolve.go)
+	gen    int                          // checks started so far
 	// searchKey is reachKey() of the last search: its message goes when the values change.
 	searchKey string
 	root      fyne.CanvasObject
 }
 
 func newMailboxesScreen(z *Wizard) *mailboxesScreen {
-	s := &mailboxesScreen{z: z, badges: map[string]badge{}}
+	s := &mailboxesScreen{z: z, badges: map[string]badge{}, infos: map[string]graph.MailboxInfo{}}
 	s.query = widget.NewEntry()
 	s.query.SetPlaceHolder("Search by name or address, e.g. anna")
 	s.query.OnSubmitted = func(string) { s.search() }
 	s.results = container.NewVBox()
 	s.searchSt = wrapLabel("")
 	s.address = widget.NewEntry()
-	s.address.SetPlaceHolder("Or type an address, e.g. info@contoso.com")
-	s.address.Validator = func(v string) error {
-		if strings.TrimSpace(v) == "" {
-			return nil
-		}
-		return wizard.ValidateMailboxAddress(v)
-	}
+	s.address.SetPlaceHolder("Or type an address or object id, e.g. info@contoso.com")
+	s.address.Validator = validateMailboxInput // address, UPN or object id (resolve.go)
 	s.address.OnSubmitted = func(string) { s.addTyped() }
 	s.kind = widget.NewSelect([]string{"User mailbox", "Shared mailbox"}, nil)
 	s.kind.SetSelectedIndex(0)
@@ -204,12 +200,17 @@ func (s *mailboxesScreen) search() {
 }
 
 func (s *mailboxesScreen) addTyped() {
+	if looksLikeObjectID(s.address.Text) {
+		s.resolveAndAdd(strings.TrimSpace(s.address.Text))
+		return
+	}
 	kind := wizard.KindUser
 	if s.kind.SelectedIndex() == 1 {
 		kind = wizard.KindShared
 	}
-	if s.add(wizard.Mailbox{Address: s.address.Text, Kind: kind}) {
+	if typed := s.address.Text; s.add(wizard.Mailbox{Address: typed, Kind: kind}) {
 		s.address.SetText("")
+		s.describeLater(wizard.Clean(typed))
 	}
 }
 
@@ -302,7 +303,7 @@ func (s *mailboxesScreen) render() {
 		if s.z.state.Locked {
 			remove.Disable()
 		}
-		s.chosen.Add(container.NewBorder(nil, nil, container.NewHBox(icon, widget.NewLabel(name+" ("+m.Kind+")")), remove, st))
+		s.chosen.Add(container.NewBorder(nil, nil, container.NewHBox(icon, widget.NewLabel(name+" ("+m.Kind+")"+s.describe(m.Address))), remove, st))
 	}
 	s.chosen.Refresh()
 	s.z.refresh()

@@ -55,7 +55,7 @@ func openWizard(t *testing.T, dir string, store *secretstore.Store) (*Wizard, fy
 			Do:            loop.Do})
 	})
 	t.Cleanup(func() {
-		env := z.screens[wizard.StepEnvironment].(*environmentScreen)
+		env := z.screens[wizard.StepEnvironment].(*profileScreen).inner.(*environmentScreen)
 		sv := z.screens[wizard.StepSave].(*saveScreen)
 		loop.waitFor(t, "the background work to settle", func() bool {
 			return (!started.Load() || strings.Contains(env.status.Text, "could not start")) &&

@@ -46,8 +46,18 @@ type saveScreen struct {
 	root     fyne.CanvasObject
 }
 
-// ConfigPath is where the wizard saves the config.
-func (z *Wizard) ConfigPath() string { return filepath.Join(z.opts.ConfigDir, "config.json") }
+// ConfigPath is where the wizard saves the config: the open profile's file.
+func (z *Wizard) ConfigPath() string {
+	if p := z.profiles(); p.open.ID != "" {
+		return p.store.ConfigPath(p.open.ID)
+	}
+	return z.legacyConfigPath()
+}
+
+// legacyConfigPath is the single config.json of versions before profiles.
+func (z *Wizard) legacyConfigPath() string {
+	return filepath.Join(z.opts.ConfigDir, legacyConfigFile)
+}
 
 func newSaveScreen(z *Wizard) *saveScreen {
 	s := &saveScreen{z: z}
@@ -200,7 +210,8 @@ func (z *Wizard) refreshTokenRotated(t string) {
 	z.state.RefreshToken = t
 	if z.state.Locked {
 		c := z.state.Config(z.opts.AppVersion, z.opts.Now())
-		go func() { _, _ = z.opts.Secrets.Set(c.SecretKey(wizard.SecretRefreshToken), t) }()
+		key := z.secretKey(c, wizard.SecretRefreshToken)
+		go func() { _, _ = z.opts.Secrets.Set(key, t) }()
 	}
 }
 
@@ -222,14 +233,23 @@ func (s *saveScreen) doSave() {
 		store = store.AllowFileFallback()
 	}
 	secrets := z.secretEntries()
+	if err := z.ensureProfile(cfg); err != nil {
+		z.state.Locked = false
+		s.status.SetText("Not saved: " + err.Error())
+		return
+	}
 	path := z.ConfigPath()
+	keys := map[string]string{}
+	for kind := range secrets {
+		keys[kind] = z.secretKey(cfg, kind)
+	}
 	s.save.Disable()
 	s.status.SetText("Saving…")
 	go func() {
 		where := secretstore.BackendKeyring
 		var err error
 		for kind, v := range secrets {
-			if where, err = store.Set(cfg.SecretKey(kind), v); err != nil {
+			if where, err = store.Set(keys[kind], v); err != nil {
 				break
 			}
 		}
@@ -343,7 +363,7 @@ func (z *Wizard) resumeSaved() (note, warn string) {
 // loadSecrets fills st's secrets for config c from the keyring (those it holds).
 func (z *Wizard) loadSecrets(st *wizard.State, c *wizard.Config) {
 	for kind, dst := range map[string]*string{wizard.SecretClientSecret: &st.ClientSecret, wizard.SecretCertPassword: &st.CertPassword, wizard.SecretRefreshToken: &st.RefreshToken} {
-		if v, err := z.opts.Secrets.Get(c.SecretKey(kind)); err == nil {
+		if v, err := z.opts.Secrets.Get(z.secretKey(c, kind)); err == nil {
 			*dst = v
 		}
 	}
@@ -383,7 +403,7 @@ func (s *saveScreen) disconnectNow() {
 	cfg := z.state.Config(z.opts.AppVersion, z.opts.Now())
 	var errs []error
 	for _, kind := range []string{wizard.SecretClientSecret, wizard.SecretCertPassword, wizard.SecretRefreshToken} {
-		if err := z.opts.Secrets.Delete(cfg.SecretKey(kind)); err != nil {
+		if err := z.opts.Secrets.Delete(z.secretKey(cfg, kind)); err != nil {
 			errs = append(errs, err)
 		}
 	}

@@ -229,7 +229,7 @@ func (p *syncPanel) run(ctx context.Context, c *wizard.Config, gen int) (conn.Ru
 	}
 	// The window's keyring, without the environment variables meant for CI; a delegated
 	// connection's rotated refresh token is written back to it.
-	return conn.Run(ctx, conn.RunOptions{Config: c, Secrets: conn.Chain{Store: z.opts.Secrets}, Sync: opts, DataDir: dataDir,
+	return conn.Run(ctx, conn.RunOptions{Config: c, Secrets: z.secretSource(), Sync: opts, DataDir: dataDir,
 		SendInterval: z.opts.SendInterval, Refresh: syncRefresh,
 		OnEvent: func(ev conn.Event) {
 			switch ev.Kind {

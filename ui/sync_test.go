@@ -185,7 +185,8 @@ func TestSaveStepSync(t *testing.T) {
 	st.Close()
 
 	// A wrong secret ends at once with the advice, not a hang.
-	key := cfg.SecretKey(wizard.SecretClientSecret)
+	var key string
+	h.do(func() { key = h.z.secretKey(cfg, wizard.SecretClientSecret) })
 	good, err := h.store.Get(key)
 	if err != nil {
 		t.Fatal(err)
@@ -265,7 +266,9 @@ func TestSaveStepOutbox(t *testing.T) {
 		test.Tap(p.senders.Objects[0].(*widget.Check))
 	})
 	h.waitFor("the empty list", func() bool { return p.empty.Visible() && p.refreshB != nil && !p.refreshB.Disabled() })
-	saved, err := wizard.Load(filepath.Join(h.dir, "config.json"))
+	var savedPath string
+	h.do(func() { savedPath = h.z.ConfigPath() })
+	saved, err := wizard.Load(savedPath)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -256,19 +255,23 @@ func TestPracticeConnectionReopensOnRestart(t *testing.T) {
 	h.do(func() { oldHost, secret = h.z.state.Practice.AuthorityHost, h.z.state.ClientSecret })
 	h.do(func() { h.z.Close() }) // the app quits: the practice tenant stops
 
-	var mu sync.Mutex
-	w2 := test.NewWindow(nil)
-	w2.Resize(fyne.NewSize(1000, 720))
+	// The restarted app runs on the same UI loop as the first (one loop goroutine, as
+	// the real driver has), and is built on it.
+	var z2 *Wizard
+	var w2 fyne.Window
 	opts := h.z.opts
-	opts.Do = func(f func()) { mu.Lock(); defer mu.Unlock(); f() }
-	mu.Lock()
-	z2 := CreateWithOptions(fyne.CurrentApp(), w2, opts)
-	mu.Unlock()
-	t.Cleanup(func() { mu.Lock(); defer mu.Unlock(); z2.Close(); w2.Close() })
-	mu.Lock()
-	st := *z2.state
-	cur := z2.Current()
-	mu.Unlock()
+	h.do(func() {
+		w2 = test.NewWindow(nil)
+		w2.Resize(fyne.NewSize(1000, 720))
+		z2 = CreateWithOptions(fyne.CurrentApp(), w2, opts)
+	})
+	t.Cleanup(func() { h.do(func() { z2.Close(); w2.Close() }) })
+	var st wizard.State
+	var cur wizard.StepID
+	h.waitFor("the saved practice connection to reopen", func() bool {
+		st, cur = *z2.state, z2.Current()
+		return cur == wizard.StepSave && st.Locked && st.Practice != nil
+	})
 	if cur != wizard.StepSave || !st.Locked || st.Cloud != wizard.CloudPractice {
 		t.Fatalf("not reopened: step %s, locked %v, cloud %s", cur, st.Locked, st.Cloud)
 	}

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"os"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -96,7 +95,7 @@ func (z *Wizard) secrets() (graph.Secrets, error) {
 	st := z.state
 	sec := graph.Secrets{ClientSecret: st.ClientSecret, CertificatePassword: st.CertPassword, RefreshToken: st.RefreshToken}
 	if st.Mode == wizard.ModeCertificate {
-		b, err := os.ReadFile(st.CertFile)
+		b, err := readCertificate(st, z.opts.Secrets)
 		if err != nil {
 			return sec, fmt.Errorf("certificate file: %w", err)
 		}
@@ -146,6 +145,11 @@ func (s *verifyScreen) start() {
 				s.z.refresh()
 			})
 		})
+		if err == nil {
+			x := expiryResult(cfg, z.opts.Now()) // the secret's or certificate's expiry (expiry.go)
+			rs = append(rs, x)
+			z.do(func() { s.rows.Add(s.row(x)) })
+		}
 		z.do(func() {
 			s.stop = nil
 			s.run.Enable()
@@ -192,11 +196,11 @@ func (s *verifyScreen) row(r graph.CheckResult) fyne.CanvasObject {
 	switch d := r.Data.(type) {
 	case []graph.MessageSummary:
 		for _, m := range d {
-			lines.Add(wrapLabel(fmt.Sprintf("• %s — from %s, %s", m.Subject, m.From, m.Received.Local().Format("2 Jan 15:04"))))
+			lines.Add(wrapLabel("• " + graph.ReadDetail(m))) // sender, recipients, subject, received, first lines
 		}
 	case graph.SendResult:
 		var parts []string
-		parts = append(parts, "marker "+d.Marker)
+		parts = append(parts, graph.SendDetail(d)) // from, to, subject with marker, sent and arrival time
 		if d.InSentItems {
 			parts = append(parts, "in Sent Items")
 		}

@@ -125,6 +125,8 @@ type Wizard struct {
 	mu       sync.Mutex
 	practice *emulator.Server
 	conn     *connection
+	prof     *profileState // saved connections and the one open (profiles.go)
+	lock     *lockState    // controls disabled while locked (lock.go)
 
 	stepIcons  []*widget.Icon
 	stepLabels []*widget.Label
@@ -158,7 +160,7 @@ func CreateWithOptions(a fyne.App, w fyne.Window, o Options) *Wizard {
 	z := &Wizard{app: a, win: w, opts: o, state: st}
 	z.flow = wizard.NewFlow(z.gate)
 	z.screens = map[wizard.StepID]screen{
-		wizard.StepEnvironment:     newEnvironmentScreen(z),
+		wizard.StepEnvironment:     withProfiles(z, newEnvironmentScreen(z)), // saved connections on top (profiles.go)
 		wizard.StepPrerequisites:   newPrerequisitesScreen(z),
 		wizard.StepAppRegistration: newAppRegistrationScreen(z),
 		wizard.StepConsent:         newConsentScreen(z),
@@ -196,13 +198,21 @@ func CreateWithOptions(a fyne.App, w fyne.Window, o Options) *Wizard {
 	left := container.NewBorder(nil, nil, nil, widget.NewSeparator(), container.NewPadded(stepList))
 	z.root = container.NewBorder(nil, nil, left, nil, container.NewPadded(right))
 	w.SetContent(z.root)
-	// Enter = Next when no text field has the focus (a multi-line field keeps Enter).
+	// Enter = Next when no text field has the focus (a multi-line field keeps Enter);
+	// Escape = Back.
 	w.Canvas().SetOnTypedKey(func(ev *fyne.KeyEvent) {
-		if ev.Name == fyne.KeyReturn || ev.Name == fyne.KeyEnter {
+		switch ev.Name {
+		case fyne.KeyReturn, fyne.KeyEnter:
 			z.Next()
+		case fyne.KeyEscape:
+			z.Back()
 		}
 	})
+	migrated := z.openDefaultProfile()
 	note, warn := z.resumeSaved()
+	if warn == "" && migrated != "" {
+		warn = migrated
+	}
 	z.show()
 	if note != "" {
 		z.screens[wizard.StepSave].(*saveScreen).status.SetText(note)
@@ -272,6 +282,7 @@ func (z *Wizard) show() {
 	if e, ok := sc.(enterer); ok {
 		e.enter()
 	}
+	z.applyLock(cur.ID, sc) // read-only while the saved connection is locked (lock.go)
 	z.body.Objects = []fyne.CanvasObject{sc.object()}
 	z.body.Refresh()
 	z.scroll.ScrollToTop() // each step opens at its top, not at the previous step's offset

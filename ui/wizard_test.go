@@ -345,7 +345,7 @@ func TestWizardPracticeTenant(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			rs, err := conn.Verify(context.Background(), c, h.store, nil)
+			rs, err := conn.Verify(context.Background(), c, h.z.secretSource(), nil) // the saved profile's secrets
 			if err != nil {
 				t.Fatal(err)
 			}

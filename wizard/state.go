@@ -160,6 +160,10 @@ func (s *State) ExpiresAt() *time.Time {
 	return nil
 }
 
+// CertFileInKeyring is State.CertFile for a certificate kept in the keyring only
+// (Credential.CertificateInKeyring in the config).
+const CertFileInKeyring = "keyring:"
+
 // Config builds the config to save or export. It carries no secret.
 func (s *State) Config(appVersion string, now time.Time) *Config {
 	c := &Config{
@@ -175,6 +179,9 @@ func (s *State) Config(appVersion string, now time.Time) *Config {
 	c.Credential.ExpiresAt = s.ExpiresAt()
 	if s.Mode == ModeCertificate {
 		c.Credential.CertificateFile = s.CertFile
+		if s.CertFile == CertFileInKeyring {
+			c.Credential.CertificateFile, c.Credential.CertificateInKeyring = "", true
+		}
 		c.Credential.CertificateThumbprint = s.CertThumbprint
 	}
 	if s.Mode == ModeDelegated {
@@ -204,6 +211,9 @@ func StateFromConfig(c *Config) *State {
 	if c.Practice != nil {
 		p := *c.Practice
 		s.Practice = &p
+	}
+	if c.Credential.CertificateInKeyring {
+		s.CertFile = CertFileInKeyring
 	}
 	if e := c.Credential.ExpiresAt; e != nil {
 		switch c.AccessMode {

@@ -24,7 +24,7 @@ func commandPaths(t *testing.T) [][]string {
 			walk(sub, append(append([]string{}, path...), sub.Name()))
 		}
 	}
-	walk(newRootCmd(streams{&bytes.Buffer{}, &bytes.Buffer{}}), nil)
+	walk(newRootCmd(streams{Out: &bytes.Buffer{}, Err: &bytes.Buffer{}}), nil)
 	if len(paths) < 15 {
 		t.Fatalf("only %d commands: %v", len(paths), paths)
 	}
@@ -52,6 +52,9 @@ func TestHelpOnStdoutExit0(t *testing.T) {
 // A command-line mistake prints what is wrong and the command's usage on stderr,
 // nothing on stdout, and exits 2; mistyped commands get suggestions.
 func TestUsageErrorsExit2(t *testing.T) {
+	// No saved connections here: commands without --config must not find the real ones.
+	t.Setenv("HOME", t.TempDir())
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
 	for _, tc := range []struct {
 		args []string
 		want []string // on stderr

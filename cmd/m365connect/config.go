@@ -17,7 +17,10 @@ import (
 // change with every run, so sandboxInfo (the file `m365connect sandbox --info FILE`
 // writes) replaces them and supplies the practice app's secret and certificate. With
 // no path, the config is the one `sandbox --config` would write for that tenant.
-func loadConfig(path, sandboxInfo string) (*wizard.Config, connection.Chain, error) {
+//
+// Saved connections: with no path, the profile named (or the default profile, or the
+// config.json of versions before profiles) is used, its secrets under its own keys.
+func loadConfig(path, sandboxInfo, profile string) (*wizard.Config, connection.Chain, error) {
 	dir, err := connection.DefaultConfigDir()
 	if err != nil {
 		return nil, connection.Chain{}, err
@@ -32,15 +35,21 @@ func loadConfig(path, sandboxInfo string) (*wizard.Config, connection.Chain, err
 	}
 	var c *wizard.Config
 	switch {
+	case path != "" && profile != "":
+		return nil, src, usagef("use --config FILE or --profile NAME, not both")
 	case path != "":
 		var err error
 		if c, err = wizard.Load(path); err != nil {
 			return nil, src, err
 		}
-	case sandboxInfo != "":
+	case sandboxInfo != "" && profile == "":
 		c = practiceConfigFile(info)
 	default:
-		return nil, src, usagef("--config FILE is required")
+		pc, id, err := savedConnection(dir, src, profile)
+		if err != nil {
+			return nil, src, err
+		}
+		c, src.Profile = pc, id
 	}
 	if sandboxInfo == "" {
 		return c, src, nil

@@ -51,7 +51,7 @@ func TestSyncOnceFailedMailboxExit1(t *testing.T) {
 	good := srv.Info().Mailboxes[0].Address
 	ghost := "nobody-here@" + srv.Info().TenantDomain
 	var out, errb bytes.Buffer
-	opts := &syncOptions{streams: streams{&out, &errb}, SandboxInfo: infoPath, Once: true, Days: 30,
+	opts := &syncOptions{streams: streams{Out: &out, Err: &errb}, SandboxInfo: infoPath, Once: true, Days: 30,
 		Folders: "inbox", Body: "preview", PageSize: 50, Mailboxes: good + "," + ghost,
 		Store: filepath.Join(t.TempDir(), "mail.db"), set: map[string]bool{"store": true}}
 	err := runSync(context.Background(), opts)

@@ -29,7 +29,7 @@ func newExportCmd(s streams) *cobra.Command {
 			"has no field for one), and beside it the printable HTML verification report.",
 		Args: noArgs,
 		RunE: runE(func(cmd *cobra.Command, _ []string) error {
-			if opts.Config == "" || opts.Out == "" {
+			if (opts.Config == "" && !haveSaved(opts.streams)) || opts.Out == "" {
 				return usagef("--config FILE and --out FILE are required")
 			}
 			return runExport(cmd.Context(), opts)
@@ -42,7 +42,7 @@ func newExportCmd(s streams) *cobra.Command {
 
 // runExport writes the export and its report.
 func runExport(_ context.Context, opts *exportOptions) error {
-	c, err := wizard.Load(opts.Config)
+	c, _, err := loadConfig(opts.Config, "", opts.profileName())
 	if err != nil {
 		return err
 	}

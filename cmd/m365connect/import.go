@@ -24,11 +24,11 @@ type importOptions struct {
 func newImportCmd(s streams) *cobra.Command {
 	opts := &importOptions{streams: s}
 	cmd := &cobra.Command{
-		Use:   "import [--config DEST] FILE",
+		Use:   "import [--profile NAME | --config DEST] FILE",
 		Short: "Import a config file",
 		Long: "Read a config (an export, or an older version, which is migrated), refuse it whole if\n" +
-			"anything is wrong, and install it as the app's config. Says which secret is still\n" +
-			"missing from the keyring.",
+			"anything is wrong, and add it to the saved connections (or install it as a file with\n" +
+			"--config). Says which secret is still missing from the keyring.",
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return usagef("import takes one FILE, got %d arguments", len(args))
@@ -40,25 +40,21 @@ func newImportCmd(s streams) *cobra.Command {
 			return runImport(cmd.Context(), opts)
 		}),
 	}
-	cmd.Flags().StringVar(&opts.Dest, "config", "", "where to install the config (default: config.json in the app's config folder)")
+	cmd.Flags().StringVar(&opts.Dest, "config", "", "install it as this file instead of as a saved connection (named by --profile, else after its tenant)")
 	return cmd
 }
 
 // runImport installs the config and says what is still missing.
 func runImport(_ context.Context, opts *importOptions) error {
-	if opts.Dest == "" {
-		dir, err := connection.DefaultConfigDir()
-		if err != nil {
-			return err
-		}
-		opts.Dest = filepath.Join(dir, "config.json")
-	}
 	c, err := wizard.Load(opts.File)
 	if err != nil {
 		return err
 	}
 	c.Locked = false // an imported config is checked in the wizard before it is locked again
 	c.MarkImported() // its checks ran elsewhere: not verified on this machine until verify runs here
+	if opts.Dest == "" {
+		return importAsProfile(opts, c) // a new saved connection (profile.go)
+	}
 	if err := c.Save(opts.Dest); err != nil {
 		return err
 	}

@@ -27,8 +27,8 @@ type outboxConfig struct {
 }
 
 // loadOutboxConfig reads a wizard config (see loadConfig for sandboxInfo).
-func loadOutboxConfig(path, sandboxInfo string) (outboxConfig, error) {
-	c, secrets, err := loadConfig(path, sandboxInfo)
+func loadOutboxConfig(path, sandboxInfo, profile string) (outboxConfig, error) {
+	c, secrets, err := loadConfig(path, sandboxInfo, profile)
 	if err != nil {
 		return outboxConfig{}, err
 	}
@@ -98,7 +98,7 @@ func newOutboxCmd(s streams) *cobra.Command {
 				return nil
 			},
 			RunE: runE(func(cmd *cobra.Command, args []string) error {
-				if opts.Config == "" {
+				if opts.Config == "" && !haveSaved(opts.streams) {
 					return usagef("--config is required")
 				}
 				if id {
@@ -125,7 +125,7 @@ func newOutboxCmd(s streams) *cobra.Command {
 
 // runOutbox loads the config, opens the outbox and runs one action on it.
 func runOutbox(ctx context.Context, opts *outboxOptions, do func(context.Context, *outboxOptions, outboxConfig, *outbox.Outbox) error) error {
-	cfg, err := loadOutboxConfig(opts.Config, opts.SandboxInfo)
+	cfg, err := loadOutboxConfig(opts.Config, opts.SandboxInfo, opts.profileName())
 	if err != nil {
 		return err
 	}

@@ -25,6 +25,8 @@ const (
 // streams are where a command writes: its result on Out, diagnostics on Err.
 type streams struct {
 	Out, Err io.Writer
+	// profile is --profile NAME, a flag of every command (profile.go).
+	profile *string
 }
 
 // usageError is a mistake on the command line: usage on stderr, exit 2.
@@ -73,8 +75,10 @@ func newRootCmd(s streams) *cobra.Command {
 	root.SetOut(s.Out)
 	root.SetErr(s.Err)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err.Error()} })
+	s.profile = new(string)
+	root.PersistentFlags().StringVar(s.profile, "profile", "", "saved connection to use (its name; the default one when neither this nor --config is given)")
 	root.AddCommand(newVersionCmd(s), newSandboxCmd(s), newVerifyCmd(s), newExportCmd(s), newImportCmd(s),
-		newSyncCmd(s), newSendCmd(s), newOutboxCmd(s))
+		newSyncCmd(s), newSendCmd(s), newOutboxCmd(s), newAppCmd(s))
 	var plain func(c *cobra.Command)
 	plain = func(c *cobra.Command) { // usage lines say which flags matter; no "[flags]"
 		c.DisableFlagsInUseLine = true
@@ -101,7 +105,7 @@ func newRootCmd(s streams) *cobra.Command {
 
 // execute runs the command line args and returns the command that ran and its error.
 func execute(ctx context.Context, args []string, stdout, stderr io.Writer) (*cobra.Command, error) {
-	root := newRootCmd(streams{stdout, stderr})
+	root := newRootCmd(streams{Out: stdout, Err: stderr})
 	root.SetArgs(longFlags(root, args))
 	return root.ExecuteContextC(ctx)
 }

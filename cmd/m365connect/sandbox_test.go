@@ -169,7 +169,7 @@ func TestSandboxInfoFileIsEnough(t *testing.T) {
 }
 
 func TestSandboxRefusesNonLoopback(t *testing.T) {
-	err := runSandbox(context.Background(), &sandboxOptions{streams: streams{&bytes.Buffer{}, &bytes.Buffer{}}, Listen: "0.0.0.0:0",
+	err := runSandbox(context.Background(), &sandboxOptions{streams: streams{Out: &bytes.Buffer{}, Err: &bytes.Buffer{}}, Listen: "0.0.0.0:0",
 		BrowserListen: "127.0.0.1:0", Users: 1, Info: filepath.Join(t.TempDir(), "x.json")})
 	if err == nil || !strings.Contains(err.Error(), "loopback") {
 		t.Errorf("err = %v, want a loopback-only refusal", err)

@@ -54,7 +54,7 @@ func newSendCmd(s streams) *cobra.Command {
 			"config decides whether it is queued for sending, held for approval or rejected.",
 		Args: noArgs,
 		RunE: runE(func(cmd *cobra.Command, _ []string) error {
-			if opts.Config == "" {
+			if opts.Config == "" && !haveSaved(opts.streams) {
 				return usagef("--config is required (it carries the outbox policy)")
 			}
 			if opts.BodyFile != "" && (opts.Text != "" || opts.HTML != "") {
@@ -92,7 +92,7 @@ func runSend(ctx context.Context, opts *sendOptions) error {
 			n.Text = string(b)
 		}
 	}
-	cfg, err := loadOutboxConfig(opts.Config, "")
+	cfg, err := loadOutboxConfig(opts.Config, "", opts.profileName())
 	if err != nil {
 		return err
 	}
@@ -112,7 +112,7 @@ func runSend(ctx context.Context, opts *sendOptions) error {
 	case outbox.StateRejected:
 		return fmt.Errorf("not queued: %s (outbox id %s)", m.Reason, m.ID)
 	case outbox.StatePendingApproval:
-		fmt.Fprintf(opts.Out, "Queued %s; it waits for approval: m365connect outbox approve %s --config %s\n", m.ID, m.ID, opts.Config)
+		fmt.Fprintf(opts.Out, "Queued %s; it waits for approval: m365connect outbox approve %s %s\n", m.ID, m.ID, opts.target(opts.Config))
 	default:
 		fmt.Fprintf(opts.Out, "Queued %s (%s); internetMessageId %s\n", m.ID, m.State, m.InternetMessageID)
 	}

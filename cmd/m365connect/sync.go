@@ -50,7 +50,7 @@ func newSyncCmd(s streams) *cobra.Command {
 			"With --once it ends with a summary line and exits 1 when any mailbox failed.",
 		Args: noArgs,
 		RunE: runE(func(cmd *cobra.Command, _ []string) error {
-			if opts.Config == "" && opts.SandboxInfo == "" {
+			if opts.Config == "" && opts.SandboxInfo == "" && !haveSaved(opts.streams) {
 				return usagef("--config FILE (or, for the practice tenant alone, --sandbox-info FILE) is required")
 			}
 			opts.set = map[string]bool{}
@@ -78,7 +78,7 @@ func newSyncCmd(s streams) *cobra.Command {
 // runSync syncs the mailboxes; with --once it prints a summary and fails when any
 // mailbox failed.
 func runSync(ctx context.Context, opts *syncOptions) error {
-	c, secrets, err := loadConfig(opts.Config, opts.SandboxInfo)
+	c, secrets, err := loadConfig(opts.Config, opts.SandboxInfo, opts.profileName())
 	if err != nil {
 		return err
 	}

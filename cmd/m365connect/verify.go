@@ -42,7 +42,7 @@ func newVerifyCmd(s streams) *cobra.Command {
 			"replaces them and supplies the practice app's secret and certificate.",
 		Args: noArgs,
 		RunE: runE(func(cmd *cobra.Command, _ []string) error {
-			if opts.Config == "" {
+			if opts.Config == "" && !haveSaved(opts.streams) {
 				return usagef("--config FILE is required")
 			}
 			return runVerify(cmd.Context(), opts)
@@ -60,7 +60,7 @@ func newVerifyCmd(s streams) *cobra.Command {
 // runVerify runs every check of the config, prints each (or JSON) and a summary line,
 // and fails when any check failed.
 func runVerify(ctx context.Context, opts *verifyOptions) error {
-	c, src, err := loadConfig(opts.Config, opts.SandboxInfo)
+	c, src, err := loadConfig(opts.Config, opts.SandboxInfo, opts.profileName())
 	if err != nil {
 		return err
 	}

@@ -18,7 +18,7 @@ const (
 // AccessPolicy scopes an app's app-only access to mailboxes.
 type AccessPolicy struct {
 	Mode       AccessMode
-	MailboxIDs []string // mailbox ids or addresses
+	MailboxIDs []string // mailbox ids or addresses, or mail-enabled security groups (id, address)
 }
 
 // SetAccessPolicy sets (or, with a zero Mode, removes) the application access
@@ -44,7 +44,7 @@ func (s *Store) policyAllowsLocked(appID string, mb *mailbox) bool {
 	}
 	listed := false
 	for _, k := range p.MailboxIDs {
-		if strings.EqualFold(k, mb.ID) || strings.EqualFold(k, mb.Address) {
+		if s.policyTargetLocked(k, mb) { // a mailbox, or a mail-enabled security group's member (scoping.go)
 			listed = true
 			break
 		}

@@ -246,6 +246,9 @@ func (s *Store) routeUser(c *call, userKey string, rest []string, me bool) {
 	var info Mailbox // directory data as of now, read under the lock
 	if mb != nil {
 		info = mb.Mailbox
+		if kind == opUserGet && !userGetKeyOK(mb, userKey) {
+			mb = nil // users_extra.go
+		}
 	}
 	s.mu.RUnlock()
 	if mb == nil {
@@ -331,7 +334,7 @@ func (s *Store) applyFault(c *call, mb *Mailbox) bool {
 // authorize checks the principal's permissions for kind on mb like Exchange
 // and Entra ID do; false means a 403 was written.
 func (s *Store) authorize(c *call, kind op, mb *mailbox, info *Mailbox) bool {
-	p := c.p
+	p := s.rbacPrincipal(c.p, mb) // Entra roles plus RBAC for Applications grants on mb (scoping.go)
 	own := !p.AppOnly && strings.EqualFold(p.UserID, info.ID)
 	member := !p.AppOnly && (own || slices.ContainsFunc(info.Members, func(id string) bool { return strings.EqualFold(id, p.UserID) }))
 	denyMail := func() bool {

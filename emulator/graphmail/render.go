@@ -242,7 +242,7 @@ func renderUser(mb *mailbox, sel selection) []byte {
 		o.strOrNull("surname", mb.Surname)
 	}
 	if want("userPrincipalName") {
-		o.str("userPrincipalName", mb.Address)
+		o.str("userPrincipalName", upnOf(mb))
 	}
 	o.str("id", mb.ID)
 	if !def {
@@ -256,6 +256,7 @@ func renderUser(mb *mailbox, sel selection) []byte {
 		if sel["usertype"] {
 			o.str("userType", "Member")
 		}
+		renderUserExtra(o, mb, sel) // proxyAddresses, assignedLicenses (users_extra.go)
 	}
 	return o.done()
 }

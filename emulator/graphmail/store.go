@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -87,6 +88,19 @@ type Mailbox struct {
 	SendAs      []string // user ids with SendAs on this mailbox
 
 	GivenName, Surname, JobTitle, OfficeLocation, TimeZone string
+
+	// UPN is the userPrincipalName when it differs from Address (default Address).
+	UPN string
+	// Aliases are further SMTP addresses (proxyAddresses "smtp:..."); Address is the
+	// primary ("SMTP:...").
+	Aliases []string
+	// Unlicensed: no licence assigned (assignedLicenses empty). Shared and room
+	// mailboxes need none.
+	Unlicensed bool
+	// Department and CustomAttributes ("CustomAttribute1".."CustomAttribute15") are
+	// recipient properties management scopes filter on.
+	Department       string
+	CustomAttributes map[string]string
 }
 
 // Recipient is an email address with an optional display name.
@@ -137,6 +151,7 @@ type Store struct {
 	policies  map[string]AccessPolicy
 	// submitDelay: how long a sent draft still reads as a draft (see SetSubmissionDelay).
 	submitDelay time.Duration
+	exo         exoState // groups, service principals, management scopes, role assignments
 
 	faultMu sync.Mutex
 	faults  []*faultEntry
@@ -275,9 +290,14 @@ func (s *Store) addMailboxLocked(m Mailbox) *mailbox {
 	}
 	m.Members = slices.Clone(m.Members)
 	m.SendAs = slices.Clone(m.SendAs)
+	m.Aliases = slices.Clone(m.Aliases)
+	m.CustomAttributes = maps.Clone(m.CustomAttributes)
 	if old, ok := s.byKey[strings.ToLower(m.ID)]; ok {
 		old.Mailbox = m
 		s.byKey[strings.ToLower(m.Address)] = old
+		if m.UPN != "" {
+			s.byKey[strings.ToLower(m.UPN)] = old
+		}
 		return old
 	}
 	mb := &mailbox{
@@ -298,6 +318,9 @@ func (s *Store) addMailboxLocked(m Mailbox) *mailbox {
 	s.mailboxes = append(s.mailboxes, mb)
 	s.byKey[strings.ToLower(m.ID)] = mb
 	s.byKey[strings.ToLower(m.Address)] = mb
+	if m.UPN != "" {
+		s.byKey[strings.ToLower(m.UPN)] = mb // GET /users/{userPrincipalName}
+	}
 	return mb
 }
 

@@ -58,8 +58,11 @@ func (s *Store) serveMailboxSettings(c *call, mb *mailbox) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	purpose := "user"
-	if mb.Kind == KindShared {
+	switch mb.Kind {
+	case KindShared:
 		purpose = "shared"
+	case KindRoom:
+		purpose = "room"
 	}
 	o := newObj()
 	o.str("@odata.context", c.base+"/$metadata#"+c.userPath(mb)+"/mailboxSettings")
@@ -182,8 +185,10 @@ func userField(mb *mailbox, field string) (string, bool) {
 	switch strings.ToLower(field) {
 	case "displayname":
 		return mb.DisplayName, true
-	case "mail", "userprincipalname":
+	case "mail":
 		return mb.Address, true
+	case "userprincipalname":
+		return upnOf(mb), true
 	case "givenname":
 		return mb.GivenName, true
 	case "surname":
@@ -231,6 +236,9 @@ func parseUserFilter(q string) (userPred, error) {
 
 func parseUserClause(clause string) (userPred, error) {
 	clause = stripParens(clause)
+	if p, ok, err := parseProxyAddressesAny(clause); ok { // users_extra.go
+		return p, err
+	}
 	if strings.HasPrefix(strings.ToLower(clause), "startswith(") && strings.HasSuffix(clause, ")") {
 		inner := clause[len("startswith(") : len(clause)-1]
 		field, val, ok := strings.Cut(inner, ",")

@@ -1,24 +1,33 @@
-# Limits the app to the chosen mailboxes: Exchange Online RBAC for Applications.
+# Limits the app to some mailboxes: Exchange Online RBAC for Applications.
 # https://learn.microsoft.com/en-us/exchange/permissions-exo/application-rbac
-# IMPORTANT
-# * RBAC for Applications ADDS to what Entra grants. Remove the tenant-wide
-#   Microsoft Graph Mail.* application permissions from the app in Entra
-#   (Entra admin center > App registrations > (app) > API permissions >
-#   remove, then Enterprise applications > (app) > Permissions), otherwise the
-#   app can still read every mailbox.
-# * Changes take effect after 30 minutes to 2 hours (cache). Test with
-#   Test-ServicePrincipalAuthorization before relying on them.
-# Install-Module ExchangeOnlineManagement -Scope CurrentUser
+# Changes take effect after 30 minutes to 2 hours (cache).
+# Install-Module ExchangeOnlineManagement, Microsoft.Graph.Applications -Scope CurrentUser
 Connect-ExchangeOnline -ExchangeEnvironmentName O365USGovGCCHigh
+Connect-MgGraph -Environment USGov -Scopes 'Application.Read.All','AppRoleAssignment.ReadWrite.All'
 
+# 1. Exchange's record of the app: the ENTERPRISE APPLICATION's Application ID and
+#    Object ID (Entra admin center > Enterprise applications > (app) > Overview),
+#    not the Object ID shown under App registrations.
 $appId = '<application-client-id>'
-# Object ID of the app's service principal (Enterprise applications > (app) > Object ID)
-$spObjectId = (Get-MgServicePrincipal -Filter "appId eq '$appId'").Id  # or paste it
+$spObjectId = (Get-MgServicePrincipal -Filter "appId eq '$appId'").Id
 New-ServicePrincipal -AppId $appId -ObjectId $spObjectId -DisplayName 'm365connect'
 
+# 2. The management scope: which mailboxes the app may reach.
 New-ManagementScope -Name 'm365connect mailboxes' -RecipientRestrictionFilter "PrimarySmtpAddress -eq 'ops@agency.us'"
 
-New-ManagementRoleAssignment -App $appId -Role 'Application Mail.ReadWrite' -CustomResourceScope 'm365connect mailboxes'
+# 3. The application roles, limited to that scope.
+New-ManagementRoleAssignment -App $spObjectId -Role 'Application Mail.ReadWrite' -CustomResourceScope 'm365connect mailboxes'
 
-# Check (InScope should be True for each chosen mailbox):
-Test-ServicePrincipalAuthorization -Identity $appId -Resource 'ops@agency.us' | Format-Table
+# 4. Remove the tenant-wide grant of the same permissions in Entra ID. Entra and
+#    Exchange grants add up: while the app keeps them, it still reaches EVERY
+#    mailbox and the scope has no effect. Also remove them under App registrations >
+#    (app) > API permissions, so nobody grants them again.
+$graphSp = Get-MgServicePrincipal -Filter "appId eq '00000003-0000-0000-c000-000000000000'"
+$scopedRoles = $graphSp.AppRoles | Where-Object { $_.Value -in @('Mail.ReadWrite') } | ForEach-Object { $_.Id }
+Get-MgServicePrincipalAppRoleAssignment -ServicePrincipalId $spObjectId |
+  Where-Object { $_.ResourceId -eq $graphSp.Id -and $_.AppRoleId -in $scopedRoles } |
+  ForEach-Object { Remove-MgServicePrincipalAppRoleAssignment -ServicePrincipalId $spObjectId -AppRoleAssignmentId $_.Id }
+
+# 5. Check: InScope True inside the scope, False outside.
+Test-ServicePrincipalAuthorization -Identity $spObjectId -Resource 'ops@agency.us' | Format-Table
+Test-ServicePrincipalAuthorization -Identity $spObjectId -Resource '<a mailbox outside the scope>' | Format-Table

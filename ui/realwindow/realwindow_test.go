@@ -423,7 +423,8 @@ func walkMode(t *testing.T, mode string) {
 	k.waitFor("the keyring probe", 10*time.Second, func() bool { return k.label("Looking for the OS keyring") == "" })
 	k.tap("Save the connection")
 	k.waitFor("the saved line", 20*time.Second, func() bool { return k.label("Saved to ") != "" })
-	cfgPath := filepath.Join(k.dir, "config.json")
+	var cfgPath string // the saved profile's file (profiles/<id>.json)
+	on(func() { cfgPath = k.z.ConfigPath() })
 	if _, err := wizard.Load(cfgPath); err != nil {
 		t.Fatalf("saved config: %v", err)
 	}
@@ -452,7 +453,7 @@ func walkMode(t *testing.T, mode string) {
 		t.Fatal(err)
 	}
 	if saved.Outbox == nil || len(saved.Outbox.Policy.AllowedSenders) != 1 {
-		t.Fatalf("the sender policy did not reach config.json: %+v", saved.Outbox)
+		t.Fatalf("the sender policy did not reach the saved config: %+v", saved.Outbox)
 	}
 	to := mailbox(t, k.srv, wizard.KindUser, 1)
 	if strings.EqualFold(to, from) {

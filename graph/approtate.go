@@ -1,0 +1,145 @@
+package graph
+
+import (
+	"context"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+)
+
+// ExpiryWarning is how long before a credential's end the app warns and offers rotation.
+const ExpiryWarning = 30 * 24 * time.Hour
+
+// ExpiresSoon reports whether a credential ending at end should be rotated now.
+func ExpiresSoon(end, now time.Time) bool {
+	return !end.IsZero() && end.Sub(now) <= ExpiryWarning
+}
+
+// RotateOptions are the inputs of RotateCredential.
+type RotateOptions struct {
+	Cloud    Cloud
+	TenantID string
+	Admin    azcore.TokenCredential
+	AppID    string // application (client) id
+	Kind     CredentialKind
+	Lifetime time.Duration
+	// OldKeyID is the current secret's keyId (secret rotation; "" = keep all others).
+	OldKeyID string
+	// OldCertificatePEM is the current certificate (certificate rotation): it is sent
+	// again while both are registered, then dropped.
+	OldCertificatePEM []byte
+	Wait              PropagationWait
+	Progress          func(AppStep)
+	OnLifetimeRefused func(tried time.Duration) (time.Duration, bool)
+}
+
+// Rotated is the new credential (secret: keyring only).
+type Rotated struct {
+	ClientSecret   string
+	CertificatePEM []byte
+	KeyID          string
+	Expires        time.Time
+}
+
+// RotateCredential adds a new credential, proves it works (a token with it), and only
+// then removes the old one. If the new one never works it is removed again and the old
+// one stays.
+// https://learn.microsoft.com/en-us/graph/api/application-addpassword
+// https://learn.microsoft.com/en-us/graph/api/application-removepassword
+// https://learn.microsoft.com/en-us/graph/api/application-update (keyCredentials)
+func RotateCredential(ctx context.Context, o RotateOptions) (*Rotated, error) {
+	d := directory{o.Cloud, o.Admin}
+	c := &creation{o: CreateAppOptions{Cloud: o.Cloud, Progress: o.Progress}, dir: d, wait: o.Wait.normalised()}
+	c.out = CreatedApp{TenantID: normaliseTenant(o.TenantID), AppID: o.AppID, Credential: o.Kind}
+	if o.Lifetime <= 0 {
+		o.Lifetime = DefaultCredentialLifetime
+	}
+	var app struct {
+		ID string `json:"id"`
+	}
+	if err := d.do(ctx, http.MethodGet, "/applications(appId='"+url.PathEscape(o.AppID)+"')", nil, &app); err != nil {
+		return nil, fmt.Errorf("rotate: finding the app: %w", err)
+	}
+	c.report(AppStepCredential, StepRunning, "adding the new credential")
+	var out Rotated
+	var newDER []byte
+	switch o.Kind {
+	case CredentialSecret:
+		sec, err := addPassword(ctx, d, app.ID, o.Lifetime, o.OnLifetimeRefused)
+		if err != nil {
+			return nil, fmt.Errorf("rotate: %w", err)
+		}
+		out = Rotated{ClientSecret: sec.text, KeyID: sec.keyID, Expires: sec.end}
+		c.out.ClientSecret = sec.text
+	case CredentialCertificate:
+		blk, _ := pem.Decode(o.OldCertificatePEM)
+		if blk == nil || blk.Type != "CERTIFICATE" {
+			return nil, errors.New("rotate: the current certificate is not readable")
+		}
+		if _, err := x509.ParseCertificate(blk.Bytes); err != nil {
+			return nil, fmt.Errorf("rotate: the current certificate: %w", err)
+		}
+		oldDER := blk.Bytes
+		pemData, der, end, err := newCertificate(DefaultAppName, o.Lifetime)
+		if err != nil {
+			return nil, err
+		}
+		stamp := "m365connect " + time.Now().UTC().Format("2006-01-02")
+		if err := d.do(ctx, http.MethodPatch, "/applications/"+url.PathEscape(app.ID), map[string]any{
+			"keyCredentials": []map[string]any{keyCredential(oldDER, "m365connect (previous)"), keyCredential(der, stamp)}}, nil); err != nil {
+			return nil, fmt.Errorf("rotate: adding the new certificate: %w", err)
+		}
+		out = Rotated{CertificatePEM: pemData, Expires: end}
+		c.out.CertificatePEM = pemData
+		newDER = der
+	default:
+		return nil, fmt.Errorf("rotate: nothing to rotate for credential kind %q", o.Kind)
+	}
+	c.report(AppStepCredential, StepDone, "")
+	c.report(AppStepPropagation, StepRunning, "checking the new credential")
+	if err := c.waitForToken(ctx); err != nil {
+		// Take the new credential back off; the old one keeps working.
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), requestTimeout)
+		defer cancel()
+		if o.Kind == CredentialSecret {
+			_ = d.do(cctx, http.MethodPost, "/applications/"+url.PathEscape(app.ID)+"/removePassword", map[string]string{"keyId": out.KeyID}, nil)
+		} else {
+			blk, _ := pem.Decode(o.OldCertificatePEM)
+			_ = d.do(cctx, http.MethodPatch, "/applications/"+url.PathEscape(app.ID), map[string]any{
+				"keyCredentials": []map[string]any{keyCredential(blk.Bytes, "m365connect (previous)")}}, nil)
+		}
+		c.report(AppStepPropagation, StepFailed, "the new credential did not work; the old one stays")
+		return nil, fmt.Errorf("rotate: the new credential did not work: %w", err)
+	}
+	c.report(AppStepPropagation, StepDone, "")
+	c.report(AppStepCleanup, StepRunning, "removing the old credential")
+	var err error
+	if o.Kind == CredentialSecret {
+		if o.OldKeyID != "" {
+			err = d.do(ctx, http.MethodPost, "/applications/"+url.PathEscape(app.ID)+"/removePassword", map[string]string{"keyId": o.OldKeyID}, nil)
+		}
+	} else {
+		err = d.do(ctx, http.MethodPatch, "/applications/"+url.PathEscape(app.ID), map[string]any{
+			"keyCredentials": []map[string]any{keyCredential(newDER, "m365connect "+time.Now().UTC().Format("2006-01-02"))}}, nil)
+	}
+	if err != nil {
+		return &out, fmt.Errorf("rotate: the new credential works but removing the old one failed (remove it in the Entra admin center): %w", err)
+	}
+	c.report(AppStepCleanup, StepDone, "")
+	return &out, nil
+}
+
+// DeleteApp deletes an app registration (its service principal and grants go with it).
+// https://learn.microsoft.com/en-us/graph/api/application-delete
+func DeleteApp(ctx context.Context, c Cloud, admin azcore.TokenCredential, appID string) error {
+	if err := (directory{c, admin}).do(ctx, http.MethodDelete, "/applications(appId='"+url.PathEscape(appID)+"')", nil, nil); err != nil {
+		return fmt.Errorf("delete app: %w", err)
+	}
+	return nil
+}
