@@ -189,7 +189,7 @@ func TestMFAAndConditionalAccessAdvice(t *testing.T) {
 		})
 	}
 	// 530003 must not be read as 53003 (a prefix of it).
-	if a := AdviceFor(errors.New("AADSTS530003: device")); a.Code != "AADSTS530003" {
+	if a := AdviceFor(identityError(400, "interaction_required", "AADSTS530003: device", nil)); a.Code != "AADSTS530003" {
 		t.Fatalf("530003 read as %s", a.Code)
 	}
 }
