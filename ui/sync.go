@@ -317,7 +317,13 @@ func (p *syncPanel) render(st mailsync.Status) {
 				p.rows.Add(r.box)
 				added = true
 			}
+			// A row's words wrap: when they take another number of lines, the rows
+			// below must move (a re-layout), or the longer words draw over them.
+			before := r.detail.MinSize().Height
 			r.set(mb, fs)
+			if r.detail.MinSize().Height != before {
+				added = true
+			}
 			folders++
 			switch {
 			case fs.State == mailsync.StateError || mb.State == mailsync.StateError || mb.State == mailsync.StateReconnectNeeded:
@@ -337,7 +343,7 @@ func (p *syncPanel) render(st mailsync.Status) {
 			p.status.SetText(strings.TrimSuffix(fmt.Sprintf("Syncing %d mailbox(es): %d of %d folders up to date. %s.", len(st.Mailboxes), done, folders, st.Overall.Text()), " ."))
 		}
 	}
-	if added {
+	if added { // rows added, or a row's height changed
 		p.rows.Refresh()
 		p.z.refresh()
 	}

@@ -50,6 +50,20 @@ func TestSyncTabAdvice(t *testing.T) {
 	h.waitFor("the 429 advice", inbox(throttled, "Waiting: ", words("TooManyRequests")+" Try again in 1s."))
 	h.waitFor("the synced mailbox", inbox(revoked, "Up to date", ""))
 	h.shot("6-sync-advice")
+	// Long advice wraps onto several lines; the rows below move down rather than lie
+	// under it (each row starts where the one above ends).
+	h.do(func() {
+		objs := p.rows.Objects
+		for i := 1; i < len(objs); i++ {
+			above, row := objs[i-1], objs[i]
+			if row.Position().Y < above.Position().Y+above.Size().Height-1 {
+				t.Errorf("row %d (y %.0f) overlaps row %d (y %.0f, height %.0f)", i, row.Position().Y, i-1, above.Position().Y, above.Size().Height)
+			}
+			if above.Size().Height < above.MinSize().Height-1 {
+				t.Errorf("row %d is %.0f high, its content needs %.0f", i-1, above.Size().Height, above.MinSize().Height)
+			}
+		}
+	})
 	h.srv.Identity().RevokeTokens(h.z.saveConfig().ClientID)
 	h.waitFor("the 401 advice", inbox(revoked, "Reconnect needed: ", words("InvalidAuthenticationToken")))
 	h.do(func() {
