@@ -268,11 +268,11 @@ func CreateApp(ctx context.Context, o CreateAppOptions) (*CreatedApp, error) {
 	if o.Admin == nil {
 		return nil, errors.New("create app: no admin sign-in")
 	}
-	if err := checkTenant(normaliseTenant(o.TenantID)); err != nil {
+	if err := checkTenant(o.TenantID); err != nil {
 		return nil, err
 	}
 	c := &creation{o: o, dir: directory{o.Cloud, o.Admin}, wait: o.Wait.normalised()}
-	c.out = CreatedApp{TenantID: normaliseTenant(o.TenantID), DisplayName: o.Plan.DisplayName, Mode: o.Plan.Mode, Credential: o.Plan.Credential}
+	c.out = CreatedApp{TenantID: o.TenantID, DisplayName: o.Plan.DisplayName, Mode: o.Plan.Mode, Credential: o.Plan.Credential}
 	step, err := c.run(ctx)
 	if err == nil {
 		c.out.Created = c.created

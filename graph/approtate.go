@@ -56,7 +56,7 @@ type Rotated struct {
 func RotateCredential(ctx context.Context, o RotateOptions) (*Rotated, error) {
 	d := directory{o.Cloud, o.Admin}
 	c := &creation{o: CreateAppOptions{Cloud: o.Cloud, Progress: o.Progress}, dir: d, wait: o.Wait.normalised()}
-	c.out = CreatedApp{TenantID: normaliseTenant(o.TenantID), AppID: o.AppID, Credential: o.Kind}
+	c.out = CreatedApp{TenantID: o.TenantID, AppID: o.AppID, Credential: o.Kind}
 	if o.Lifetime <= 0 {
 		o.Lifetime = DefaultCredentialLifetime
 	}

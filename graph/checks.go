@@ -90,7 +90,6 @@ func NewSession(s Settings, sec Secrets) *Session {
 	if s.DeliveryWait <= 0 {
 		s.DeliveryWait = 60 * time.Second
 	}
-	s.TenantID = normaliseTenant(s.TenantID)
 	return &Session{Settings: s, Secrets: sec, reached: map[string]bool{}}
 }
 
@@ -248,7 +247,7 @@ func Verify(ctx context.Context, s Settings, sec Secrets, progress Progress) ([]
 	if s.ClientID == "" {
 		return nil, errors.New("no application (client) ID")
 	}
-	if err := checkTenant(normaliseTenant(s.TenantID)); err != nil {
+	if err := checkTenant(s.TenantID); err != nil {
 		return nil, err
 	}
 	sess := NewSession(s, sec)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"regexp"
 	"strings"
 )
@@ -111,17 +110,4 @@ type PreflightInput struct {
 	TenantID     string
 	Mode         Mode
 	ClientSecret string // checked locally only
-}
-
-// normaliseTenant trims a pasted tenant.
-func normaliseTenant(t string) string {
-	t = strings.TrimSpace(t)
-	if u, err := url.Parse(t); err == nil && u.Host != "" {
-		// A pasted URL: take the first path segment.
-		seg := strings.Split(strings.Trim(u.Path, "/"), "/")
-		if len(seg) > 0 {
-			t = seg[0]
-		}
-	}
-	return t
 }

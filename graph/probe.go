@@ -24,7 +24,7 @@ import (
 // endpoint. A failed result carries the advice (cause and fix) to show.
 func ProbeTenant(ctx context.Context, c Cloud, tenant string) CheckResult {
 	plan := []Check{{"preflight.tenant", "Tenant exists in the chosen cloud", checkOpenID}}
-	if err := checkTenant(normaliseTenant(tenant)); err != nil {
+	if err := checkTenant(tenant); err != nil {
 		r := fail(err, "")
 		r.ID, r.Title = plan[0].ID, plan[0].Title
 		return r
@@ -61,7 +61,7 @@ func TestValues(ctx context.Context, s Settings, sec Secrets, progress Progress)
 	if s.ClientID == "" && s.Mode.AppOnly() {
 		return nil, errors.New("no application (client) ID")
 	}
-	if err := checkTenant(normaliseTenant(s.TenantID)); err != nil {
+	if err := checkTenant(s.TenantID); err != nil {
 		return nil, err
 	}
 	sess := NewSession(s, sec)

@@ -71,8 +71,12 @@ func newAppRegistrationScreen(z *Wizard) *appRegistrationScreen {
 		e := widget.NewEntry()
 		e.SetPlaceHolder(placeholder)
 		e.Validator = validate
+		norm := wizard.Clean
+		if dst == &st.TenantID {
+			norm = wizard.NormaliseTenant // the one form, from the field to the token request
+		}
 		e.OnChanged = func(v string) {
-			if v = wizard.Clean(v); v == *dst {
+			if v = norm(v); v == *dst {
 				return
 			}
 			*dst = v

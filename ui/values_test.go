@@ -83,6 +83,22 @@ func TestTestTheseValues(t *testing.T) {
 	if ok, failed = press(); failed != "" || !strings.Contains(ok, "These values work") || tenantMark != nil {
 		t.Fatalf("practice values: ok %q, failed %q", ok, failed)
 	}
+
+	// The tenant typed as a domain with spaces and capitals, key by key: the state holds
+	// the one form (wizard.NormaliseTenant), and that form obtains the token.
+	domain := h.srv.Identity().TenantDomain()
+	h.do(func() {
+		reg.tenant.SetText("")
+		test.Type(reg.tenant, "  "+strings.ToUpper(domain[:1])+domain[1:len(domain)-3]+strings.ToUpper(domain[len(domain)-3:])+" ")
+	})
+	h.do(func() {
+		if h.z.state.TenantID != domain {
+			t.Fatalf("typed tenant reached the state as %q, want %q", h.z.state.TenantID, domain)
+		}
+	})
+	if ok, failed = press(); failed != "" || !strings.Contains(ok, "These values work") {
+		t.Fatalf("tenant typed as a domain: ok %q, failed %q", ok, failed)
+	}
 }
 
 // The Consent step checks the tenant before it opens the browser: a typo is reported

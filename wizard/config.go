@@ -573,6 +573,7 @@ func Parse(data []byte) (*Config, error) {
 	if err := decodeStrict(data, &c); err != nil {
 		return nil, err
 	}
+	c.TenantID = NormaliseTenant(c.TenantID) // a hand-edited file: the one form, as typed ones
 	if err := c.Validate(); err != nil {
 		var fe FieldErrors
 		if errors.As(err, &fe) && len(fe) > 0 {

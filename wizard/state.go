@@ -168,7 +168,7 @@ const CertFileInKeyring = "keyring:"
 func (s *State) Config(appVersion string, now time.Time) *Config {
 	c := &Config{
 		Schema: SchemaVersion, AppVersion: appVersion, SavedAt: now.UTC(),
-		Cloud: s.Cloud, TenantID: Clean(s.TenantID), ClientID: Clean(s.ClientID), AccessMode: s.Mode,
+		Cloud: s.Cloud, TenantID: NormaliseTenant(s.TenantID), ClientID: Clean(s.ClientID), AccessMode: s.Mode,
 		Features: s.Features(), Permissions: slices.Clone(s.Permissions),
 		Mailboxes: slices.Clone(s.Mailboxes), Locked: s.Locked, Verification: s.Verification,
 	}

@@ -27,11 +27,17 @@ func Clean(s string) string {
 // IsGUID reports whether s is a GUID such as 72f988bf-86f1-41af-91ab-2d7cd011db47.
 func IsGUID(s string) bool { return guidRE.MatchString(Clean(s)) }
 
+// NormaliseTenant is the one form a tenant takes from every entry point (the window's
+// field, a loaded or imported config, command-line flags) to the token request: spaces
+// and surrounding quotes removed (Clean) and lower case, since tenant IDs and domain
+// names are case-insensitive. It does not validate: ValidateTenant says what is wrong.
+func NormaliseTenant(s string) string { return strings.ToLower(Clean(s)) }
+
 // ValidateTenant accepts a directory (tenant) ID GUID or a verified domain such as
 // contoso.onmicrosoft.com. "common", "organizations" and "consumers" are refused: admin
 // consent and app-only access need the actual tenant.
 func ValidateTenant(s string) error {
-	s = Clean(s)
+	s = NormaliseTenant(s)
 	switch {
 	case s == "":
 		return errors.New("Tenant: enter the Directory (tenant) ID from the app's Overview page, or the tenant's domain such as contoso.onmicrosoft.com")

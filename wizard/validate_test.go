@@ -1,6 +1,7 @@
 package wizard
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 )
@@ -49,5 +50,38 @@ func TestSecretNeverInMessage(t *testing.T) {
 	secret := "Abc8Q"
 	if err := ValidateClientSecret(secret); err == nil || strings.Contains(err.Error(), secret) {
 		t.Fatalf("message must not echo the secret: %v", err)
+	}
+}
+
+// One form for a tenant from every entry point: what the field, a config file or a flag
+// gives is normalised the same way before it is validated or sent.
+func TestNormaliseTenant(t *testing.T) {
+	for in, want := range map[string]string{
+		"  Contoso.OnMicrosoft.com \r\n":          "contoso.onmicrosoft.com",
+		`"CONTOSO.com"`:                           "contoso.com",
+		"'72F988BF-86F1-41AF-91AB-2D7CD011DB47'":  "72f988bf-86f1-41af-91ab-2d7cd011db47",
+		"72f988bf-86f1-41af-91ab-2d7cd011db47":    "72f988bf-86f1-41af-91ab-2d7cd011db47",
+		"https://login.microsoftonline.com/X.com": "https://login.microsoftonline.com/x.com", // refused by ValidateTenant, not rewritten
+	} {
+		if got := NormaliseTenant(in); got != want {
+			t.Errorf("NormaliseTenant(%q) = %q, want %q", in, got, want)
+		}
+		if NormaliseTenant(NormaliseTenant(in)) != NormaliseTenant(in) {
+			t.Errorf("NormaliseTenant(%q) is not idempotent", in)
+		}
+	}
+	// A hand-edited config reaches the model in the same form.
+	c := validConfig()
+	c.TenantID = "  CONTOSO.onmicrosoft.com "
+	b, err := json.Marshal(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Parse(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.TenantID != "contoso.onmicrosoft.com" {
+		t.Fatalf("loaded tenant %q", got.TenantID)
 	}
 }

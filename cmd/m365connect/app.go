@@ -204,7 +204,7 @@ func printStep(w io.Writer) func(graph.AppStep) {
 
 // runAppCreate creates the app registration and writes the completed config.
 func runAppCreate(ctx context.Context, o appOptions) error {
-	c := &wizard.Config{Schema: wizard.SchemaVersion, AppVersion: version, Cloud: o.Cloud, TenantID: o.Tenant,
+	c := &wizard.Config{Schema: wizard.SchemaVersion, AppVersion: version, Cloud: o.Cloud, TenantID: wizard.NormaliseTenant(o.Tenant),
 		AccessMode: o.Mode, Features: o.Features}
 	if o.SandboxInfo != "" {
 		info, err := readSandboxInfo(o.SandboxInfo)
