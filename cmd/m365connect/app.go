@@ -287,23 +287,27 @@ func runAppCreate(ctx context.Context, o appOptions) error {
 	return nil
 }
 
-// loadAppConfig reads the config of rotate/delete (practice hosts from --sandbox-info).
-func (o *appOptions) loadAppConfig() (*wizard.Config, error) {
+// openApp is what rotate and delete start with: the app's config (practice hosts from
+// --sandbox-info), the administrator's sign-in and the keyring.
+func (o *appOptions) openApp(ctx context.Context) (*wizard.Config, azcore.TokenCredential, connection.Keyring, error) {
 	c, _, err := loadConfig(o.ConfigPath, o.SandboxInfo, "")
-	return c, err
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	admin, err := o.adminSignIn(ctx, c)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("administrator sign-in: %s (%w)", connection.AdviceText(graph.AdviceFor(err)), err)
+	}
+	k, err := o.keyring()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return c, admin, k, nil
 }
 
 // runAppRotate replaces the secret or certificate and saves the new expiry.
 func runAppRotate(ctx context.Context, o appOptions) error {
-	c, err := o.loadAppConfig()
-	if err != nil {
-		return err
-	}
-	admin, err := o.adminSignIn(ctx, c)
-	if err != nil {
-		return fmt.Errorf("administrator sign-in: %s (%w)", connection.AdviceText(graph.AdviceFor(err)), err)
-	}
-	k, err := o.keyring()
+	c, admin, k, err := o.openApp(ctx)
 	if err != nil {
 		return err
 	}
@@ -325,15 +329,7 @@ func runAppRotate(ctx context.Context, o appOptions) error {
 
 // runAppDelete deletes the app registration and its secrets in the keyring.
 func runAppDelete(ctx context.Context, o appOptions) error {
-	c, err := o.loadAppConfig()
-	if err != nil {
-		return err
-	}
-	admin, err := o.adminSignIn(ctx, c)
-	if err != nil {
-		return fmt.Errorf("administrator sign-in: %s (%w)", connection.AdviceText(graph.AdviceFor(err)), err)
-	}
-	k, err := o.keyring()
+	c, admin, k, err := o.openApp(ctx)
 	if err != nil {
 		return err
 	}
