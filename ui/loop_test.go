@@ -114,7 +114,9 @@ func (l *uiLoop) do(t *testing.T, f func()) {
 // such as a database row). It fails the test after 30 s.
 func (l *uiLoop) waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.NewTimer(30 * time.Second)
+	// Generous: a green test returns as soon as cond holds; under `go test -race ./...`
+	// on 2 cores a sync round of several mailboxes has taken over 30 s.
+	deadline := time.NewTimer(90 * time.Second)
 	defer deadline.Stop()
 	for {
 		var ok bool

@@ -36,10 +36,19 @@ func TestSyncTabAdvice(t *testing.T) {
 		sv.tabs.Select(sv.syncTab)
 	})
 	h.tap(p.button)
+	last := map[string]string{} // what each Inbox row said when last looked at (for a failure)
+	t.Cleanup(func() {
+		if t.Failed() {
+			for mb, text := range last {
+				t.Logf("Inbox of %s said: %q", mb, text)
+			}
+		}
+	})
 	inbox := func(mb, prefix, advice string) func() bool {
 		return func() bool {
 			for _, r := range p.byKey {
 				if r.mailbox == mb && r.name.Text == "Inbox" {
+					last[mb] = r.detail.Text
 					return strings.HasPrefix(r.detail.Text, prefix) && strings.Contains(r.detail.Text, advice)
 				}
 			}
