@@ -13,14 +13,6 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 )
 
-// ExpiryWarning is how long before a credential's end the app warns and offers rotation.
-const ExpiryWarning = 30 * 24 * time.Hour
-
-// ExpiresSoon reports whether a credential ending at end should be rotated now.
-func ExpiresSoon(end, now time.Time) bool {
-	return !end.IsZero() && end.Sub(now) <= ExpiryWarning
-}
-
 // RotateOptions are the inputs of RotateCredential.
 type RotateOptions struct {
 	Cloud    Cloud
