@@ -314,7 +314,7 @@ func (c *creation) createApplication(ctx context.Context, access requiredAccess)
 			return err
 		}
 		c.out.CertificatePEM, c.out.Expires = pemData, expires
-		body["keyCredentials"] = []map[string]any{keyCredential(der, "m365connect "+time.Now().UTC().Format("2006-01-02"))}
+		body["keyCredentials"] = []map[string]any{keyCredential(der, credentialName())}
 	}
 	var app struct {
 		ID    string `json:"id"`

@@ -58,7 +58,7 @@ func addPassword(ctx context.Context, d directory, objectID string, lifetime tim
 			EndDateTime string `json:"endDateTime"`
 		}
 		err := d.do(ctx, http.MethodPost, "/applications/"+url.PathEscape(objectID)+"/addPassword",
-			map[string]any{"passwordCredential": map[string]string{"displayName": "m365connect " + time.Now().UTC().Format("2006-01-02"), "endDateTime": end.Format(time.RFC3339)}}, &pc)
+			map[string]any{"passwordCredential": map[string]string{"displayName": credentialName(), "endDateTime": end.Format(time.RFC3339)}}, &pc)
 		var he *Error
 		if errors.As(err, &he) && he.Code == "CredentialInvalidLifetimeAsPerAppPolicy" {
 			if onRefused != nil {
@@ -120,3 +120,7 @@ func newCertificate(name string, lifetime time.Duration) (pemData, der []byte, n
 	pemData = append(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})...)
 	return pemData, der, tmpl.NotAfter, nil
 }
+
+// credentialName is a new secret's or certificate's display name in the app
+// registration: the app and the day it was added.
+func credentialName() string { return "m365connect " + time.Now().UTC().Format("2006-01-02") }
