@@ -77,11 +77,8 @@ func checkDirectory(ctx context.Context, s *Session) CheckResult {
 }
 
 func checkRead(ctx context.Context, s *Session) CheckResult {
-	if s.client == nil {
-		return skip("needs a token")
-	}
-	if len(s.Settings.Mailboxes) == 0 {
-		return skip("no mailbox chosen")
+	if r, cannot := s.cannotReadMail(); cannot {
+		return r
 	}
 	mb := s.Settings.Mailboxes[0]
 	msgs, err := s.client.NewestMessages(ctx, mb, "inbox", s.Settings.ReadCount, "")
@@ -98,11 +95,8 @@ func checkRead(ctx context.Context, s *Session) CheckResult {
 // checkDelta fetches the first page of a delta round on the first mailbox's Inbox,
 // with bodies, exactly as sync does.
 func checkDelta(ctx context.Context, s *Session) CheckResult {
-	if s.client == nil {
-		return skip("needs a token")
-	}
-	if len(s.Settings.Mailboxes) == 0 {
-		return skip("no mailbox chosen")
+	if r, cannot := s.cannotReadMail(); cannot {
+		return r
 	}
 	mb := s.Settings.Mailboxes[0]
 	src := NewMailSourceClient(s.Settings.Cloud.GraphBaseURL, s.Settings.Cloud.HTTPClient(), s.cred, s.Settings.Cloud.DefaultScope())
@@ -174,4 +168,16 @@ func checkSend(ctx context.Context, s *Session) CheckResult {
 		r.Advice = ptr(adviceCode("not_delivered", r.Seen))
 	}
 	return r
+}
+
+// cannotReadMail is the skipped result of the read and delta checks (which read the
+// first mailbox) when they cannot run: no token yet, or no mailbox chosen.
+func (s *Session) cannotReadMail() (CheckResult, bool) {
+	switch {
+	case s.client == nil:
+		return skip("needs a token"), true
+	case len(s.Settings.Mailboxes) == 0:
+		return skip("no mailbox chosen"), true
+	}
+	return CheckResult{}, false
 }
