@@ -183,12 +183,28 @@ func exchangeDelegated(in ScriptInput) string {
 	return b.String()
 }
 
+// grantType is how Graph names a permission kind in requiredResourceAccess: Role for an
+// application permission, Scope for a delegated one.
+func grantType(app bool) string {
+	if app {
+		return "Role"
+	}
+	return "Scope"
+}
+
+// permissionsHeader is the comment that opens the app-creating scripts: the
+// permissions requested, each with its reason.
+func permissionsHeader(in ScriptInput) string {
+	kind := "delegated"
+	if in.Mode.AppOnly() {
+		kind = "application"
+	}
+	return fmt.Sprintf("# Permissions (%s): %s\n", kind, strings.Join(scriptPermissions(in), ", ")) + scriptReasons(in)
+}
+
 func azureCLI(in ScriptInput) string {
 	app := in.Mode.AppOnly()
-	typ := "Scope"
-	if app {
-		typ = "Role"
-	}
+	typ := grantType(app)
 	var perms []string
 	for _, p := range scriptPermissions(in) {
 		if id, ok := permissionID(p, app); ok {
@@ -197,8 +213,7 @@ func azureCLI(in ScriptInput) string {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "#!/usr/bin/env bash\n# Creates the %q app registration for m365connect (Azure CLI).\n", in.AppName)
-	fmt.Fprintf(&b, "# Permissions (%s): %s\n", map[bool]string{true: "application", false: "delegated"}[app], strings.Join(scriptPermissions(in), ", "))
-	b.WriteString(scriptReasons(in))
+	b.WriteString(permissionsHeader(in))
 	b.WriteString("set -euo pipefail\n\n")
 	fmt.Fprintf(&b, "az cloud set --name %s\n", azCloudName(in.Cloud))
 	fmt.Fprintf(&b, "az login --tenant %s --allow-no-subscriptions\n\n", shQuote(in.TenantID))
@@ -225,14 +240,10 @@ func azureCLI(in ScriptInput) string {
 
 func graphPowerShell(in ScriptInput) string {
 	app := in.Mode.AppOnly()
-	typ := "Scope"
-	if app {
-		typ = "Role"
-	}
+	typ := grantType(app)
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Creates the %q app registration for m365connect (Microsoft Graph PowerShell).\n", in.AppName)
-	fmt.Fprintf(&b, "# Permissions (%s): %s\n", map[bool]string{true: "application", false: "delegated"}[app], strings.Join(scriptPermissions(in), ", "))
-	b.WriteString(scriptReasons(in))
+	b.WriteString(permissionsHeader(in))
 	b.WriteString("# Install-Module Microsoft.Graph.Applications -Scope CurrentUser\n")
 	fmt.Fprintf(&b, "Connect-MgGraph -TenantId %s -Environment %s -Scopes 'Application.ReadWrite.All','AppRoleAssignment.ReadWrite.All','DelegatedPermissionGrant.ReadWrite.All'\n\n",
 		psQuote(in.TenantID), mgEnvironment(in.Cloud))
