@@ -54,8 +54,11 @@ func (p *Profiles) SetSecret(e ProfileEntry, kind, value string) (secretstore.Ba
 
 func profileKey(id, kind string) string { return "profile/" + id + "/" + kind }
 
+// secretKinds is every kind of secret a connection keeps in the keyring (wizard's
+// Secret* and the two "Create it for me" stores): what moves with a migrated config and
+// goes with a deleted profile or app.
 func secretKinds() []string {
-	return []string{wizard.SecretClientSecret, wizard.SecretCertPassword, wizard.SecretRefreshToken}
+	return []string{wizard.SecretClientSecret, SecretClientSecretID, SecretCertificate, wizard.SecretRefreshToken, wizard.SecretCertPassword}
 }
 
 // ProfileSecretKey is the keyring key of one secret (kind: one of wizard's Secret*
