@@ -116,6 +116,8 @@ type SQLiteStore struct {
 	now  func() time.Time
 }
 
+var _ Store = (*SQLiteStore)(nil)
+
 // OpenSQLite opens (creating if needed) the store at path, takes its exclusive lock and
 // migrates the schema. A store open in another process fails with ErrStoreLocked.
 func OpenSQLite(ctx context.Context, path string) (*SQLiteStore, error) {

@@ -92,5 +92,3 @@ var ErrStoreLocked = errors.New("store is in use by another process")
 
 // timeFormat is fixed width so that stored times sort as text.
 const timeFormat = "2006-01-02T15:04:05Z"
-
-var _ Store = (*SQLiteStore)(nil)
