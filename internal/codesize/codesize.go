@@ -153,6 +153,10 @@ func CheckFile(name string, src []byte, l Limits) ([]Finding, error) {
 	for _, d := range f.Decls {
 		fd, ok := d.(*ast.FuncDecl)
 		if !ok {
+			// A function literal in a package-level var, named after the var.
+			if gd, ok := d.(*ast.GenDecl); ok {
+				out = append(out, literals(fset, name, gd, genName(gd), l.FuncLines)...)
+			}
 			continue
 		}
 		fname := funcName(fd)
@@ -182,12 +186,12 @@ func CheckFile(name string, src []byte, l Limits) ([]Finding, error) {
 	return out, nil
 }
 
-// literals reports the function literals inside fd over max lines, named as the
+// literals reports the function literals inside decl over max lines, named as the
 // compiler does: Outer.func1, Outer.func2 in source order (nested ones numbered on).
-func literals(fset *token.FileSet, file string, fd *ast.FuncDecl, outer string, max int) []Finding {
+func literals(fset *token.FileSet, file string, decl ast.Decl, outer string, max int) []Finding {
 	var out []Finding
 	i := 0
-	ast.Inspect(fd, func(n ast.Node) bool {
+	ast.Inspect(decl, func(n ast.Node) bool {
 		lit, ok := n.(*ast.FuncLit)
 		if !ok {
 			return true
@@ -200,6 +204,16 @@ func literals(fset *token.FileSet, file string, fd *ast.FuncDecl, outer string, 
 		return true
 	})
 	return out
+}
+
+// genName names a var/const declaration by its first name.
+func genName(gd *ast.GenDecl) string {
+	for _, sp := range gd.Specs {
+		if vs, ok := sp.(*ast.ValueSpec); ok && len(vs.Names) > 0 {
+			return vs.Names[0].Name
+		}
+	}
+	return gd.Tok.String()
 }
 
 // funcName is "Name" or "Type.Name" for a method (pointer or not, type parameters dropped).

@@ -44,6 +44,8 @@ func TestCheckFile(t *testing.T) {
 			"package a\nfunc outer() {\n\t_ = func() {}\n\tgo func() {\n" + body(9) + "\t}()\n}\n",
 			// outer is 14 lines too.
 			[]string{"a/x.go:2 outer 14 lines (func)", "a/x.go:4 outer.func2 11 lines (func)"}},
+		{"literal in a package-level var", "a/x.go", "package a\nvar handler = func() {\n" + body(9) + "}\n",
+			[]string{"a/x.go:2 handler.func1 11 lines (func)"}},
 		{"file at the limit", "a/x.go", pad("package a\n", 30), nil},
 		{"file one over", "a/x.go", pad("package a\n", 31), []string{"a/x.go:1 (file) 31 lines (file)"}},
 		{"listed table is exempt", "a/t.go", "package a\n" + table("data", 20), nil},
