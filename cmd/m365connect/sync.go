@@ -79,6 +79,9 @@ func newSyncCmd(s streams) *cobra.Command {
 // runSync syncs the mailboxes; with --once it prints a summary and fails when any
 // mailbox failed.
 func runSync(ctx context.Context, opts *syncOptions) error {
+	if _, err := wizard.BackfillDays(opts.Days); err != nil {
+		return usagef("--days: %v", err)
+	}
 	c, secrets, err := loadConfig(opts.Config, opts.SandboxInfo, opts.profileName())
 	if err != nil {
 		return err
