@@ -42,28 +42,62 @@ func osEnv() env { return env{runtime.GOOS, os.Getenv, os.UserHomeDir} }
 func ConfigDir() (string, error) { return osEnv().configDir() }
 
 func (e env) configDir() (string, error) {
+	return e.dir(place{windowsVar: "APPDATA", xdgVar: "XDG_CONFIG_HOME", underHome: []string{".config"}})
+}
+
+// place is one kind of folder: where it is on Windows and, on Linux and the other
+// Unix systems, the XDG variable naming it and its default under HOME. On macOS both
+// kinds are in ~/Library/Application Support.
+type place struct {
+	windowsVar string   // APPDATA (roams with the profile) or LOCALAPPDATA (this machine only)
+	xdgVar     string   // XDG_CONFIG_HOME or XDG_DATA_HOME
+	underHome  []string // .config or .local/share
+}
+
+// dir is the place's m365connect folder on e's system. A variable that is not an
+// absolute path (for that system) is ignored; with no folder left, ErrNoHome.
+func (e env) dir(p place) (string, error) {
 	switch e.goos {
 	case "windows":
-		if d := e.getenv("APPDATA"); d != "" && filepath.IsAbs(d) {
+		if d := e.getenv(p.windowsVar); d != "" && isAbs(e.goos, d) {
 			return filepath.Join(d, Name), nil
 		}
-		return "", noHome("%APPDATA% is not set", "sign in with a user profile, or set APPDATA to your own folder")
+		return "", noHome("%"+p.windowsVar+"% is not set", "sign in with a user profile, or set "+p.windowsVar+" to your own folder")
 	case "darwin", "ios":
-		h, err := e.home()
-		if err != nil || h == "" || !filepath.IsAbs(h) {
+		h, ok := e.homeDir()
+		if !ok {
 			return "", noHome("HOME is not set", "set HOME to your own folder")
 		}
 		return filepath.Join(h, "Library", "Application Support", Name), nil
 	default:
-		if d := e.getenv("XDG_CONFIG_HOME"); d != "" && filepath.IsAbs(d) {
+		if d := e.getenv(p.xdgVar); d != "" && isAbs(e.goos, d) {
 			return filepath.Join(d, Name), nil
 		}
-		h, err := e.home()
-		if err != nil || h == "" || !filepath.IsAbs(h) {
-			return "", noHome("neither $XDG_CONFIG_HOME nor $HOME is set", "set HOME (or XDG_CONFIG_HOME) to a folder only you can write")
+		h, ok := e.homeDir()
+		if !ok {
+			return "", noHome("neither $"+p.xdgVar+" nor $HOME is set", "set HOME (or "+p.xdgVar+") to a folder only you can write")
 		}
-		return filepath.Join(h, ".config", Name), nil
+		return filepath.Join(append(append([]string{h}, p.underHome...), Name)...), nil
 	}
+}
+
+// homeDir is the user's home folder when there is one and it is absolute.
+func (e env) homeDir() (string, bool) {
+	h, err := e.home()
+	return h, err == nil && h != "" && isAbs(e.goos, h)
+}
+
+// isAbs says whether p is an absolute path on goos (not on the system running this
+// code): a drive letter and a separator or a UNC share on Windows, a leading slash
+// elsewhere.
+func isAbs(goos, p string) bool {
+	if goos != "windows" {
+		return strings.HasPrefix(p, "/")
+	}
+	if strings.HasPrefix(p, `\\`) || strings.HasPrefix(p, "//") {
+		return true
+	}
+	return len(p) >= 3 && (p[0]|0x20 >= 'a' && p[0]|0x20 <= 'z') && p[1] == ':' && (p[2] == '\\' || p[2] == '/')
 }
 
 func noHome(what, fix string) error {
@@ -76,28 +110,7 @@ func noHome(what, fix string) error {
 func DataDir() (string, error) { return osEnv().dataDir() }
 
 func (e env) dataDir() (string, error) {
-	switch e.goos {
-	case "windows":
-		if d := e.getenv("LOCALAPPDATA"); d != "" {
-			return filepath.Join(d, Name), nil
-		}
-		return "", noHome("%LOCALAPPDATA% is not set", "sign in with a user profile, or set LOCALAPPDATA to your own folder")
-	case "darwin", "ios":
-		h, err := e.home()
-		if err != nil || h == "" || !filepath.IsAbs(h) {
-			return "", noHome("HOME is not set", "set HOME to your own folder")
-		}
-		return filepath.Join(h, "Library", "Application Support", Name), nil
-	default:
-		if d := e.getenv("XDG_DATA_HOME"); d != "" && filepath.IsAbs(d) {
-			return filepath.Join(d, Name), nil
-		}
-		h, err := e.home()
-		if err != nil || h == "" || !filepath.IsAbs(h) {
-			return "", noHome("neither $XDG_DATA_HOME nor $HOME is set", "set HOME (or XDG_DATA_HOME) to a folder only you can write")
-		}
-		return filepath.Join(h, ".local", "share", Name), nil
-	}
+	return e.dir(place{windowsVar: "LOCALAPPDATA", xdgVar: "XDG_DATA_HOME", underHome: []string{".local", "share"}})
 }
 
 // Ensure creates dir (and its parents) readable only by the user.

@@ -210,7 +210,7 @@ func DeleteApp(ctx context.Context, c *wizard.Config, admin azcore.TokenCredenti
 		return err
 	}
 	var errs []error
-	for _, kind := range []string{wizard.SecretClientSecret, SecretClientSecretID, SecretCertificate, wizard.SecretRefreshToken, wizard.SecretCertPassword} {
+	for _, kind := range secretKinds() {
 		errs = append(errs, k.Delete(c.SecretKey(kind)))
 	}
 	return errors.Join(errs...)

@@ -181,6 +181,20 @@ func find(ix profileIndex, name string) int {
 	return slices.IndexFunc(ix.Profiles, func(e ProfileEntry) bool { return strings.EqualFold(e.Name, name) })
 }
 
+// lookup reads the index and finds the profile called name in it (ErrProfileNotFound
+// when there is none).
+func (p *Profiles) lookup(name string) (profileIndex, int, error) {
+	ix, err := p.readIndex()
+	if err != nil {
+		return profileIndex{}, -1, err
+	}
+	i := find(ix, name)
+	if i < 0 {
+		return profileIndex{}, -1, fmt.Errorf("%w: %q", ErrProfileNotFound, name)
+	}
+	return ix, i, nil
+}
+
 // List returns every profile's summary, in the index's order (the order they were
 // added). A profile whose config cannot be read is listed with Err set.
 func (p *Profiles) List() ([]ProfileSummary, error) {
@@ -299,13 +313,9 @@ func (p *Profiles) Rename(oldName, newName string) error {
 	if err := ValidateProfileName(newName); err != nil {
 		return err
 	}
-	ix, err := p.readIndex()
+	ix, i, err := p.lookup(oldName)
 	if err != nil {
 		return err
-	}
-	i := find(ix, oldName)
-	if i < 0 {
-		return fmt.Errorf("%w: %q", ErrProfileNotFound, oldName)
 	}
 	if j := find(ix, newName); j >= 0 && j != i {
 		return fmt.Errorf("%w: %q", ErrProfileExists, strings.TrimSpace(newName))
@@ -329,13 +339,9 @@ func (p *Profiles) Duplicate(name, newName string) (ProfileEntry, error) {
 // Delete removes a profile: its config file, its secrets and its line in the index. The
 // local mail store (DataDir) is left alone; the caller may remove it.
 func (p *Profiles) Delete(name string) error {
-	ix, err := p.readIndex()
+	ix, i, err := p.lookup(name)
 	if err != nil {
 		return err
-	}
-	i := find(ix, name)
-	if i < 0 {
-		return fmt.Errorf("%w: %q", ErrProfileNotFound, name)
 	}
 	e := ix.Profiles[i]
 	var errs []error
@@ -364,13 +370,9 @@ func (p *Profiles) Delete(name string) error {
 
 // SetDefault makes a profile the one used when none is named.
 func (p *Profiles) SetDefault(name string) error {
-	ix, err := p.readIndex()
+	ix, i, err := p.lookup(name)
 	if err != nil {
 		return err
-	}
-	i := find(ix, name)
-	if i < 0 {
-		return fmt.Errorf("%w: %q", ErrProfileNotFound, name)
 	}
 	ix.Default = ix.Profiles[i].ID
 	return p.writeIndex(ix)
@@ -385,122 +387,6 @@ func (p *Profiles) Export(name string) ([]byte, error) {
 	}
 	return c.Marshal()
 }
-
-// DataDirFor is a profile's own folder under the app's data folder (its mail store and
-// outbox), so two customers' mail never share a file.
-func DataDirFor(dataDir string, e ProfileEntry) string {
-	return filepath.Join(dataDir, "profiles", e.ID)
-}
-
-// ProfileSecrets returns the SecretSource of one profile: keys asked for by SecretsFor
-// (cloud/tenant/app/kind) are looked up as "profile/<id>/<kind>" in src, which may be a
-// Chain (environment first) or the keyring itself.
-func ProfileSecrets(e ProfileEntry, src SecretSource) SecretSource {
-	return profileSecrets{id: e.ID, src: src}
-}
-
-type profileSecrets struct {
-	id  string
-	src SecretSource
-}
-
-func (s profileSecrets) key(k string) string {
-	return profileKey(s.id, k[strings.LastIndex(k, "/")+1:])
-}
-
-func (s profileSecrets) Get(key string) (string, error) { return s.src.Get(s.key(key)) }
-
-// Set implements Setter when the wrapped source can store.
-func (s profileSecrets) Set(key, value string) error {
-	if st, ok := s.src.(Setter); ok {
-		return st.Set(s.key(key), value)
-	}
-	return nil
-}
-
-// SetSecret stores one secret of a profile (kind is one of wizard's Secret* names).
-func (p *Profiles) SetSecret(e ProfileEntry, kind, value string) (secretstore.Backend, error) {
-	if p.Secrets == nil {
-		return "", errors.New("no secret store")
-	}
-	return p.Secrets.Set(profileKey(e.ID, kind), value)
-}
-
-func profileKey(id, kind string) string { return "profile/" + id + "/" + kind }
-
-func secretKinds() []string {
-	return []string{wizard.SecretClientSecret, wizard.SecretCertPassword, wizard.SecretRefreshToken}
-}
-
-// MigrateLegacy turns the single config of earlier versions (legacyPath, usually
-// ConfigDir/config.json) into a profile called name, when no profile exists yet: the
-// config is copied, its secrets move from the old keys (cloud/tenant/app/kind) to the
-// profile's keys, the profile becomes the default and the old file is renamed to
-// config.json.migrated. It returns false (and does nothing) when there is no old file
-// or profiles already exist. A damaged old file is left untouched and reported.
-func (p *Profiles) MigrateLegacy(legacyPath, name string) (ProfileEntry, bool, error) {
-	if _, err := os.Stat(legacyPath); errors.Is(err, fs.ErrNotExist) {
-		return ProfileEntry{}, false, nil
-	}
-	ix, err := p.readIndex()
-	if err != nil {
-		return ProfileEntry{}, false, err
-	}
-	if len(ix.Profiles) > 0 {
-		return ProfileEntry{}, false, nil
-	}
-	c, err := wizard.Load(legacyPath)
-	if err != nil {
-		return ProfileEntry{}, false, fmt.Errorf("the saved connection was not moved into a profile: %w", err)
-	}
-	e, err := p.Add(name, c)
-	if err != nil {
-		return ProfileEntry{}, false, err
-	}
-	if p.Secrets != nil {
-		for _, kind := range secretKinds() {
-			v, err := p.Secrets.Get(c.SecretKey(kind))
-			if errors.Is(err, secretstore.ErrNotFound) {
-				continue
-			}
-			if err == nil {
-				_, err = p.Secrets.Set(profileKey(e.ID, kind), v)
-			}
-			if err != nil {
-				// Undo: the old file and keys still work; nothing is half-moved.
-				_ = p.Delete(e.Name)
-				return ProfileEntry{}, false, fmt.Errorf("move the %s into the profile: %w", kind, err)
-			}
-		}
-		for _, kind := range secretKinds() {
-			_ = p.Secrets.Delete(c.SecretKey(kind))
-		}
-	}
-	if err := os.Rename(legacyPath, legacyPath+".migrated"); err != nil {
-		return e, true, fmt.Errorf("rename the old config: %w", err)
-	}
-	return e, true, nil
-}
-
-// LegacyConfigFile is the single config of versions before profiles, in the config
-// folder; DefaultProfileName is the profile it becomes.
-const (
-	LegacyConfigFile   = "config.json"
-	DefaultProfileName = "Default"
-)
-
-// OpenProfiles is the profile store of a config folder, with an old single config.json
-// there moved into the profile DefaultProfileName first. A migration that fails leaves
-// the old file working and is returned with the store, which is usable.
-func OpenProfiles(configDir string, secrets KeyStore) (*Profiles, error) {
-	p := &Profiles{Dir: configDir, Secrets: secrets}
-	_, _, err := p.MigrateLegacy(filepath.Join(configDir, LegacyConfigFile), DefaultProfileName)
-	return p, err
-}
-
-// ProfileSecretKey is the keyring key of one secret (kind: one of wizard's Secret*
-// names) of a profile, for code that stores secrets itself (the window's Save).
-func ProfileSecretKey(e ProfileEntry, kind string) string { return profileKey(e.ID, kind) }
 
 // CommandConfig is the config a command works on and where its secrets come from:
 // configPath when given (a file, its secrets under the connection's own keys), else the

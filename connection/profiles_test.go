@@ -215,6 +215,10 @@ func TestMigrateLegacyConfig(t *testing.T) {
 	if _, err := p.Secrets.Set(old.SecretKey(wizard.SecretClientSecret), "old-secret"); err != nil {
 		t.Fatal(err)
 	}
+	// A certificate made by "Create it for me" (its private key) moves too.
+	if _, err := p.Secrets.Set(old.SecretKey(SecretCertificate), "-----BEGIN PRIVATE KEY-----"); err != nil {
+		t.Fatal(err)
+	}
 	e, moved, err := p.MigrateLegacy(legacy, "Default")
 	if err != nil || !moved {
 		t.Fatalf("migrate: %v %v", moved, err)
@@ -235,6 +239,27 @@ func TestMigrateLegacyConfig(t *testing.T) {
 	}
 	if _, err := p.Secrets.Get(old.SecretKey(wizard.SecretClientSecret)); !errors.Is(err, secretstore.ErrNotFound) {
 		t.Fatalf("old key still holds the secret: %v", err)
+	}
+	if v, err := p.Secrets.Get(ProfileSecretKey(got, SecretCertificate)); err != nil || v == "" {
+		t.Fatalf("certificate not moved: %v", err)
+	}
+	if _, err := p.Secrets.Get(old.SecretKey(SecretCertificate)); !errors.Is(err, secretstore.ErrNotFound) {
+		t.Fatalf("old key still holds the certificate: %v", err)
+	}
+	// Deleting the profile takes every kind of its secrets with it.
+	if err := p.Delete("Default"); err != nil {
+		t.Fatal(err)
+	}
+	for _, kind := range secretKinds() {
+		if _, err := p.Secrets.Get(ProfileSecretKey(got, kind)); !errors.Is(err, secretstore.ErrNotFound) {
+			t.Errorf("%s left in the keyring after the profile was deleted: %v", kind, err)
+		}
+	}
+	if err := old.Save(legacy); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := p.MigrateLegacy(legacy, "Default"); err != nil {
+		t.Fatal(err)
 	}
 	// Nothing more to do the second time (even if an old file reappears).
 	if err := old.Save(legacy); err != nil {

@@ -2,15 +2,8 @@ package graph
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/base64"
-	"encoding/pem"
 	"errors"
 	"fmt"
-	"math/big"
 	"net/http"
 	"net/url"
 	"strings"
@@ -18,125 +11,6 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 )
-
-// Steps of "Create it for me", in order (AppStep.ID).
-const (
-	AppStepRoles       = "roles"
-	AppStepLookup      = "lookup"
-	AppStepApplication = "application"
-	AppStepSP          = "service-principal"
-	AppStepCredential  = "credential"
-	AppStepGrant       = "grant"
-	AppStepPropagation = "propagation"
-	AppStepVerify      = "verify"
-	AppStepCleanup     = "cleanup"
-)
-
-// AppStepTitle is the progress line of a step.
-func AppStepTitle(id string) string {
-	switch id {
-	case AppStepRoles:
-		return "Check your administrator role"
-	case AppStepLookup:
-		return "Look up Microsoft Graph's permissions"
-	case AppStepApplication:
-		return "Create the app registration"
-	case AppStepSP:
-		return "Create its service principal (enterprise application)"
-	case AppStepCredential:
-		return "Create its credential"
-	case AppStepGrant:
-		return "Grant the permissions (admin consent)"
-	case AppStepPropagation:
-		return "Wait until Microsoft knows the new app"
-	case AppStepVerify:
-		return "Verify the connection end to end"
-	case AppStepCleanup:
-		return "Remove what was created"
-	}
-	return id
-}
-
-// StepState is where a step is.
-type StepState string
-
-// Step states.
-const (
-	StepRunning StepState = "running"
-	StepWaiting StepState = "waiting" // a retry is counting down (Remaining)
-	StepDone    StepState = "done"
-	StepFailed  StepState = "failed"
-	StepSkipped StepState = "skipped"
-)
-
-// AppStep is one progress report.
-type AppStep struct {
-	ID, Title string
-	State     StepState
-	Detail    string        // plain words, never secrets
-	Remaining time.Duration // StepWaiting: time left before the next attempt
-	Attempt   int           // StepWaiting: the attempt that failed (1-based)
-	Attempts  int           // StepWaiting: the most attempts that will be made
-}
-
-// CreatedObject is one thing created in the tenant.
-type CreatedObject struct {
-	Kind string // "application", "service principal", "client secret", "certificate", "app role assignment", "delegated permission grant"
-	ID   string
-	Name string
-}
-
-// PropagationWait bounds the retries while Microsoft replicates a new app: Attempts
-// tries, waiting Backoff(i) after failed attempt i (1-based). Sleep waits d and calls
-// tick with the time left about once a second (default: a real timer); tests inject one.
-type PropagationWait struct {
-	Attempts int
-	Backoff  func(attempt int) time.Duration
-	Sleep    func(ctx context.Context, d time.Duration, tick func(left time.Duration)) error
-}
-
-// DefaultPropagationWait tries 8 times with 2, 4, 8, 15, 15, … seconds between (about
-// 1.5 minutes in all): Microsoft documents no replication bound, tools report seconds
-// to a few minutes.
-func DefaultPropagationWait() PropagationWait {
-	return PropagationWait{Attempts: 8, Backoff: func(i int) time.Duration {
-		return min(time.Duration(1<<i)*time.Second, 15*time.Second)
-	}}
-}
-
-func (w PropagationWait) normalised() PropagationWait {
-	d := DefaultPropagationWait()
-	if w.Attempts <= 0 {
-		w.Attempts = d.Attempts
-	}
-	if w.Backoff == nil {
-		w.Backoff = d.Backoff
-	}
-	if w.Sleep == nil {
-		w.Sleep = countdown
-	}
-	return w
-}
-
-// countdown sleeps d, calling tick with the time left every second.
-func countdown(ctx context.Context, d time.Duration, tick func(time.Duration)) error {
-	end := time.Now().Add(d)
-	for {
-		left := time.Until(end)
-		if left <= 0 {
-			return nil
-		}
-		tick(left.Round(time.Second))
-		step := min(left, time.Second)
-		t := time.NewTimer(step)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-t.C:
-		}
-	}
-}
 
 // CreateAppOptions are the inputs of CreateApp.
 type CreateAppOptions struct {
@@ -440,7 +314,7 @@ func (c *creation) createApplication(ctx context.Context, access requiredAccess)
 			return err
 		}
 		c.out.CertificatePEM, c.out.Expires = pemData, expires
-		body["keyCredentials"] = []map[string]any{keyCredential(der, "m365connect "+time.Now().UTC().Format("2006-01-02"))}
+		body["keyCredentials"] = []map[string]any{keyCredential(der, credentialName())}
 	}
 	var app struct {
 		ID    string `json:"id"`
@@ -455,17 +329,6 @@ func (c *creation) createApplication(ctx context.Context, access requiredAccess)
 		c.created = append(c.created, CreatedObject{Kind: "certificate", Name: "on the application"})
 	}
 	return nil
-}
-
-func keyCredential(der []byte, name string) map[string]any {
-	return map[string]any{"type": "AsymmetricX509Cert", "usage": "Verify", "key": base64.StdEncoding.EncodeToString(der), "displayName": name}
-}
-
-// isNotYetVisible: the directory has not replicated the new app yet.
-func isNotYetVisible(err error) bool {
-	var he *Error
-	return errors.As(err, &he) && (he.Code == "NoBackingApplicationObject" ||
-		he.Code == "Request_ResourceNotFound" || he.Status == http.StatusNotFound)
 }
 
 // createServicePrincipal is POST /servicePrincipals {appId}, retried while Graph
@@ -484,62 +347,6 @@ func (c *creation) createServicePrincipal(ctx context.Context) error {
 	c.out.ServicePrincipalID = sp.ID
 	c.created = append(c.created, CreatedObject{Kind: "service principal", ID: sp.ID, Name: c.o.Plan.DisplayName})
 	return nil
-}
-
-// createCredential adds the client secret (the certificate went in with the app).
-func (c *creation) createCredential(ctx context.Context) error {
-	if c.o.Plan.Credential != CredentialSecret {
-		return nil
-	}
-	sec, err := addPassword(ctx, c.dir, c.out.ObjectID, c.o.Plan.Lifetime, c.o.OnLifetimeRefused)
-	if err != nil {
-		return err
-	}
-	c.out.ClientSecret, c.out.CredentialKeyID, c.out.Expires = sec.text, sec.keyID, sec.end
-	c.created = append(c.created, CreatedObject{Kind: "client secret", ID: sec.keyID, Name: "expires " + sec.end.Format("2006-01-02")})
-	return nil
-}
-
-type newSecret struct {
-	keyID, text string
-	end         time.Time
-}
-
-// addPassword is POST /applications/{id}/addPassword with an endDateTime; a lifetime
-// the tenant's app management policy refuses (400
-// CredentialInvalidLifetimeAsPerAppPolicy) is offered to onRefused for a shorter one.
-// https://learn.microsoft.com/en-us/graph/api/application-addpassword
-func addPassword(ctx context.Context, d directory, objectID string, lifetime time.Duration, onRefused func(time.Duration) (time.Duration, bool)) (newSecret, error) {
-	for {
-		end := time.Now().Add(lifetime).UTC().Truncate(time.Second)
-		var pc struct {
-			KeyID       string `json:"keyId"`
-			SecretText  string `json:"secretText"`
-			EndDateTime string `json:"endDateTime"`
-		}
-		err := d.do(ctx, http.MethodPost, "/applications/"+url.PathEscape(objectID)+"/addPassword",
-			map[string]any{"passwordCredential": map[string]string{"displayName": "m365connect " + time.Now().UTC().Format("2006-01-02"), "endDateTime": end.Format(time.RFC3339)}}, &pc)
-		var he *Error
-		if errors.As(err, &he) && he.Code == "CredentialInvalidLifetimeAsPerAppPolicy" {
-			if onRefused != nil {
-				if shorter, ok := onRefused(lifetime); ok && shorter > 0 && shorter < lifetime {
-					lifetime = shorter
-					continue
-				}
-			}
-			return newSecret{}, fmt.Errorf("%w (%d days): %w", ErrLifetimeRefused, int(lifetime.Hours()/24), err)
-		}
-		if err != nil {
-			return newSecret{}, err
-		}
-		if pc.SecretText == "" {
-			return newSecret{}, errors.New("addPassword answered without the secret text")
-		}
-		if t, perr := time.Parse(time.RFC3339, pc.EndDateTime); perr == nil {
-			end = t
-		}
-		return newSecret{keyID: pc.KeyID, text: pc.SecretText, end: end}, nil
-	}
 }
 
 // grant gives the permissions without a consent page: appRoleAssignedTo on Microsoft
@@ -584,72 +391,6 @@ func (c *creation) grant(ctx context.Context, ids graphPermissionIDs) error {
 	return nil
 }
 
-// appCredential builds the new app's credential from its secret or certificate.
-func appCredential(cl Cloud, tenantID, clientID, secret string, certPEM []byte) (azcore.TokenCredential, error) {
-	if len(certPEM) > 0 {
-		return NewCertificateCredential(cl, tenantID, clientID, certPEM, "")
-	}
-	return NewSecretCredential(cl, tenantID, clientID, secret)
-}
-
-// isTokenNotYetValid: the token endpoint does not know the new app (AADSTS700016) or
-// its new credential (AADSTS7000215 / AADSTS700027 while the credential replicates), or
-// the token carries no roles yet.
-func isTokenNotYetValid(err error) bool {
-	if errors.Is(err, errNoRolesYet) {
-		return true
-	}
-	switch AdviceFor(err).Code {
-	case "AADSTS700016", "AADSTS7000215", "AADSTS700027":
-		return true
-	}
-	return false
-}
-
-var errNoRolesYet = errors.New("the token carries none of the granted permissions yet")
-
-// waitForToken gets a token with the new credential until Microsoft knows the app and
-// the token carries the granted roles.
-func (c *creation) waitForToken(ctx context.Context) error {
-	return c.retry(ctx, AppStepPropagation, isTokenNotYetValid, func() error {
-		cred, err := appCredential(c.o.Cloud, c.out.TenantID, c.out.AppID, c.out.ClientSecret, c.out.CertificatePEM)
-		if err != nil {
-			return err
-		}
-		_, cl, err := GetToken(ctx, c.o.Cloud, cred)
-		if err != nil {
-			return err
-		}
-		if len(c.out.Granted) > 0 && len(cl.Roles) == 0 {
-			return errNoRolesYet
-		}
-		return nil
-	})
-}
-
-// verify runs the full checks with the new app.
-func (c *creation) verify(ctx context.Context) error {
-	s := c.o.Verify
-	s.Cloud, s.TenantID, s.ClientID, s.Mode = c.o.Cloud, c.out.TenantID, c.out.AppID, c.o.Plan.Mode
-	sec := Secrets{ClientSecret: c.out.ClientSecret, Certificate: c.out.CertificatePEM}
-	if !c.o.Plan.Mode.AppOnly() {
-		if c.o.SignInDelegated == nil {
-			return nil
-		}
-		cred, err := c.o.SignInDelegated(ctx, c.out.AppID)
-		if err != nil {
-			return err
-		}
-		sec.Credential = cred
-	}
-	checks, err := Verify(ctx, s, sec, nil)
-	if err != nil {
-		return err
-	}
-	c.out.Checks = checks
-	return nil
-}
-
 // cleanup deletes the application; its service principal, credentials, app role
 // assignments and grants go with it.
 // https://learn.microsoft.com/en-us/graph/api/application-delete
@@ -658,35 +399,4 @@ func (c *creation) cleanup(ctx context.Context) error {
 		return nil
 	}
 	return c.dir.do(ctx, http.MethodDelete, "/applications/"+url.PathEscape(c.out.ObjectID), nil, nil)
-}
-
-// newCertificate makes a self-signed RSA 2048 certificate valid for lifetime and
-// returns certificate + PKCS#8 key as PEM, the certificate's DER and its end.
-func newCertificate(name string, lifetime time.Duration) (pemData, der []byte, notAfter time.Time, err error) {
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		return nil, nil, time.Time{}, fmt.Errorf("generate the certificate key: %w", err)
-	}
-	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 120))
-	if err != nil {
-		return nil, nil, time.Time{}, fmt.Errorf("certificate serial: %w", err)
-	}
-	now := time.Now().UTC().Truncate(time.Second)
-	tmpl := &x509.Certificate{
-		SerialNumber: serial,
-		Subject:      pkix.Name{CommonName: name},
-		NotBefore:    now.Add(-5 * time.Minute),
-		NotAfter:     now.Add(lifetime),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-	}
-	der, err = x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return nil, nil, time.Time{}, fmt.Errorf("create the certificate: %w", err)
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		return nil, nil, time.Time{}, fmt.Errorf("encode the certificate key: %w", err)
-	}
-	pemData = append(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})...)
-	return pemData, der, tmpl.NotAfter, nil
 }

@@ -13,14 +13,6 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 )
 
-// ExpiryWarning is how long before a credential's end the app warns and offers rotation.
-const ExpiryWarning = 30 * 24 * time.Hour
-
-// ExpiresSoon reports whether a credential ending at end should be rotated now.
-func ExpiresSoon(end, now time.Time) bool {
-	return !end.IsZero() && end.Sub(now) <= ExpiryWarning
-}
-
 // RotateOptions are the inputs of RotateCredential.
 type RotateOptions struct {
 	Cloud    Cloud
@@ -67,40 +59,11 @@ func RotateCredential(ctx context.Context, o RotateOptions) (*Rotated, error) {
 		return nil, fmt.Errorf("rotate: finding the app: %w", err)
 	}
 	c.report(AppStepCredential, StepRunning, "adding the new credential")
-	var out Rotated
-	var newDER []byte
-	switch o.Kind {
-	case CredentialSecret:
-		sec, err := addPassword(ctx, d, app.ID, o.Lifetime, o.OnLifetimeRefused)
-		if err != nil {
-			return nil, fmt.Errorf("rotate: %w", err)
-		}
-		out = Rotated{ClientSecret: sec.text, KeyID: sec.keyID, Expires: sec.end}
-		c.out.ClientSecret = sec.text
-	case CredentialCertificate:
-		blk, _ := pem.Decode(o.OldCertificatePEM)
-		if blk == nil || blk.Type != "CERTIFICATE" {
-			return nil, errors.New("rotate: the current certificate is not readable")
-		}
-		if _, err := x509.ParseCertificate(blk.Bytes); err != nil {
-			return nil, fmt.Errorf("rotate: the current certificate: %w", err)
-		}
-		oldDER := blk.Bytes
-		pemData, der, end, err := newCertificate(DefaultAppName, o.Lifetime)
-		if err != nil {
-			return nil, err
-		}
-		stamp := "m365connect " + time.Now().UTC().Format("2006-01-02")
-		if err := d.do(ctx, http.MethodPatch, "/applications/"+url.PathEscape(app.ID), map[string]any{
-			"keyCredentials": []map[string]any{keyCredential(oldDER, "m365connect (previous)"), keyCredential(der, stamp)}}, nil); err != nil {
-			return nil, fmt.Errorf("rotate: adding the new certificate: %w", err)
-		}
-		out = Rotated{CertificatePEM: pemData, Expires: end}
-		c.out.CertificatePEM = pemData
-		newDER = der
-	default:
-		return nil, fmt.Errorf("rotate: nothing to rotate for credential kind %q", o.Kind)
+	out, newDER, err := addRotated(ctx, d, app.ID, o)
+	if err != nil {
+		return nil, err
 	}
+	c.out.ClientSecret, c.out.CertificatePEM = out.ClientSecret, out.CertificatePEM
 	c.report(AppStepCredential, StepDone, "")
 	c.report(AppStepPropagation, StepRunning, "checking the new credential")
 	if err := c.waitForToken(ctx); err != nil {
@@ -108,31 +71,73 @@ func RotateCredential(ctx context.Context, o RotateOptions) (*Rotated, error) {
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), requestTimeout)
 		defer cancel()
 		if o.Kind == CredentialSecret {
-			_ = d.do(cctx, http.MethodPost, "/applications/"+url.PathEscape(app.ID)+"/removePassword", map[string]string{"keyId": out.KeyID}, nil)
+			_ = removePassword(cctx, d, app.ID, out.KeyID)
 		} else {
 			blk, _ := pem.Decode(o.OldCertificatePEM)
-			_ = d.do(cctx, http.MethodPatch, "/applications/"+url.PathEscape(app.ID), map[string]any{
-				"keyCredentials": []map[string]any{keyCredential(blk.Bytes, "m365connect (previous)")}}, nil)
+			_ = setCertificates(cctx, d, app.ID, keyCredential(blk.Bytes, previousCertName))
 		}
 		c.report(AppStepPropagation, StepFailed, "the new credential did not work; the old one stays")
 		return nil, fmt.Errorf("rotate: the new credential did not work: %w", err)
 	}
 	c.report(AppStepPropagation, StepDone, "")
 	c.report(AppStepCleanup, StepRunning, "removing the old credential")
-	var err error
 	if o.Kind == CredentialSecret {
 		if o.OldKeyID != "" {
-			err = d.do(ctx, http.MethodPost, "/applications/"+url.PathEscape(app.ID)+"/removePassword", map[string]string{"keyId": o.OldKeyID}, nil)
+			err = removePassword(ctx, d, app.ID, o.OldKeyID)
 		}
 	} else {
-		err = d.do(ctx, http.MethodPatch, "/applications/"+url.PathEscape(app.ID), map[string]any{
-			"keyCredentials": []map[string]any{keyCredential(newDER, "m365connect "+time.Now().UTC().Format("2006-01-02"))}}, nil)
+		err = setCertificates(ctx, d, app.ID, keyCredential(newDER, credentialName()))
 	}
 	if err != nil {
-		return &out, fmt.Errorf("rotate: the new credential works but removing the old one failed (remove it in the Entra admin center): %w", err)
+		return out, fmt.Errorf("rotate: the new credential works but removing the old one failed (remove it in the Entra admin center): %w", err)
 	}
 	c.report(AppStepCleanup, StepDone, "")
-	return &out, nil
+	return out, nil
+}
+
+// previousCertName is the display name the current certificate keeps while the new
+// one is being proven.
+const previousCertName = "m365connect (previous)"
+
+// addRotated adds the new credential beside the current one: a client secret
+// (addPassword), or a new certificate registered together with the current one
+// (keyCredentials replaces the whole list). newDER is the new certificate.
+func addRotated(ctx context.Context, d directory, objectID string, o RotateOptions) (out *Rotated, newDER []byte, err error) {
+	switch o.Kind {
+	case CredentialSecret:
+		sec, err := addPassword(ctx, d, objectID, o.Lifetime, o.OnLifetimeRefused)
+		if err != nil {
+			return nil, nil, fmt.Errorf("rotate: %w", err)
+		}
+		return &Rotated{ClientSecret: sec.text, KeyID: sec.keyID, Expires: sec.end}, nil, nil
+	case CredentialCertificate:
+		blk, _ := pem.Decode(o.OldCertificatePEM)
+		if blk == nil || blk.Type != "CERTIFICATE" {
+			return nil, nil, errors.New("rotate: the current certificate is not readable")
+		}
+		if _, err := x509.ParseCertificate(blk.Bytes); err != nil {
+			return nil, nil, fmt.Errorf("rotate: the current certificate: %w", err)
+		}
+		pemData, der, end, err := newCertificate(DefaultAppName, o.Lifetime)
+		if err != nil {
+			return nil, nil, err
+		}
+		if err := setCertificates(ctx, d, objectID, keyCredential(blk.Bytes, previousCertName), keyCredential(der, credentialName())); err != nil {
+			return nil, nil, fmt.Errorf("rotate: adding the new certificate: %w", err)
+		}
+		return &Rotated{CertificatePEM: pemData, Expires: end}, der, nil
+	}
+	return nil, nil, fmt.Errorf("rotate: nothing to rotate for credential kind %q", o.Kind)
+}
+
+// removePassword removes one client secret of the app with this object id.
+func removePassword(ctx context.Context, d directory, objectID, keyID string) error {
+	return d.do(ctx, http.MethodPost, "/applications/"+url.PathEscape(objectID)+"/removePassword", map[string]string{"keyId": keyID}, nil)
+}
+
+// setCertificates replaces the app's certificates (keyCredentials) with certs.
+func setCertificates(ctx context.Context, d directory, objectID string, certs ...map[string]any) error {
+	return d.do(ctx, http.MethodPatch, "/applications/"+url.PathEscape(objectID), map[string]any{"keyCredentials": certs}, nil)
 }
 
 // DeleteApp deletes an app registration (its service principal and grants go with it).

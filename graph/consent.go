@@ -156,7 +156,7 @@ func AdminHandoff(c Cloud, tenant, clientID, appName string, permissions []strin
 		return Handoff{}, err
 	}
 	if appName == "" {
-		appName = "m365connect"
+		appName = DefaultAppName
 	}
 	msg := fmt.Sprintf(`Hello,
 

@@ -135,14 +135,20 @@ func SignIn(ctx context.Context, o SignInOptions) (*DelegatedCredential, error) 
 		}
 		return nil, fmt.Errorf("redeeming the authorization code: %w", scrubURLError(err))
 	}
-	cred := NewDelegatedCredential(o.Cloud, o.TenantID, o.ClientID, o.Permissions, tok.RefreshToken, o.OnRefreshToken)
+	return signedIn(o.Cloud, o.TenantID, o.ClientID, o.Permissions, tok, o.OnRefreshToken), nil
+}
+
+// signedIn is the credential of a finished sign-in (browser or device code): it starts
+// with the access token just obtained, and hands the refresh token to onRefresh.
+func signedIn(cl Cloud, tenantID, clientID string, perms []string, tok *oauth2.Token, onRefresh func(string)) *DelegatedCredential {
+	cred := NewDelegatedCredential(cl, tenantID, clientID, perms, tok.RefreshToken, onRefresh)
 	cred.mu.Lock()
 	cred.access = azcore.AccessToken{Token: tok.AccessToken, ExpiresOn: tok.Expiry}
 	cred.mu.Unlock()
-	if tok.RefreshToken != "" && o.OnRefreshToken != nil {
-		o.OnRefreshToken(tok.RefreshToken)
+	if tok.RefreshToken != "" && onRefresh != nil {
+		onRefresh(tok.RefreshToken)
 	}
-	return cred, nil
+	return cred
 }
 
 // scrubURLError drops the URL (which may carry query parameters) from a

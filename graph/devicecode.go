@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"golang.org/x/oauth2"
 )
 
@@ -69,14 +68,7 @@ func DeviceCodeSignIn(ctx context.Context, o DeviceCodeOptions) (*DelegatedCrede
 		}
 		return nil, deviceError(err)
 	}
-	cred := NewDelegatedCredential(o.Cloud, o.TenantID, o.ClientID, o.Permissions, tok.RefreshToken, o.OnRefreshToken)
-	cred.mu.Lock()
-	cred.access = azcore.AccessToken{Token: tok.AccessToken, ExpiresOn: tok.Expiry}
-	cred.mu.Unlock()
-	if tok.RefreshToken != "" && o.OnRefreshToken != nil {
-		o.OnRefreshToken(tok.RefreshToken)
-	}
-	return cred, nil
+	return signedIn(o.Cloud, o.TenantID, o.ClientID, o.Permissions, tok, o.OnRefreshToken), nil
 }
 
 // AdminDeviceCodeSignIn is DeviceCodeSignIn with AdminClientID and AdminScopes.

@@ -76,7 +76,39 @@ func rbacPermissions(f Features) []string {
 // app to the scope with RBAC for Applications, removes the tenant-wide Entra grant and
 // tests one mailbox inside and one outside. Values are quoted for PowerShell.
 func ExchangeRBACScopeScript(in RBACScriptInput) (string, error) {
-	sc := in.Scope
+	if err := in.Scope.check(); err != nil {
+		return "", err
+	}
+	perms := rbacPermissions(in.Features)
+	if len(perms) == 0 {
+		return "", errors.New("the features need no mailbox permission to scope")
+	}
+	name := in.AppName
+	if name == "" {
+		name = DefaultAppName
+	}
+	scope := name + " mailboxes"
+	var b strings.Builder
+	startEXO(&b, in.Cloud, `# Limits the app to some mailboxes: Exchange Online RBAC for Applications.
+# https://learn.microsoft.com/en-us/exchange/permissions-exo/application-rbac
+# Changes take effect after 30 minutes to 2 hours (cache).
+# Install-Module ExchangeOnlineManagement, Microsoft.Graph.Applications -Scope CurrentUser
+`)
+	fmt.Fprintf(&b, "Connect-MgGraph -Environment %s -Scopes 'Application.Read.All','AppRoleAssignment.ReadWrite.All'\n\n", mgEnvironment(in.Cloud))
+	rbacServicePrincipal(&b, in, name)
+	in.Scope.write(&b, scope)
+	b.WriteString("# 3. The application roles, limited to that scope.\n")
+	for _, p := range perms {
+		fmt.Fprintf(&b, "New-ManagementRoleAssignment -App $spObjectId -Role %s -CustomResourceScope %s\n", psQuote("Application "+p), psQuote(scope))
+	}
+	rbacRemoveEntraGrant(&b, perms)
+	rbacTest(&b, in)
+	return b.String(), nil
+}
+
+// check says whether the scope names exactly one kind: a group, mailboxes, or a known
+// recipient attribute with its value.
+func (sc RBACScope) check() error {
 	kinds := 0
 	if sc.Group != "" {
 		kinds++
@@ -87,65 +119,56 @@ func ExchangeRBACScopeScript(in RBACScriptInput) (string, error) {
 	if sc.Attribute != "" {
 		kinds++
 		if !containsFold(recipientAttributes(), sc.Attribute) {
-			return "", fmt.Errorf("scope attribute %q is not one of %s", sc.Attribute, strings.Join(recipientAttributes(), ", "))
+			return fmt.Errorf("scope attribute %q is not one of %s", sc.Attribute, strings.Join(recipientAttributes(), ", "))
 		}
 		if sc.Value == "" {
-			return "", errors.New("scope attribute needs a value")
+			return errors.New("scope attribute needs a value")
 		}
 	}
 	if kinds != 1 {
-		return "", errors.New("name exactly one scope: a group, mailboxes, or an attribute and its value")
+		return errors.New("name exactly one scope: a group, mailboxes, or an attribute and its value")
 	}
-	perms := rbacPermissions(in.Features)
-	if len(perms) == 0 {
-		return "", errors.New("the features need no mailbox permission to scope")
-	}
-	name := in.AppName
-	if name == "" {
-		name = "m365connect"
-	}
-	scope := name + " mailboxes"
+	return nil
+}
+
+// rbacServicePrincipal is step 1: Exchange's record of the app's service principal.
+func rbacServicePrincipal(b *strings.Builder, in RBACScriptInput, name string) {
 	clientID := in.ClientID
 	if clientID == "" {
 		clientID = "<Application (client) ID>"
 	}
-	var b strings.Builder
-	b.WriteString("# Limits the app to some mailboxes: Exchange Online RBAC for Applications.\n")
-	b.WriteString("# https://learn.microsoft.com/en-us/exchange/permissions-exo/application-rbac\n")
-	b.WriteString("# Changes take effect after 30 minutes to 2 hours (cache).\n")
-	b.WriteString("# Install-Module ExchangeOnlineManagement, Microsoft.Graph.Applications -Scope CurrentUser\n")
-	fmt.Fprintf(&b, "Connect-ExchangeOnline%s\n", exoEnvironment(in.Cloud))
-	fmt.Fprintf(&b, "Connect-MgGraph -Environment %s -Scopes 'Application.Read.All','AppRoleAssignment.ReadWrite.All'\n\n", mgEnvironment(in.Cloud))
-
 	b.WriteString("# 1. Exchange's record of the app: the ENTERPRISE APPLICATION's Application ID and\n")
 	b.WriteString("#    Object ID (Entra admin center > Enterprise applications > (app) > Overview),\n")
 	b.WriteString("#    not the Object ID shown under App registrations.\n")
-	fmt.Fprintf(&b, "$appId = %s\n", psQuote(clientID))
+	fmt.Fprintf(b, "$appId = %s\n", psQuote(clientID))
 	if in.ServicePrincipalID != "" {
-		fmt.Fprintf(&b, "$spObjectId = %s\n", psQuote(in.ServicePrincipalID))
+		fmt.Fprintf(b, "$spObjectId = %s\n", psQuote(in.ServicePrincipalID))
 	} else {
 		b.WriteString("$spObjectId = (Get-MgServicePrincipal -Filter \"appId eq '$appId'\").Id\n")
 	}
-	fmt.Fprintf(&b, "New-ServicePrincipal -AppId $appId -ObjectId $spObjectId -DisplayName %s\n\n", psQuote(name))
+	fmt.Fprintf(b, "New-ServicePrincipal -AppId $appId -ObjectId $spObjectId -DisplayName %s\n\n", psQuote(name))
+}
 
+// write is step 2: the management scope named scope, from the group, the mailboxes or
+// the attribute.
+func (sc RBACScope) write(b *strings.Builder, scope string) {
 	b.WriteString("# 2. The management scope: which mailboxes the app may reach.\n")
 	switch {
 	case sc.Group != "":
 		b.WriteString("#    Members of a mail-enabled security group; MemberOfGroup needs its distinguished name.\n")
-		fmt.Fprintf(&b, "$groupDN = (Get-Group -Identity %s).DistinguishedName\n", psQuote(sc.Group))
-		fmt.Fprintf(&b, "New-ManagementScope -Name %s -RecipientRestrictionFilter \"MemberOfGroup -eq '$groupDN'\"\n\n", psQuote(scope))
+		fmt.Fprintf(b, "$groupDN = (Get-Group -Identity %s).DistinguishedName\n", psQuote(sc.Group))
+		fmt.Fprintf(b, "New-ManagementScope -Name %s -RecipientRestrictionFilter \"MemberOfGroup -eq '$groupDN'\"\n\n", psQuote(scope))
 	case len(sc.Mailboxes) > 0:
-		fmt.Fprintf(&b, "New-ManagementScope -Name %s -RecipientRestrictionFilter %s\n\n", psQuote(scope), psDQuote(recipientFilter(sc.Mailboxes)))
+		fmt.Fprintf(b, "New-ManagementScope -Name %s -RecipientRestrictionFilter %s\n\n", psQuote(scope), psDQuote(recipientFilter(sc.Mailboxes)))
 	default:
 		filter := sc.Attribute + " -eq '" + strings.ReplaceAll(sc.Value, "'", "''") + "'"
-		fmt.Fprintf(&b, "New-ManagementScope -Name %s -RecipientRestrictionFilter %s\n\n", psQuote(scope), psDQuote(filter))
+		fmt.Fprintf(b, "New-ManagementScope -Name %s -RecipientRestrictionFilter %s\n\n", psQuote(scope), psDQuote(filter))
 	}
+}
 
-	b.WriteString("# 3. The application roles, limited to that scope.\n")
-	for _, p := range perms {
-		fmt.Fprintf(&b, "New-ManagementRoleAssignment -App $spObjectId -Role %s -CustomResourceScope %s\n", psQuote("Application "+p), psQuote(scope))
-	}
-
+// rbacRemoveEntraGrant is step 4: remove the tenant-wide Entra grant of perms, which
+// would otherwise reach every mailbox whatever the scope.
+func rbacRemoveEntraGrant(b *strings.Builder, perms []string) {
 	b.WriteString("\n# 4. Remove the tenant-wide grant of the same permissions in Entra ID. Entra and\n")
 	b.WriteString("#    Exchange grants add up: while the app keeps them, it still reaches EVERY\n")
 	b.WriteString("#    mailbox and the scope has no effect. Also remove them under App registrations >\n")
@@ -155,15 +178,19 @@ func ExchangeRBACScopeScript(in RBACScriptInput) (string, error) {
 	for i, p := range perms {
 		quoted[i] = psQuote(p)
 	}
-	fmt.Fprintf(&b, "$scopedRoles = $graphSp.AppRoles | Where-Object { $_.Value -in @(%s) } | ForEach-Object { $_.Id }\n", strings.Join(quoted, ","))
+	fmt.Fprintf(b, "$scopedRoles = $graphSp.AppRoles | Where-Object { $_.Value -in @(%s) } | ForEach-Object { $_.Id }\n", strings.Join(quoted, ","))
 	b.WriteString("Get-MgServicePrincipalAppRoleAssignment -ServicePrincipalId $spObjectId |\n")
 	b.WriteString("  Where-Object { $_.ResourceId -eq $graphSp.Id -and $_.AppRoleId -in $scopedRoles } |\n")
 	b.WriteString("  ForEach-Object { Remove-MgServicePrincipalAppRoleAssignment -ServicePrincipalId $spObjectId -AppRoleAssignmentId $_.Id }\n\n")
+}
 
+// rbacTest is step 5: Test-ServicePrincipalAuthorization on a mailbox inside the scope
+// and one outside.
+func rbacTest(b *strings.Builder, in RBACScriptInput) {
 	b.WriteString("# 5. Check: InScope True inside the scope, False outside.\n")
 	inside, outside := in.Inside, in.Outside
-	if inside == "" && len(sc.Mailboxes) > 0 {
-		inside = sc.Mailboxes[0]
+	if inside == "" && len(in.Scope.Mailboxes) > 0 {
+		inside = in.Scope.Mailboxes[0]
 	}
 	if inside == "" {
 		inside = "<a mailbox in the scope>"
@@ -171,9 +198,8 @@ func ExchangeRBACScopeScript(in RBACScriptInput) (string, error) {
 	if outside == "" {
 		outside = "<a mailbox outside the scope>"
 	}
-	fmt.Fprintf(&b, "Test-ServicePrincipalAuthorization -Identity $spObjectId -Resource %s | Format-Table\n", psQuote(inside))
-	fmt.Fprintf(&b, "Test-ServicePrincipalAuthorization -Identity $spObjectId -Resource %s | Format-Table\n", psQuote(outside))
-	return b.String(), nil
+	fmt.Fprintf(b, "Test-ServicePrincipalAuthorization -Identity $spObjectId -Resource %s | Format-Table\n", psQuote(inside))
+	fmt.Fprintf(b, "Test-ServicePrincipalAuthorization -Identity $spObjectId -Resource %s | Format-Table\n", psQuote(outside))
 }
 
 // scopingAdvice explains a mailbox outside the chosen ones that the app could read.

@@ -128,11 +128,18 @@ func exoEnvironment(c Cloud) string {
 
 // psQuote, psDQuote and shQuote are in quote.go.
 
+// startEXO opens an Exchange Online PowerShell script: its comment header (whole
+// lines), then Connect-ExchangeOnline for the cloud.
+func startEXO(b *strings.Builder, cl Cloud, header string) {
+	b.WriteString(header)
+	fmt.Fprintf(b, "Connect-ExchangeOnline%s\n", exoEnvironment(cl))
+}
+
 // GenerateScripts renders the admin scripts. Output is deterministic
 // (golden-file tested).
 func GenerateScripts(in ScriptInput) Scripts {
 	if in.AppName == "" {
-		in.AppName = "m365connect"
+		in.AppName = DefaultAppName
 	}
 	clientID := in.ClientID
 	if clientID == "" {
@@ -158,10 +165,11 @@ func exchangeDelegated(in ScriptInput) string {
 		acct = "<service-account@your-domain>"
 	}
 	var b strings.Builder
-	b.WriteString("# Gives the signed-in account access to the chosen mailboxes (delegated mode).\n")
-	b.WriteString("# Delegated access reaches only mailboxes the account itself may open.\n")
-	b.WriteString("# Changes can take up to 2 hours to apply.\n")
-	fmt.Fprintf(&b, "Connect-ExchangeOnline%s\n\n", exoEnvironment(in.Cloud))
+	startEXO(&b, in.Cloud, `# Gives the signed-in account access to the chosen mailboxes (delegated mode).
+# Delegated access reaches only mailboxes the account itself may open.
+# Changes can take up to 2 hours to apply.
+`)
+	b.WriteString("\n")
 	fmt.Fprintf(&b, "$account = %s\n", psQuote(acct))
 	for _, m := range in.Mailboxes {
 		if strings.EqualFold(m, acct) {
@@ -175,12 +183,28 @@ func exchangeDelegated(in ScriptInput) string {
 	return b.String()
 }
 
+// grantType is how Graph names a permission kind in requiredResourceAccess: Role for an
+// application permission, Scope for a delegated one.
+func grantType(app bool) string {
+	if app {
+		return "Role"
+	}
+	return "Scope"
+}
+
+// permissionsHeader is the comment that opens the app-creating scripts: the
+// permissions requested, each with its reason.
+func permissionsHeader(in ScriptInput) string {
+	kind := "delegated"
+	if in.Mode.AppOnly() {
+		kind = "application"
+	}
+	return fmt.Sprintf("# Permissions (%s): %s\n", kind, strings.Join(scriptPermissions(in), ", ")) + scriptReasons(in)
+}
+
 func azureCLI(in ScriptInput) string {
 	app := in.Mode.AppOnly()
-	typ := "Scope"
-	if app {
-		typ = "Role"
-	}
+	typ := grantType(app)
 	var perms []string
 	for _, p := range scriptPermissions(in) {
 		if id, ok := permissionID(p, app); ok {
@@ -189,8 +213,7 @@ func azureCLI(in ScriptInput) string {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "#!/usr/bin/env bash\n# Creates the %q app registration for m365connect (Azure CLI).\n", in.AppName)
-	fmt.Fprintf(&b, "# Permissions (%s): %s\n", map[bool]string{true: "application", false: "delegated"}[app], strings.Join(scriptPermissions(in), ", "))
-	b.WriteString(scriptReasons(in))
+	b.WriteString(permissionsHeader(in))
 	b.WriteString("set -euo pipefail\n\n")
 	fmt.Fprintf(&b, "az cloud set --name %s\n", azCloudName(in.Cloud))
 	fmt.Fprintf(&b, "az login --tenant %s --allow-no-subscriptions\n\n", shQuote(in.TenantID))
@@ -217,14 +240,10 @@ func azureCLI(in ScriptInput) string {
 
 func graphPowerShell(in ScriptInput) string {
 	app := in.Mode.AppOnly()
-	typ := "Scope"
-	if app {
-		typ = "Role"
-	}
+	typ := grantType(app)
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Creates the %q app registration for m365connect (Microsoft Graph PowerShell).\n", in.AppName)
-	fmt.Fprintf(&b, "# Permissions (%s): %s\n", map[bool]string{true: "application", false: "delegated"}[app], strings.Join(scriptPermissions(in), ", "))
-	b.WriteString(scriptReasons(in))
+	b.WriteString(permissionsHeader(in))
 	b.WriteString("# Install-Module Microsoft.Graph.Applications -Scope CurrentUser\n")
 	fmt.Fprintf(&b, "Connect-MgGraph -TenantId %s -Environment %s -Scopes 'Application.ReadWrite.All','AppRoleAssignment.ReadWrite.All','DelegatedPermissionGrant.ReadWrite.All'\n\n",
 		psQuote(in.TenantID), mgEnvironment(in.Cloud))
@@ -294,11 +313,10 @@ const scopingWarning = `# IMPORTANT
 
 func exchangeRBAC(in ScriptInput, clientID string) string {
 	var b strings.Builder
-	b.WriteString("# Limits the app to the chosen mailboxes: Exchange Online RBAC for Applications.\n")
-	b.WriteString("# https://learn.microsoft.com/en-us/exchange/permissions-exo/application-rbac\n")
-	b.WriteString(scopingWarning)
-	b.WriteString("# Install-Module ExchangeOnlineManagement -Scope CurrentUser\n")
-	fmt.Fprintf(&b, "Connect-ExchangeOnline%s\n\n", exoEnvironment(in.Cloud))
+	startEXO(&b, in.Cloud, "# Limits the app to the chosen mailboxes: Exchange Online RBAC for Applications.\n"+
+		"# https://learn.microsoft.com/en-us/exchange/permissions-exo/application-rbac\n"+
+		scopingWarning+"# Install-Module ExchangeOnlineManagement -Scope CurrentUser\n")
+	b.WriteString("\n")
 	fmt.Fprintf(&b, "$appId = %s\n", psQuote(clientID))
 	b.WriteString("# Object ID of the app's service principal (Enterprise applications > (app) > Object ID)\n")
 	fmt.Fprintf(&b, "$spObjectId = (Get-MgServicePrincipal -Filter \"appId eq '$appId'\").Id  # or paste it\n")
@@ -321,12 +339,13 @@ func exchangeLegacy(in ScriptInput, clientID string) string {
 		group = "m365connect-mailboxes@<your-domain>"
 	}
 	var b strings.Builder
-	b.WriteString("# Alternative (legacy): an application access policy limits the app to the\n")
-	b.WriteString("# members of a mail-enabled security group. Microsoft recommends RBAC for\n")
-	b.WriteString("# Applications instead. Here the Entra grant stays; the policy restricts it.\n")
-	b.WriteString("# Changes take effect after 30 minutes to 2 hours.\n")
-	b.WriteString("# https://learn.microsoft.com/en-us/graph/auth-limit-mailbox-access\n")
-	fmt.Fprintf(&b, "Connect-ExchangeOnline%s\n\n", exoEnvironment(in.Cloud))
+	startEXO(&b, in.Cloud, `# Alternative (legacy): an application access policy limits the app to the
+# members of a mail-enabled security group. Microsoft recommends RBAC for
+# Applications instead. Here the Entra grant stays; the policy restricts it.
+# Changes take effect after 30 minutes to 2 hours.
+# https://learn.microsoft.com/en-us/graph/auth-limit-mailbox-access
+`)
+	b.WriteString("\n")
 	fmt.Fprintf(&b, "$appId = %s\n", psQuote(clientID))
 	fmt.Fprintf(&b, "$group = %s\n", psQuote(group))
 	fmt.Fprintf(&b, "New-DistributionGroup -Name %s -Type Security -PrimarySmtpAddress $group\n", psQuote(in.AppName+" mailboxes"))

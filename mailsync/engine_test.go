@@ -71,6 +71,7 @@ func TestOptionsDefaultsAndValidation(t *testing.T) {
 	for _, bad := range []Options{
 		{Body: "rtf"},
 		{BackfillDays: -1},
+		{BackfillDays: 3651},
 		{Mailboxes: []Mailbox{{ID: "a"}, {ID: "a"}}},
 		{Mailboxes: []Mailbox{{}}},
 	} {

@@ -8,6 +8,8 @@ import (
 	"runtime"
 	"strings"
 	"time"
+
+	"github.com/m365connect/m365connect/wizard"
 )
 
 // Body modes for Options.Body.
@@ -17,9 +19,9 @@ const (
 	BodyHTML    = "html"    // also the full body as HTML
 )
 
-// Defaults applied by Options.withDefaults.
+// Defaults applied by Options.withDefaults. The backfill window's default and bounds are
+// the config's (wizard.BackfillDays), the one place they are written.
 const (
-	DefaultBackfillDays = 30
 	// DefaultPageSize is sent as Prefer: odata.maxpagesize. Microsoft documents no maximum
 	// for message delta. BenchmarkSync (practice tenant, preview bodies, 2 cores) measured
 	// 50 → ~2,700-4,300 msgs/s and ~3 MB peak heap, 200 → ~3,600-9,400 msgs/s and ~3-4 MB,
@@ -65,7 +67,7 @@ type Mailbox struct {
 type Options struct {
 	Mailboxes    []Mailbox     `json:"mailboxes"`
 	Folders      []string      `json:"folders,omitempty"`      // default inbox, sentitems
-	BackfillDays int           `json:"backfillDays,omitempty"` // default 30
+	BackfillDays int           `json:"backfillDays,omitempty"` // default and bounds: wizard.BackfillDays
 	Body         string        `json:"body,omitempty"`         // preview (default), text, html
 	PageSize     int           `json:"pageSize,omitempty"`     // default DefaultPageSize
 	StorePath    string        `json:"storePath,omitempty"`    // used by Run
@@ -95,12 +97,11 @@ func (o Options) withDefaults() (Options, error) {
 	if len(o.Folders) == 0 {
 		o.Folders = DefaultFolders[:]
 	}
-	if o.BackfillDays == 0 {
-		o.BackfillDays = DefaultBackfillDays
+	days, err := wizard.BackfillDays(o.BackfillDays)
+	if err != nil {
+		return o, fmt.Errorf("sync options: %w", err)
 	}
-	if o.BackfillDays < 0 {
-		return o, fmt.Errorf("backfill days must be positive, got %d", o.BackfillDays)
-	}
+	o.BackfillDays = days
 	switch strings.ToLower(o.Body) {
 	case "":
 		o.Body = BodyPreview

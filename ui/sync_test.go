@@ -176,7 +176,7 @@ func TestSaveStepSync(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			lo, hi := windowCount(t, h.srv, m.Address, f, mailsync.DefaultBackfillDays, started, synced)
+			lo, hi := windowCount(t, h.srv, m.Address, f, wizard.DefaultBackfillDays, started, synced)
 			if got < int64(lo) || got > int64(hi) || got == 0 {
 				t.Errorf("%s %s: %d messages stored, the practice tenant holds %d-%d in the window", m.Address, f, got, lo, hi)
 			}

@@ -237,6 +237,8 @@ func TestExpiryWarning(t *testing.T) {
 		{"unknown", ModeSecret, nil, ""},
 		{"far", ModeSecret, at(90 * 24 * time.Hour), ""},
 		{"31 days", ModeSecret, at(31 * 24 * time.Hour), ""},
+		{"exactly 30 days", ModeSecret, at(30 * 24 * time.Hour), ""},
+		{"a second under 30 days", ModeSecret, at(30*24*time.Hour - time.Second), "(in 29 days)"},
 		{"29 days", ModeSecret, at(29*24*time.Hour + time.Hour), "client secret expires on 24 December 2026 (in 29 days)"},
 		{"cert soon", ModeCertificate, at(2 * 24 * time.Hour), "certificate expires"},
 		{"expired", ModeSecret, at(-time.Hour), "expired on"},
@@ -249,6 +251,28 @@ func TestExpiryWarning(t *testing.T) {
 				t.Fatalf("got %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestExpiresSoon: the one expiry rule (warning, verify, rotation offer) at its edges.
+func TestExpiresSoon(t *testing.T) {
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	day := 24 * time.Hour
+	for _, tc := range []struct {
+		name string
+		end  time.Time
+		want bool
+	}{
+		{"unknown", time.Time{}, false},
+		{"a year", now.Add(365 * day), false},
+		{"exactly ExpiryWarnDays", now.Add(ExpiryWarnDays * day), false},
+		{"a second inside", now.Add(ExpiryWarnDays*day - time.Second), true},
+		{"tomorrow", now.Add(day), true},
+		{"expired", now.Add(-day), true},
+	} {
+		if got := ExpiresSoon(tc.end, now); got != tc.want {
+			t.Errorf("%s: ExpiresSoon = %v, want %v", tc.name, got, tc.want)
+		}
 	}
 }
 

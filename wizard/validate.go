@@ -2,6 +2,8 @@ package wizard
 
 import (
 	"errors"
+	"fmt"
+	"net/mail"
 	"regexp"
 	"strings"
 )
@@ -83,4 +85,40 @@ func ValidateClientSecret(s string) error {
 	default:
 		return nil
 	}
+}
+
+// ValidateMailboxAddress checks one mailbox address (user@domain).
+func ValidateMailboxAddress(s string) error {
+	s = Clean(s)
+	if s == "" {
+		return errors.New("Mailbox: enter an address such as anna@contoso.com")
+	}
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Address != s || a.Name != "" {
+		return fmt.Errorf("Mailbox: %q is not an email address such as anna@contoso.com", s)
+	}
+	if at := strings.LastIndex(s, "@"); !domainRE.MatchString(s[at+1:]) {
+		return fmt.Errorf("Mailbox: %q has no valid domain after the @", s)
+	}
+	return nil
+}
+
+// The backfill window of the first sync, in days: DefaultBackfillDays when it is not set
+// (0), else 1 to MaxBackfillDays (ten years). The config, the sync engine and the `sync
+// --days` flag all resolve it through BackfillDays.
+const (
+	DefaultBackfillDays = 30
+	MaxBackfillDays     = 3650
+)
+
+// BackfillDays resolves a backfill window: 0 (not set) is DefaultBackfillDays, 1 to
+// MaxBackfillDays is itself, anything else is an error that names the bounds.
+func BackfillDays(days int) (int, error) {
+	switch {
+	case days == 0:
+		return DefaultBackfillDays, nil
+	case days < 1 || days > MaxBackfillDays:
+		return 0, fmt.Errorf("Backfill days: %d is out of range; use 1 to %d days, or leave it out for %d", days, MaxBackfillDays, DefaultBackfillDays)
+	}
+	return days, nil
 }

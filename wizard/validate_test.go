@@ -6,6 +6,31 @@ import (
 	"testing"
 )
 
+// TestBackfillDays: the one default and bounds of the backfill window, as the config,
+// the sync engine and `sync --days` resolve it.
+func TestBackfillDays(t *testing.T) {
+	for _, tc := range []struct {
+		in, want int
+		wantErr  bool
+	}{
+		{0, DefaultBackfillDays, false},
+		{1, 1, false},
+		{30, 30, false},
+		{MaxBackfillDays, MaxBackfillDays, false},
+		{MaxBackfillDays + 1, 0, true},
+		{-1, 0, true},
+		{-30, 0, true},
+	} {
+		got, err := BackfillDays(tc.in)
+		if got != tc.want || (err != nil) != tc.wantErr {
+			t.Errorf("BackfillDays(%d) = %d, %v; want %d, error %v", tc.in, got, err, tc.want, tc.wantErr)
+		}
+		if err != nil && !strings.Contains(err.Error(), "use 1 to 3650 days, or leave it out for 30") {
+			t.Errorf("BackfillDays(%d): %q does not name the bounds", tc.in, err)
+		}
+	}
+}
+
 func TestValidators(t *testing.T) {
 	tests := []struct {
 		name    string

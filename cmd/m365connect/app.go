@@ -15,7 +15,6 @@ import (
 
 	"github.com/m365connect/m365connect/connection"
 	"github.com/m365connect/m365connect/graph"
-	"github.com/m365connect/m365connect/ui"
 	"github.com/m365connect/m365connect/wizard"
 )
 
@@ -153,11 +152,11 @@ func parseFeatures(s string) (wizard.Features, error) {
 
 func (o *appOptions) keyring() (connection.Keyring, error) {
 	if o.Keyring == nil {
-		dir, err := ui.DefaultConfigDir()
+		dir, err := connection.DefaultConfigDir()
 		if err != nil {
 			return nil, err
 		}
-		o.Keyring = connection.StoreKeyring{Store: ui.DefaultSecrets(dir)}
+		o.Keyring = connection.StoreKeyring{Store: connection.DefaultSecrets(dir)}
 	}
 	return o.Keyring, nil
 }
@@ -204,42 +203,12 @@ func printStep(w io.Writer) func(graph.AppStep) {
 
 // runAppCreate creates the app registration and writes the completed config.
 func runAppCreate(ctx context.Context, o appOptions) error {
-	c := &wizard.Config{Schema: wizard.SchemaVersion, AppVersion: version, Cloud: o.Cloud, TenantID: wizard.NormaliseTenant(o.Tenant),
-		AccessMode: o.Mode, Features: o.Features}
-	if o.SandboxInfo != "" {
-		info, err := readSandboxInfo(o.SandboxInfo)
-		if err != nil {
-			return err
-		}
-		c.Cloud, c.TenantID = wizard.CloudPractice, info.TenantID
-		c.Practice = &wizard.PracticeHosts{AuthorityHost: info.AuthorityHost, BrowserAuthorityHost: info.BrowserAuthorityHost,
-			GraphBaseURL: info.GraphBaseURL, CACertFile: info.CACertFile}
+	c, err := o.newConfig()
+	if err != nil {
+		return err
 	}
-	if c.TenantID == "" || len(o.Mailboxes) == 0 {
-		return usagef("--tenant and --mailbox are required")
-	}
-	switch c.AccessMode {
-	case wizard.ModeCertificate, wizard.ModeSecret, wizard.ModeDelegated:
-	default:
-		return usagef("--mode is certificate, secret or delegated")
-	}
-	for _, m := range o.Mailboxes {
-		c.Mailboxes = append(c.Mailboxes, wizard.Mailbox{Address: m, Kind: wizard.KindUser})
-	}
-	plan := connection.PlanFor(c, o.Name, o.Lifetime)
-	fmt.Fprintln(o.Out, "This will be created in tenant "+c.TenantID+":")
-	for _, l := range plan.Summary() {
-		fmt.Fprintln(o.Out, "  "+l)
-	}
-	if !o.Yes {
-		fmt.Fprint(o.Out, "Create it? [y/N] ")
-		var answer string
-		if o.In != nil {
-			_, _ = fmt.Fscanln(o.In, &answer)
-		}
-		if a := strings.ToLower(strings.TrimSpace(answer)); a != "y" && a != "yes" {
-			return errors.New("nothing was created (answer y, or pass --yes)")
-		}
+	if err := o.confirmPlan(c); err != nil {
+		return err
 	}
 	admin, err := o.adminSignIn(ctx, c)
 	if err != nil {
@@ -260,18 +229,7 @@ func runAppCreate(ctx context.Context, o appOptions) error {
 	}
 	got, err := connection.CreateApp(ctx, opts)
 	if err != nil {
-		var ae *graph.AppCreateError
-		if errors.As(err, &ae) {
-			for _, x := range ae.Created {
-				state := "removed"
-				if !ae.Removed {
-					state = "still in the tenant"
-				}
-				fmt.Fprintf(o.Err, "      %s %s %s (%s)\n", x.Kind, x.Name, x.ID, state)
-			}
-			return fmt.Errorf("%s", connection.AdviceText(ae.Advice))
-		}
-		return err
+		return o.createFailed(err)
 	}
 	c.SavedAt = time.Now().UTC()
 	if err := c.Save(o.ConfigPath); err != nil {
@@ -285,6 +243,72 @@ func runAppCreate(ctx context.Context, o appOptions) error {
 		fmt.Fprintln(o.Out, graph.Summarize(got.Checks).String())
 	}
 	return nil
+}
+
+// newConfig is the config the new app completes, from the flags (practice hosts from
+// --sandbox-info); a missing tenant, mailbox or mode is a usage error.
+func (o *appOptions) newConfig() (*wizard.Config, error) {
+	c := &wizard.Config{Schema: wizard.SchemaVersion, AppVersion: version, Cloud: o.Cloud, TenantID: wizard.NormaliseTenant(o.Tenant),
+		AccessMode: o.Mode, Features: o.Features}
+	if o.SandboxInfo != "" {
+		info, err := readSandboxInfo(o.SandboxInfo)
+		if err != nil {
+			return nil, err
+		}
+		c.Cloud, c.TenantID = wizard.CloudPractice, info.TenantID
+		c.Practice = &wizard.PracticeHosts{AuthorityHost: info.AuthorityHost, BrowserAuthorityHost: info.BrowserAuthorityHost,
+			GraphBaseURL: info.GraphBaseURL, CACertFile: info.CACertFile}
+	}
+	if c.TenantID == "" || len(o.Mailboxes) == 0 {
+		return nil, usagef("--tenant and --mailbox are required")
+	}
+	switch c.AccessMode {
+	case wizard.ModeCertificate, wizard.ModeSecret, wizard.ModeDelegated:
+	default:
+		return nil, usagef("--mode is certificate, secret or delegated")
+	}
+	for _, m := range o.Mailboxes {
+		c.Mailboxes = append(c.Mailboxes, wizard.Mailbox{Address: m, Kind: wizard.KindUser})
+	}
+	return c, nil
+}
+
+// confirmPlan prints what will be created and, without --yes, asks before going on.
+func (o *appOptions) confirmPlan(c *wizard.Config) error {
+	plan := connection.PlanFor(c, o.Name, o.Lifetime)
+	fmt.Fprintln(o.Out, "This will be created in tenant "+c.TenantID+":")
+	for _, l := range plan.Summary() {
+		fmt.Fprintln(o.Out, "  "+l)
+	}
+	if o.Yes {
+		return nil
+	}
+	fmt.Fprint(o.Out, "Create it? [y/N] ")
+	var answer string
+	if o.In != nil {
+		_, _ = fmt.Fscanln(o.In, &answer)
+	}
+	if a := strings.ToLower(strings.TrimSpace(answer)); a != "y" && a != "yes" {
+		return errors.New("nothing was created (answer y, or pass --yes)")
+	}
+	return nil
+}
+
+// createFailed lists what a failed creation left (removed or still in the tenant) on
+// stderr and returns the advice as the error.
+func (o *appOptions) createFailed(err error) error {
+	var ae *graph.AppCreateError
+	if !errors.As(err, &ae) {
+		return err
+	}
+	for _, x := range ae.Created {
+		state := "removed"
+		if !ae.Removed {
+			state = "still in the tenant"
+		}
+		fmt.Fprintf(o.Err, "      %s %s %s (%s)\n", x.Kind, x.Name, x.ID, state)
+	}
+	return fmt.Errorf("%s", connection.AdviceText(ae.Advice))
 }
 
 // openApp is what rotate and delete start with: the app's config (practice hosts from

@@ -69,6 +69,8 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{[]string{"verify", "--config", "x.json", "extra"}, []string{`unexpected argument "extra"`}},
 		{[]string{"verify", "--no-such-flag"}, []string{"unknown flag: --no-such-flag", "--timeout"}},
 		{[]string{"sync", "--days", "many"}, []string{"invalid argument", "--days"}},
+		{[]string{"sync", "--config", "x.json", "--days", "3651"}, []string{"--days", "use 1 to 3650 days"}},
+		{[]string{"sync", "--config", "x.json", "--days", "-1"}, []string{"--days", "use 1 to 3650 days"}},
 		{[]string{"import"}, []string{"one FILE"}},
 		{[]string{"export", "--config", "x.json"}, []string{"--out FILE are required"}},
 		{[]string{"sandbox", "--users", "0"}, []string{"--users must be at least 1"}},

@@ -8,6 +8,7 @@ import (
 	"fyne.io/fyne/v2/app"
 
 	"github.com/m365connect/m365connect/assets"
+	"github.com/m365connect/m365connect/connection"
 	"github.com/m365connect/m365connect/ui"
 )
 
@@ -17,7 +18,7 @@ const appID = "io.m365connect.app"
 
 // runGUI opens the wizard window and returns when it is closed.
 func runGUI(ctx context.Context) error {
-	if _, err := ui.DefaultConfigDir(); err != nil {
+	if _, err := connection.DefaultConfigDir(); err != nil {
 		return err // no home folder: say so rather than keep files in a shared one
 	}
 	a := app.NewWithID(appID)

@@ -47,6 +47,21 @@ func (c outboxConfig) open(ctx context.Context) (*outbox.Outbox, error) {
 	return outbox.Open(ctx, c.Database, outbox.Options{Policy: c.Policy})
 }
 
+// withOutbox loads the outbox's config (see loadConfig for the arguments), opens the
+// outbox, runs do on it and closes it: the start of every outbox action and of send.
+func withOutbox(ctx context.Context, path, sandboxInfo, profile string, do func(outboxConfig, *outbox.Outbox) error) error {
+	cfg, err := loadOutboxConfig(path, sandboxInfo, profile)
+	if err != nil {
+		return err
+	}
+	ob, err := cfg.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer ob.Close()
+	return do(cfg, ob)
+}
+
 // outboxOptions are the flags of every `m365connect outbox` action; each action reads
 // its own.
 type outboxOptions struct {
@@ -125,16 +140,9 @@ func newOutboxCmd(s streams) *cobra.Command {
 
 // runOutbox loads the config, opens the outbox and runs one action on it.
 func runOutbox(ctx context.Context, opts *outboxOptions, do func(context.Context, *outboxOptions, outboxConfig, *outbox.Outbox) error) error {
-	cfg, err := loadOutboxConfig(opts.Config, opts.SandboxInfo, opts.profileName())
-	if err != nil {
-		return err
-	}
-	ob, err := cfg.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer ob.Close()
-	return do(ctx, opts, cfg, ob)
+	return withOutbox(ctx, opts.Config, opts.SandboxInfo, opts.profileName(), func(cfg outboxConfig, ob *outbox.Outbox) error {
+		return do(ctx, opts, cfg, ob)
+	})
 }
 
 func outboxList(ctx context.Context, opts *outboxOptions, _ outboxConfig, ob *outbox.Outbox) error {

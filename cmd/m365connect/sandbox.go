@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/m365connect/m365connect/appdirs"
 	"github.com/m365connect/m365connect/connection"
 	"github.com/m365connect/m365connect/emulator"
 	"github.com/m365connect/m365connect/graph"
@@ -63,12 +63,11 @@ func runSandbox(ctx context.Context, opts *sandboxOptions) error {
 	stdout := opts.Out
 	path := opts.Info
 	if path == "" {
-		dir, err := os.UserConfigDir()
+		dir, err := connection.DefaultConfigDir()
 		if err != nil {
 			return fmt.Errorf("find a folder for the info file (use --info): %w", err)
 		}
-		dir = filepath.Join(dir, "m365connect")
-		if err := os.MkdirAll(dir, 0o700); err != nil {
+		if err := appdirs.Ensure(dir); err != nil {
 			return fmt.Errorf("create %s: %w", dir, err)
 		}
 		path = filepath.Join(dir, "m365connect-sandbox.json")

@@ -92,16 +92,12 @@ func runSend(ctx context.Context, opts *sendOptions) error {
 			n.Text = string(b)
 		}
 	}
-	cfg, err := loadOutboxConfig(opts.Config, "", opts.profileName())
-	if err != nil {
+	var m outbox.Message
+	err := withOutbox(ctx, opts.Config, "", opts.profileName(), func(_ outboxConfig, ob *outbox.Outbox) error {
+		var err error
+		m, err = ob.Enqueue(ctx, n)
 		return err
-	}
-	ob, err := cfg.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer ob.Close()
-	m, err := ob.Enqueue(ctx, n)
+	})
 	if errors.Is(err, outbox.ErrInvalid) {
 		return usagef("%v", err)
 	}

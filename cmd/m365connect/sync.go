@@ -16,6 +16,7 @@ import (
 	"github.com/m365connect/m365connect/connection"
 	"github.com/m365connect/m365connect/graph"
 	"github.com/m365connect/m365connect/mailsync"
+	"github.com/m365connect/m365connect/wizard"
 )
 
 // syncOptions are the flags of `m365connect sync`. set names the flags given on the
@@ -65,7 +66,7 @@ func newSyncCmd(s streams) *cobra.Command {
 	f.StringVar(&opts.SandboxInfo, "sandbox-info", "", "practice tenant info file written by 'm365connect sandbox' (alone, or to locate the practice tenant of a --config)")
 	f.StringVar(&opts.Store, "store", "", "local store (SQLite file); default: the config's sync.store, else mail.db in the app's data folder")
 	f.BoolVar(&opts.Once, "once", false, "sync every folder once, print a summary, then exit")
-	f.IntVar(&opts.Days, "days", mailsync.DefaultBackfillDays, "backfill window in days")
+	f.IntVar(&opts.Days, "days", wizard.DefaultBackfillDays, fmt.Sprintf("backfill window in days (1 to %d)", wizard.MaxBackfillDays))
 	f.StringVar(&opts.Folders, "folders", "inbox,sentitems", "comma-separated folder ids or well-known names")
 	f.StringVar(&opts.Body, "body", mailsync.BodyPreview, "preview, text or html")
 	f.IntVar(&opts.PageSize, "page-size", mailsync.DefaultPageSize, "Prefer: odata.maxpagesize")
@@ -78,6 +79,9 @@ func newSyncCmd(s streams) *cobra.Command {
 // runSync syncs the mailboxes; with --once it prints a summary and fails when any
 // mailbox failed.
 func runSync(ctx context.Context, opts *syncOptions) error {
+	if _, err := wizard.BackfillDays(opts.Days); err != nil {
+		return usagef("--days: %v", err)
+	}
 	c, secrets, err := loadConfig(opts.Config, opts.SandboxInfo, opts.profileName())
 	if err != nil {
 		return err
