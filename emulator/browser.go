@@ -288,7 +288,7 @@ func (s *Server) showPrompt(w http.ResponseWriter, r *http.Request, p *pendingPr
 	id.mu.Unlock()
 	perms := p.scopes
 	if p.admin {
-		perms = p.app.Roles
+		perms = id.grantedRoles(p.app) // under the lock: AddAppRoles/RemoveAppRoles may change them (grants.go)
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
