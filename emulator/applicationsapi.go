@@ -1,0 +1,210 @@
+package emulator
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// Application objects through Graph: create, read, update and delete an app
+// registration (https://learn.microsoft.com/en-us/graph/api/resources/application),
+// and their rendering in Graph's application shape.
+
+// handleCreateApplication is POST /applications
+// (https://learn.microsoft.com/en-us/graph/api/application-post-applications): needs
+// Application.ReadWrite.All; any member may register apps by default. 201 with the
+// application; displayName is required.
+func (s *Server) handleCreateApplication(w http.ResponseWriter, r *http.Request) {
+	p, ok := s.caller(w, r, "Application.ReadWrite.All", "Directory.ReadWrite.All")
+	if !ok {
+		return
+	}
+	var in wireApplication
+	if !decode(r, &in) {
+		s.badRequest(w, r, "Invalid JSON in the request body.")
+		return
+	}
+	if strings.TrimSpace(in.DisplayName) == "" {
+		s.badRequest(w, r, "Property displayName is required.")
+		return
+	}
+	id := s.identity
+	now := id.now()
+	keys, msg := parseKeyCredentials(in.KeyCredentials, now)
+	if msg != "" {
+		s.badRequest(w, r, msg)
+		return
+	}
+	if len(in.PasswordCredentials) > 0 {
+		s.badRequest(w, r, "Property passwordCredentials is read-only on create; use addPassword.")
+		return
+	}
+	for _, rra := range in.RequiredResourceAccess {
+		if !strings.EqualFold(rra.ResourceAppID, graphAppID) {
+			s.badRequest(w, r, "The resource application '"+rra.ResourceAppID+"' is not known in this tenant.")
+			return
+		}
+	}
+	g := id.dir.reg
+	reg := &registration{objectID: newGUID(), created: now, owner: p.UserID, displayName: in.DisplayName,
+		signInAudience: in.SignInAudience, required: in.RequiredResourceAccess, keys: keys}
+	if reg.signInAudience == "" {
+		reg.signInAudience = "AzureADandPersonalMicrosoftAccount"
+	}
+	if in.Web != nil {
+		reg.web = in.Web.RedirectURIs
+	}
+	if in.PublicClient != nil {
+		reg.public = in.PublicClient.RedirectURIs
+	}
+	if in.IsFallbackPublicClient != nil {
+		reg.fallbackPublic = *in.IsFallbackPublicClient
+	}
+	reg.app = &App{ClientID: newGUID()}
+	g.mu.Lock()
+	reg.spPending = g.spDelay
+	tokenDelay := g.tokenDelay
+	g.refresh(reg)
+	g.apps[strings.ToLower(reg.app.ClientID)] = reg
+	out := g.wire(reg)
+	g.mu.Unlock()
+	if tokenDelay > 0 {
+		id.InjectFault(Fault{Kind: FaultAppNotFound, ClientID: reg.app.ClientID, Count: tokenDelay})
+	}
+	out.OdataContext = s.GraphBaseURL() + "/$metadata#applications/$entity"
+	w.Header().Set("Location", s.GraphBaseURL()+"/applications/"+reg.objectID)
+	writeJSON(w, http.StatusCreated, out)
+}
+
+// wire renders a registration (caller holds g.mu). Secrets and keys are never returned.
+func (g *registry) wire(r *registration) wireApplication {
+	fb := r.fallbackPublic
+	out := wireApplication{ID: r.objectID, AppID: r.app.ClientID, DisplayName: r.displayName, SignInAudience: r.signInAudience,
+		CreatedDateTime: r.created.UTC().Format(time.RFC3339), IsFallbackPublicClient: &fb,
+		RequiredResourceAccess: r.required, Web: &wireRedirects{RedirectURIs: nonNil(r.web)},
+		PublicClient:   &wireRedirects{RedirectURIs: nonNil(r.public)},
+		KeyCredentials: []wireKeyCredential{}, PasswordCredentials: []wirePasswordCredential{}}
+	if out.RequiredResourceAccess == nil {
+		out.RequiredResourceAccess = []wireRequiredResourceAccess{}
+	}
+	for _, k := range r.keys {
+		out.KeyCredentials = append(out.KeyCredentials, wireKeyCredential{KeyID: k.keyID, DisplayName: k.displayName,
+			Type: "AsymmetricX509Cert", Usage: "Verify", StartDateTime: k.start.UTC().Format(time.RFC3339), EndDateTime: k.end.UTC().Format(time.RFC3339)})
+	}
+	for _, p := range r.passwords {
+		out.PasswordCredentials = append(out.PasswordCredentials, wirePasswordCredential{KeyID: p.keyID, DisplayName: p.displayName,
+			Hint: p.secret[:3], StartDateTime: p.start.UTC().Format(time.RFC3339), EndDateTime: p.end.UTC().Format(time.RFC3339)})
+	}
+	return out
+}
+
+// handleGetApplication is GET /applications/{id}.
+func (s *Server) handleGetApplication(w http.ResponseWriter, r *http.Request) {
+	if _, ok := s.caller(w, r, "Application.Read.All", "Application.ReadWrite.All", "Directory.Read.All"); !ok {
+		return
+	}
+	g := s.identity.dir.reg
+	g.mu.Lock()
+	reg := g.lookup(r.PathValue("id"))
+	var out wireApplication
+	if reg != nil {
+		out = g.wire(reg)
+	}
+	g.mu.Unlock()
+	if reg == nil {
+		s.notFound(w, r, r.PathValue("id"))
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// handlePatchApplication is PATCH /applications/{id}
+// (https://learn.microsoft.com/en-us/graph/api/application-update): keyCredentials
+// (replaces the whole collection: how a certificate is added or removed without a proof
+// of possession), requiredResourceAccess, redirect URIs, displayName. 204.
+func (s *Server) handlePatchApplication(w http.ResponseWriter, r *http.Request) {
+	p, ok := s.caller(w, r, "Application.ReadWrite.All", "Directory.ReadWrite.All")
+	if !ok {
+		return
+	}
+	var raw map[string]json.RawMessage
+	if !decode(r, &raw) {
+		s.badRequest(w, r, "Invalid JSON in the request body.")
+		return
+	}
+	field := func(name string) (json.RawMessage, bool) {
+		for k, v := range raw {
+			if strings.EqualFold(k, name) {
+				return v, true
+			}
+		}
+		return nil, false
+	}
+	g := s.identity.dir.reg
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	reg := g.lookup(r.PathValue("id"))
+	if reg == nil {
+		s.notFound(w, r, r.PathValue("id"))
+		return
+	}
+	if !s.mayManage(p, reg) {
+		s.denied(w, r)
+		return
+	}
+	if v, ok := field("keyCredentials"); ok {
+		var in []wireKeyCredential
+		if json.Unmarshal(v, &in) != nil {
+			s.badRequest(w, r, "Invalid value specified for property 'keyCredentials' of resource 'Application'.")
+			return
+		}
+		keys, msg := parseKeyCredentials(in, s.identity.now())
+		if msg != "" {
+			s.badRequest(w, r, msg)
+			return
+		}
+		reg.keys = keys
+	}
+	if v, ok := field("requiredResourceAccess"); ok {
+		var in []wireRequiredResourceAccess
+		if json.Unmarshal(v, &in) != nil {
+			s.badRequest(w, r, "Invalid value specified for property 'requiredResourceAccess'.")
+			return
+		}
+		reg.required = in
+	}
+	if v, ok := field("displayName"); ok {
+		_ = json.Unmarshal(v, &reg.displayName)
+	}
+	g.refresh(reg)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// handleDeleteApplication is DELETE /applications/{id}
+// (https://learn.microsoft.com/en-us/graph/api/application-delete): 204; the app's
+// service principal, its app role assignments and grants go with it, and its tokens
+// stop working.
+func (s *Server) handleDeleteApplication(w http.ResponseWriter, r *http.Request) {
+	p, ok := s.caller(w, r, "Application.ReadWrite.All", "Directory.ReadWrite.All")
+	if !ok {
+		return
+	}
+	g := s.identity.dir.reg
+	g.mu.Lock()
+	reg := g.lookup(r.PathValue("id"))
+	if reg == nil {
+		g.mu.Unlock()
+		s.notFound(w, r, r.PathValue("id"))
+		return
+	}
+	if !s.mayManage(p, reg) {
+		g.mu.Unlock()
+		s.denied(w, r)
+		return
+	}
+	delete(g.apps, strings.ToLower(reg.app.ClientID))
+	g.mu.Unlock()
+	s.identity.RevokeTokens(reg.app.ClientID)
+	w.WriteHeader(http.StatusNoContent)
+}
