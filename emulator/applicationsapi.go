@@ -133,6 +133,19 @@ func (s *Server) handlePatchApplication(w http.ResponseWriter, r *http.Request) 
 		s.badRequest(w, r, "Invalid JSON in the request body.")
 		return
 	}
+	s.changeApp(w, r, p, func(g *registry, reg *registration) {
+		if msg := s.patchApplication(reg, raw); msg != "" {
+			s.badRequest(w, r, msg)
+			return
+		}
+		g.refresh(reg)
+		w.WriteHeader(http.StatusNoContent)
+	})
+}
+
+// patchApplication applies the properties of a PATCH body to reg, in order, and stops
+// at the first invalid one with the message to answer (caller holds g.mu).
+func (s *Server) patchApplication(reg *registration, raw map[string]json.RawMessage) string {
 	field := func(name string) (json.RawMessage, bool) {
 		for k, v := range raw {
 			if strings.EqualFold(k, name) {
@@ -141,44 +154,28 @@ func (s *Server) handlePatchApplication(w http.ResponseWriter, r *http.Request) 
 		}
 		return nil, false
 	}
-	g := s.identity.dir.reg
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	reg := g.lookup(r.PathValue("id"))
-	if reg == nil {
-		s.notFound(w, r, r.PathValue("id"))
-		return
-	}
-	if !s.mayManage(p, reg) {
-		s.denied(w, r)
-		return
-	}
 	if v, ok := field("keyCredentials"); ok {
 		var in []wireKeyCredential
 		if json.Unmarshal(v, &in) != nil {
-			s.badRequest(w, r, "Invalid value specified for property 'keyCredentials' of resource 'Application'.")
-			return
+			return "Invalid value specified for property 'keyCredentials' of resource 'Application'."
 		}
 		keys, msg := parseKeyCredentials(in, s.identity.now())
 		if msg != "" {
-			s.badRequest(w, r, msg)
-			return
+			return msg
 		}
 		reg.keys = keys
 	}
 	if v, ok := field("requiredResourceAccess"); ok {
 		var in []wireRequiredResourceAccess
 		if json.Unmarshal(v, &in) != nil {
-			s.badRequest(w, r, "Invalid value specified for property 'requiredResourceAccess'.")
-			return
+			return "Invalid value specified for property 'requiredResourceAccess'."
 		}
 		reg.required = in
 	}
 	if v, ok := field("displayName"); ok {
 		_ = json.Unmarshal(v, &reg.displayName)
 	}
-	g.refresh(reg)
-	w.WriteHeader(http.StatusNoContent)
+	return ""
 }
 
 // handleDeleteApplication is DELETE /applications/{id}
@@ -190,21 +187,14 @@ func (s *Server) handleDeleteApplication(w http.ResponseWriter, r *http.Request)
 	if !ok {
 		return
 	}
-	g := s.identity.dir.reg
-	g.mu.Lock()
-	reg := g.lookup(r.PathValue("id"))
-	if reg == nil {
-		g.mu.Unlock()
-		s.notFound(w, r, r.PathValue("id"))
+	var clientID string
+	deleted := s.changeApp(w, r, p, func(g *registry, reg *registration) {
+		clientID = reg.app.ClientID
+		delete(g.apps, strings.ToLower(clientID))
+	})
+	if !deleted {
 		return
 	}
-	if !s.mayManage(p, reg) {
-		g.mu.Unlock()
-		s.denied(w, r)
-		return
-	}
-	delete(g.apps, strings.ToLower(reg.app.ClientID))
-	g.mu.Unlock()
-	s.identity.RevokeTokens(reg.app.ClientID)
+	s.identity.RevokeTokens(clientID)
 	w.WriteHeader(http.StatusNoContent)
 }

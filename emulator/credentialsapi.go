@@ -70,31 +70,21 @@ func (s *Server) handleAddPassword(w http.ResponseWriter, r *http.Request) {
 		s.badRequest(w, r, "Invalid value specified for property 'endDateTime' of resource 'PasswordCredential'.")
 		return
 	}
-	g := s.identity.dir.reg
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	reg := g.lookup(r.PathValue("id"))
-	if reg == nil {
-		s.notFound(w, r, r.PathValue("id"))
-		return
-	}
-	if !s.mayManage(p, reg) {
-		s.denied(w, r)
-		return
-	}
-	if g.maxPwdLife > 0 && end.Sub(start) > g.maxPwdLife {
-		s.dirError(w, r, http.StatusBadRequest, "CredentialInvalidLifetimeAsPerAppPolicy",
-			"Credential lifetime exceeds the max value allowed as per assigned policy '"+g.policyID+"'.", "InvalidKeyEndDate", "EndDate")
-		return
-	}
-	secret := newClientSecret()
-	pc := passwordCred{keyID: newGUID(), displayName: in.PasswordCredential.DisplayName, secret: secret, start: start, end: end}
-	reg.passwords = append(reg.passwords, pc)
-	g.refresh(reg)
-	writeJSON(w, http.StatusOK, map[string]any{
-		"@odata.context":      s.GraphBaseURL() + "/$metadata#microsoft.graph.passwordCredential",
-		"customKeyIdentifier": nil, "displayName": pc.displayName, "endDateTime": end.UTC().Format(time.RFC3339),
-		"hint": secret[:3], "keyId": pc.keyID, "secretText": secret, "startDateTime": start.UTC().Format(time.RFC3339)})
+	s.changeApp(w, r, p, func(g *registry, reg *registration) {
+		if g.maxPwdLife > 0 && end.Sub(start) > g.maxPwdLife {
+			s.dirError(w, r, http.StatusBadRequest, "CredentialInvalidLifetimeAsPerAppPolicy",
+				"Credential lifetime exceeds the max value allowed as per assigned policy '"+g.policyID+"'.", "InvalidKeyEndDate", "EndDate")
+			return
+		}
+		secret := newClientSecret()
+		pc := passwordCred{keyID: newGUID(), displayName: in.PasswordCredential.DisplayName, secret: secret, start: start, end: end}
+		reg.passwords = append(reg.passwords, pc)
+		g.refresh(reg)
+		writeJSON(w, http.StatusOK, map[string]any{
+			"@odata.context":      s.GraphBaseURL() + "/$metadata#microsoft.graph.passwordCredential",
+			"customKeyIdentifier": nil, "displayName": pc.displayName, "endDateTime": end.UTC().Format(time.RFC3339),
+			"hint": secret[:3], "keyId": pc.keyID, "secretText": secret, "startDateTime": start.UTC().Format(time.RFC3339)})
+	})
 }
 
 // handleRemovePassword is POST /applications/{id}/removePassword
@@ -111,24 +101,14 @@ func (s *Server) handleRemovePassword(w http.ResponseWriter, r *http.Request) {
 		s.badRequest(w, r, "Property keyId is required.")
 		return
 	}
-	g := s.identity.dir.reg
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	reg := g.lookup(r.PathValue("id"))
-	if reg == nil {
-		s.notFound(w, r, r.PathValue("id"))
-		return
-	}
-	if !s.mayManage(p, reg) {
-		s.denied(w, r)
-		return
-	}
-	i := slices.IndexFunc(reg.passwords, func(pc passwordCred) bool { return strings.EqualFold(pc.keyID, in.KeyID) })
-	if i < 0 {
-		s.dirError(w, r, http.StatusNotFound, "Request_ResourceNotFound", "No password credential found with keyId '"+in.KeyID+"'.", "", "")
-		return
-	}
-	reg.passwords = slices.Delete(reg.passwords, i, i+1)
-	g.refresh(reg)
-	w.WriteHeader(http.StatusNoContent)
+	s.changeApp(w, r, p, func(g *registry, reg *registration) {
+		i := slices.IndexFunc(reg.passwords, func(pc passwordCred) bool { return strings.EqualFold(pc.keyID, in.KeyID) })
+		if i < 0 {
+			s.dirError(w, r, http.StatusNotFound, "Request_ResourceNotFound", "No password credential found with keyId '"+in.KeyID+"'.", "", "")
+			return
+		}
+		reg.passwords = slices.Delete(reg.passwords, i, i+1)
+		g.refresh(reg)
+		w.WriteHeader(http.StatusNoContent)
+	})
 }

@@ -132,10 +132,37 @@ func (g *registry) lookup(id string) *registration {
 	return nil
 }
 
-// mayManage: the owner (creator) of the app, or an Application / Cloud Application /
-// Global Administrator, may change it
-// (https://learn.microsoft.com/en-us/graph/api/application-update).
-func (s *Server) mayManage(p graphmail.Principal, reg *registration) bool {
-	return p.AppOnly || p.UserID == reg.owner ||
-		s.hasRole(p, RoleGlobalAdministrator, RoleApplicationAdministrator, RoleCloudApplicationAdministrator)
+// appAdmin reports whether the caller is an Application, Cloud Application or Global
+// Administrator, who may change any app
+// (https://learn.microsoft.com/en-us/graph/api/application-update). Call it before
+// taking the registry's lock: DirectoryRoles takes it.
+func (s *Server) appAdmin(p graphmail.Principal) bool {
+	return s.hasRole(p, RoleGlobalAdministrator, RoleApplicationAdministrator, RoleCloudApplicationAdministrator)
+}
+
+// mayManage: the owner (creator) of the app, or an administrator (admin, from
+// appAdmin), may change it (caller holds g.mu).
+func mayManage(p graphmail.Principal, admin bool, reg *registration) bool {
+	return p.AppOnly || p.UserID == reg.owner || admin
+}
+
+// changeApp runs change on the application the path names, under the registry's lock,
+// if the caller may change it; otherwise it answers 404 or 403. It reports whether
+// change ran.
+func (s *Server) changeApp(w http.ResponseWriter, r *http.Request, p graphmail.Principal, change func(g *registry, reg *registration)) bool {
+	admin := s.appAdmin(p)
+	g := s.identity.dir.reg
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	reg := g.lookup(r.PathValue("id"))
+	if reg == nil {
+		s.notFound(w, r, r.PathValue("id"))
+		return false
+	}
+	if !mayManage(p, admin, reg) {
+		s.denied(w, r)
+		return false
+	}
+	change(g, reg)
+	return true
 }

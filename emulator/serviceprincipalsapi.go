@@ -26,6 +26,7 @@ func (s *Server) handleCreateServicePrincipal(w http.ResponseWriter, r *http.Req
 		s.badRequest(w, r, "Property appId is required.")
 		return
 	}
+	admin := s.appAdmin(p)
 	g := s.identity.dir.reg
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -38,7 +39,7 @@ func (s *Server) handleCreateServicePrincipal(w http.ResponseWriter, r *http.Req
 		s.dirError(w, r, http.StatusBadRequest, "Request_BadRequest", msg, "NoBackingApplicationObject", "appId")
 		return
 	}
-	if !s.mayManage(p, reg) {
+	if !mayManage(p, admin, reg) {
 		s.denied(w, r)
 		return
 	}
