@@ -133,13 +133,11 @@ func (s *Server) responseMode(w http.ResponseWriter, r *http.Request, q url.Valu
 // permissions and OIDC scopes; the error goes to the app's redirect URI.
 func checkAuthorizeRequest(app *App, q url.Values) (graph, oidc []string, e *stsError) {
 	if q.Get("response_type") != "code" {
-		x := errUnsupportedResponseType()
-		return nil, nil, &x
+		return nil, nil, new(errUnsupportedResponseType())
 	}
 	challenge, method := q.Get("code_challenge"), q.Get("code_challenge_method")
 	if app.Public && challenge == "" {
-		x := errPKCERequired()
-		return nil, nil, &x
+		return nil, nil, new(errPKCERequired())
 	}
 	if challenge != "" && method != "S256" {
 		x := errPKCERequired()
@@ -151,8 +149,7 @@ func checkAuthorizeRequest(app *App, q url.Values) (graph, oidc []string, e *sts
 		return nil, nil, e
 	}
 	if len(graph) == 0 && len(oidc) == 0 {
-		x := errMissingParam("scope")
-		return nil, nil, &x
+		return nil, nil, new(errMissingParam("scope"))
 	}
 	return graph, oidc, nil
 }
@@ -187,8 +184,7 @@ func (s *Server) signInSilently(app *App, graph []string, q url.Values) (u User,
 		who = auto
 	}
 	if who == "" {
-		x := errLoginRequired()
-		return User{}, &x, true
+		return User{}, new(errLoginRequired()), true
 	}
 	u, ok := id.findUser(who)
 	if !ok {
@@ -197,8 +193,7 @@ func (s *Server) signInSilently(app *App, graph []string, q url.Values) (u User,
 		return User{}, &x, true
 	}
 	if prompt == "none" && !id.consentedFor(app, u.ID) {
-		x := errConsentRequired(app.ClientID, app.Name)
-		return User{}, &x, true
+		return User{}, new(errConsentRequired(app.ClientID, app.Name)), true
 	}
 	if e := id.consentAsUser(app, graph, u.ID); e != nil {
 		return User{}, e, true
@@ -213,8 +208,7 @@ func (id *Identity) consentAsUser(app *App, scopes []string, userID string) *sts
 		return nil
 	}
 	if !id.userMayConsent(app, scopes, userID) {
-		e := errAdminApprovalRequired(app.Name)
-		return &e
+		return new(errAdminApprovalRequired(app.Name))
 	}
 	id.grantUserConsent(app, userID)
 	return nil

@@ -35,8 +35,7 @@ func (s *Server) authenticateClient(r *http.Request, app *App, secret, tenantSeg
 	assertion := r.PostForm.Get("client_assertion")
 	if app.Public {
 		if secret != "" || assertion != "" {
-			e := errPublicClientSecret()
-			return 0, &e
+			return 0, new(errPublicClientSecret())
 		}
 		return authNone, nil
 	}
@@ -48,16 +47,14 @@ func (s *Server) authenticateClient(r *http.Request, app *App, secret, tenantSeg
 		return authSecret, nil
 	case assertion != "":
 		if r.PostForm.Get("client_assertion_type") != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" {
-			e := errMissingParam("client_assertion_type")
-			return 0, &e
+			return 0, new(errMissingParam("client_assertion_type"))
 		}
 		if e := s.verifyAssertion(r, app, assertion, tenantSeg); e != nil {
 			return 0, e
 		}
 		return authCertificate, nil
 	}
-	e := errConfidentialNoCredential()
-	return 0, &e
+	return 0, new(errConfidentialNoCredential())
 }
 
 // verifyAssertion checks a client assertion JWT: header x5t#S256 (or x5t) names the
@@ -66,8 +63,7 @@ func (s *Server) authenticateClient(r *http.Request, app *App, secret, tenantSeg
 // https://learn.microsoft.com/en-us/entra/identity-platform/certificate-credentials#assertion-format
 func (s *Server) verifyAssertion(r *http.Request, app *App, assertion, tenantSeg string) *stsError {
 	if !s.identity.hasCertificates(app) {
-		e := errBadAssertion("The application has no certificate credential registered.")
-		return &e
+		return new(errBadAssertion("The application has no certificate credential registered."))
 	}
 	id := s.identity
 	claims := jwt.MapClaims{}
@@ -84,14 +80,11 @@ func (s *Server) verifyAssertion(r *http.Request, app *App, assertion, tenantSeg
 	switch {
 	case err == nil:
 	case strings.Contains(err.Error(), errKeyNotFound.Error()):
-		e := errBadAssertion("The certificate with identifier used to sign the client assertion is not registered on application.")
-		return &e
+		return new(errBadAssertion("The certificate with identifier used to sign the client assertion is not registered on application."))
 	case strings.Contains(err.Error(), "expired") || strings.Contains(err.Error(), "not valid yet"):
-		e := errAssertionTime()
-		return &e
+		return new(errAssertionTime())
 	default:
-		e := errBadAssertion("")
-		return &e
+		return new(errBadAssertion(""))
 	}
 	aud, _ := claims.GetAudience()
 	base := "https://" + r.Host + "/"
@@ -147,14 +140,12 @@ func (id *Identity) secretValid(app *App, secret string) *stsError {
 				continue
 			}
 			if !p.end.IsZero() && now.After(p.end) {
-				e := errExpiredSecret(app.ClientID)
-				return &e
+				return new(errExpiredSecret(app.ClientID))
 			}
 			return nil
 		}
 	}
-	e := errInvalidSecret(app.ClientID)
-	return &e
+	return new(errInvalidSecret(app.ClientID))
 }
 
 // certificateFor finds the registered certificate named by a client assertion's

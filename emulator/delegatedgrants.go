@@ -29,20 +29,15 @@ func (s *Server) grantAuthCode(w http.ResponseWriter, r *http.Request, app *App,
 	var e *stsError
 	switch {
 	case c == nil || !strings.EqualFold(c.clientID, app.ClientID):
-		x := errBadGrant("authorization code")
-		e = &x
+		e = new(errBadGrant("authorization code"))
 	case c.redeemed:
-		x := errCodeRedeemed()
-		e = &x
+		e = new(errCodeRedeemed())
 	case now.After(c.expires):
-		x := errCodeExpired()
-		e = &x
+		e = new(errCodeExpired())
 	case f.Get("redirect_uri") != c.redirectURI:
-		x := errRedirectGrantMismatch()
-		e = &x
+		e = new(errRedirectGrantMismatch())
 	case c.challenge != "" && !pkceMatches(f.Get("code_verifier"), c.challenge):
-		x := errPKCEMismatch()
-		e = &x
+		e = new(errPKCEMismatch())
 	default:
 		c.redeemed = true
 	}
@@ -85,14 +80,11 @@ func (s *Server) grantRefresh(w http.ResponseWriter, r *http.Request, app *App, 
 	var e *stsError
 	switch {
 	case g == nil || !strings.EqualFold(g.clientID, app.ClientID):
-		x := errBadGrant("refresh token")
-		e = &x
+		e = new(errBadGrant("refresh token"))
 	case id.revoked(g.clientID, g.userID, g.seq):
-		x := errRevokedGrant()
-		e = &x
+		e = new(errRevokedGrant())
 	case now.After(g.expires):
-		x := errCodeExpired()
-		e = &x
+		e = new(errCodeExpired())
 	}
 	var grant refreshGrant
 	if g != nil {
@@ -215,8 +207,7 @@ func normaliseScopes(app *App, param string) (graph, oidc []string, err *stsErro
 		}
 		i := slices.IndexFunc(app.Scopes, func(c string) bool { return strings.EqualFold(c, sc) })
 		if i < 0 {
-			e := errInvalidScope(raw)
-			return nil, nil, &e
+			return nil, nil, new(errInvalidScope(raw))
 		}
 		if !slices.Contains(graph, app.Scopes[i]) {
 			graph = append(graph, app.Scopes[i])

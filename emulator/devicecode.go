@@ -110,17 +110,13 @@ func (s *Server) grantDeviceCode(w http.ResponseWriter, r *http.Request, app *Ap
 	var e *stsError
 	switch {
 	case dc == nil || !strings.EqualFold(dc.clientID, app.ClientID) || dc.redeemed:
-		x := stsError{Status: 400, Error: "bad_verification_code", Code: 70000, Desc: "The device code is not valid."}
-		e = &x
+		e = new(stsError{Status: 400, Error: "bad_verification_code", Code: 70000, Desc: "The device code is not valid."})
 	case now.After(dc.expires):
-		x := stsError{Status: 400, Error: "expired_token", Code: 70020, Desc: "The provided value for the input parameter 'device_code' is not valid. This device code has expired."}
-		e = &x
+		e = new(stsError{Status: 400, Error: "expired_token", Code: 70020, Desc: "The provided value for the input parameter 'device_code' is not valid. This device code has expired."})
 	case dc.declined:
-		x := stsError{Status: 400, Error: "authorization_declined", Code: 70000, Desc: "The user declined the sign-in request."}
-		e = &x
+		e = new(stsError{Status: 400, Error: "authorization_declined", Code: 70000, Desc: "The user declined the sign-in request."})
 	case dc.userID == "":
-		x := stsError{Status: 400, Error: "authorization_pending", Code: 70016, Desc: "OAuth 2.0 device flow error. Authorization is pending. Continue polling."}
-		e = &x
+		e = new(stsError{Status: 400, Error: "authorization_pending", Code: 70016, Desc: "OAuth 2.0 device flow error. Authorization is pending. Continue polling."})
 	default:
 		dc.redeemed = true
 	}
