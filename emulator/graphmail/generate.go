@@ -219,16 +219,6 @@ func Generate(s *Store, g GenOptions) {
 	}
 }
 
-func base64URL(b []byte) string {
-	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-	out := make([]byte, len(b)*2)
-	for i, c := range b {
-		out[2*i] = alphabet[int(c>>4)%len(alphabet)]
-		out[2*i+1] = alphabet[int(c&15)%len(alphabet)]
-	}
-	return string(out)
-}
-
 func imidHost(other Recipient, sent bool, domain string) string {
 	if sent {
 		return strings.ToUpper(strings.ReplaceAll(domain, ".", "")) + ".prod.outlook.com"
