@@ -221,7 +221,7 @@ func Generate(s *Store, g GenOptions) {
 
 func imidHost(other Recipient, sent bool, domain string) string {
 	if sent {
-		return strings.ToUpper(strings.ReplaceAll(domain, ".", "")) + ".prod.outlook.com"
+		return outlookHost(domain)
 	}
 	if at := strings.LastIndexByte(other.Address, '@'); at >= 0 {
 		return "mail." + other.Address[at+1:]

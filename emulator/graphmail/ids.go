@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/fnv"
+	"strings"
 )
 
 // The ids the store hands out, shaped like Exchange's: folder ids, regular message ids
@@ -47,4 +48,11 @@ func base64URL(b []byte) string {
 		out[2*i+1] = alphabet[int(c&15)%len(alphabet)]
 	}
 	return string(out)
+}
+
+// outlookHost is the host part of the internetMessageIds Exchange Online gives mail
+// sent from the tenant: the default domain without dots, upper case, at
+// prod.outlook.com.
+func outlookHost(domain string) string {
+	return strings.ToUpper(strings.ReplaceAll(domain, ".", "")) + ".prod.outlook.com"
 }
