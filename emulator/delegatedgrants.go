@@ -46,12 +46,7 @@ func (s *Server) grantAuthCode(w http.ResponseWriter, r *http.Request, app *App,
 		e.write(w, r, now)
 		return
 	}
-	u, ok := id.findUser(c.userID)
-	if !ok {
-		errBadGrant("authorization code").write(w, r, now)
-		return
-	}
-	s.issueDelegated(w, r, app, auth, &u, c.scopes, c.nonce, c.requestedOIDC)
+	s.issueDelegated(w, r, app, auth, redeemed{kind: "authorization code", userID: c.userID, scopes: c.scopes, nonce: c.nonce, wantID: c.requestedOIDC})
 }
 
 // pkceMatches checks BASE64URL(SHA256(verifier)) == challenge (RFC 7636 S256).
@@ -110,19 +105,30 @@ func (s *Server) grantRefresh(w http.ResponseWriter, r *http.Request, app *App, 
 		}
 		scopes = append(want, oidc...)
 	}
-	u, ok := id.findUser(grant.userID)
-	if !ok {
-		errBadGrant("refresh token").write(w, r, now)
-		return
-	}
-	s.issueDelegated(w, r, app, auth, &u, scopes, "", slices.Contains(scopes, "openid"))
+	s.issueDelegated(w, r, app, auth, redeemed{kind: "refresh token", userID: grant.userID, scopes: scopes, wantID: slices.Contains(scopes, "openid")})
+}
+
+// redeemed is what a redeemed authorization code, refresh token or device code grants.
+type redeemed struct {
+	kind   string // what was redeemed, as invalid_grant names it
+	userID string
+	scopes []string
+	nonce  string
+	wantID bool // openid was asked for: an id_token too
 }
 
 // issueDelegated answers a delegated grant: access token with scp, an id_token when
-// openid was requested, a refresh token when offline_access was.
-func (s *Server) issueDelegated(w http.ResponseWriter, r *http.Request, app *App, auth clientAuth, u *User, scopes []string, nonce string, wantID bool) {
+// openid was requested, a refresh token when offline_access was; invalid_grant when
+// the user is gone.
+func (s *Server) issueDelegated(w http.ResponseWriter, r *http.Request, app *App, auth clientAuth, grant redeemed) {
 	id := s.identity
 	now := id.now()
+	u, ok := id.findUser(grant.userID)
+	if !ok {
+		errBadGrant(grant.kind).write(w, r, now)
+		return
+	}
+	scopes := grant.scopes
 	var graphScopes []string
 	offline := false
 	for _, sc := range scopes {
@@ -139,7 +145,7 @@ func (s *Server) issueDelegated(w http.ResponseWriter, r *http.Request, app *App
 		return
 	}
 	acr := map[clientAuth]string{authNone: "0", authSecret: "1", authCertificate: "2"}[auth]
-	g := tokenGrant{app: app, user: u, scopes: graphScopes, appidacr: acr, nonce: nonce, authority: "https://" + r.Host + "/"}
+	g := tokenGrant{app: app, user: &u, scopes: graphScopes, appidacr: acr, nonce: grant.nonce, authority: "https://" + r.Host + "/"}
 	tok, _, err := id.issueAccessToken(g)
 	if err != nil {
 		http.Error(w, "token signing failed", http.StatusInternalServerError)
@@ -160,7 +166,7 @@ func (s *Server) issueDelegated(w http.ResponseWriter, r *http.Request, app *App
 		resp.RefreshToken = rt
 	}
 	resp.Scope = strings.Join(qualified, " ")
-	if wantID {
+	if grant.wantID {
 		idt, err := id.issueIDToken(g)
 		if err != nil {
 			http.Error(w, "token signing failed", http.StatusInternalServerError)
