@@ -16,13 +16,9 @@ import (
 // Application.ReadWrite.All; any member may register apps by default. 201 with the
 // application; displayName is required.
 func (s *Server) handleCreateApplication(w http.ResponseWriter, r *http.Request) {
-	p, ok := s.caller(w, r, "Application.ReadWrite.All", "Directory.ReadWrite.All")
-	if !ok {
-		return
-	}
 	var in wireApplication
-	if !decode(r, &in) {
-		s.badRequest(w, r, "Invalid JSON in the request body.")
+	p, ok := s.callerWithBody(w, r, &in, "Application.ReadWrite.All", "Directory.ReadWrite.All")
+	if !ok {
 		return
 	}
 	if strings.TrimSpace(in.DisplayName) == "" {
@@ -124,13 +120,9 @@ func (s *Server) handleGetApplication(w http.ResponseWriter, r *http.Request) {
 // (replaces the whole collection: how a certificate is added or removed without a proof
 // of possession), requiredResourceAccess, redirect URIs, displayName. 204.
 func (s *Server) handlePatchApplication(w http.ResponseWriter, r *http.Request) {
-	p, ok := s.caller(w, r, "Application.ReadWrite.All", "Directory.ReadWrite.All")
-	if !ok {
-		return
-	}
 	var raw map[string]json.RawMessage
-	if !decode(r, &raw) {
-		s.badRequest(w, r, "Invalid JSON in the request body.")
+	p, ok := s.callerWithBody(w, r, &raw, "Application.ReadWrite.All", "Directory.ReadWrite.All")
+	if !ok {
 		return
 	}
 	s.changeApp(w, r, p, func(g *registry, reg *registration) {

@@ -48,15 +48,11 @@ func parseKeyCredentials(in []wireKeyCredential, now time.Time) ([]keyCred, stri
 // CredentialInvalidLifetimeAsPerAppPolicy with an InvalidKeyEndDate detail, as Graph
 // answers ("Credential lifetime exceeds the max value allowed as per assigned policy").
 func (s *Server) handleAddPassword(w http.ResponseWriter, r *http.Request) {
-	p, ok := s.caller(w, r, "Application.ReadWrite.All", "Directory.ReadWrite.All")
-	if !ok {
-		return
-	}
 	var in struct {
 		PasswordCredential wirePasswordCredential `json:"passwordCredential"`
 	}
-	if !decode(r, &in) {
-		s.badRequest(w, r, "Invalid JSON in the request body.")
+	p, ok := s.callerWithBody(w, r, &in, "Application.ReadWrite.All", "Directory.ReadWrite.All")
+	if !ok {
 		return
 	}
 	now := s.identity.now()

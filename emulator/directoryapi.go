@@ -86,6 +86,20 @@ func (s *Server) caller(w http.ResponseWriter, r *http.Request, scopes ...string
 	return p, false
 }
 
+// callerWithBody checks the caller's permissions (as caller does) and then reads the
+// JSON body into in, answering 403 or 400 itself.
+func (s *Server) callerWithBody(w http.ResponseWriter, r *http.Request, in any, scopes ...string) (graphmail.Principal, bool) {
+	p, ok := s.caller(w, r, scopes...)
+	if !ok {
+		return p, false
+	}
+	if !decode(r, in) {
+		s.badRequest(w, r, "Invalid JSON in the request body.")
+		return p, false
+	}
+	return p, true
+}
+
 // hasRole reports whether a delegated caller holds one of roles (app-only callers are
 // judged by their permissions alone).
 func (s *Server) hasRole(p graphmail.Principal, roles ...string) bool {

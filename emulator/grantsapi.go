@@ -20,13 +20,9 @@ import (
 // (https://learn.microsoft.com/en-us/entra/identity/enterprise-apps/grant-admin-consent).
 // 201 with the appRoleAssignment.
 func (s *Server) handleAppRoleAssignedTo(w http.ResponseWriter, r *http.Request) {
-	p, ok := s.caller(w, r, "AppRoleAssignment.ReadWrite.All")
-	if !ok {
-		return
-	}
 	var in wireAppRoleAssignment
-	if !decode(r, &in) {
-		s.badRequest(w, r, "Invalid JSON in the request body.")
+	p, ok := s.callerWithBody(w, r, &in, "AppRoleAssignment.ReadWrite.All")
+	if !ok {
 		return
 	}
 	graphSP := s.identity.servicePrincipalID(graphAppID)
@@ -72,13 +68,9 @@ func (s *Server) handleAppRoleAssignedTo(w http.ResponseWriter, r *http.Request)
 // may consent to delegated permissions for the organisation (Global, Privileged Role,
 // Cloud Application or Application Administrator). 201 with the grant.
 func (s *Server) handleCreateGrant(w http.ResponseWriter, r *http.Request) {
-	p, ok := s.caller(w, r, "DelegatedPermissionGrant.ReadWrite.All", "Directory.ReadWrite.All")
-	if !ok {
-		return
-	}
 	var in wireOAuth2PermissionGrant
-	if !decode(r, &in) {
-		s.badRequest(w, r, "Invalid JSON in the request body.")
+	p, ok := s.callerWithBody(w, r, &in, "DelegatedPermissionGrant.ReadWrite.All", "Directory.ReadWrite.All")
+	if !ok {
 		return
 	}
 	if in.ConsentType != "AllPrincipals" {
