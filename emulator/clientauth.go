@@ -130,20 +130,16 @@ func (id *Identity) secretValid(app *App, secret string) *stsError {
 	if app.secret != "" && subtle.ConstantTimeCompare([]byte(secret), []byte(app.secret)) == 1 {
 		return nil
 	}
-	g := id.dir.reg
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if r := g.apps[strings.ToLower(app.ClientID)]; r != nil {
-		now := id.now()
-		for _, p := range r.passwords {
-			if subtle.ConstantTimeCompare([]byte(secret), []byte(p.secret)) != 1 {
-				continue
-			}
-			if !p.end.IsZero() && now.After(p.end) {
-				return new(errExpiredSecret(app.ClientID))
-			}
-			return nil
+	passwords, _ := id.dir.reg.credentials(app.ClientID)
+	now := id.now()
+	for _, p := range passwords {
+		if subtle.ConstantTimeCompare([]byte(secret), []byte(p.secret)) != 1 {
+			continue
 		}
+		if !p.end.IsZero() && now.After(p.end) {
+			return new(errExpiredSecret(app.ClientID))
+		}
+		return nil
 	}
 	return new(errInvalidSecret(app.ClientID))
 }
@@ -154,15 +150,11 @@ func (id *Identity) certificateFor(app *App, s256, s1 string) *x509.Certificate 
 	if app.cert != nil && (thumbprintEqual(s256, app.x5tSHA256) || thumbprintEqual(s1, app.x5tSHA1)) {
 		return app.cert
 	}
-	g := id.dir.reg
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if r := g.apps[strings.ToLower(app.ClientID)]; r != nil {
-		now := id.now()
-		for _, k := range r.keys {
-			if (thumbprintEqual(s256, k.x5tS256) || thumbprintEqual(s1, k.x5tS1)) && (k.end.IsZero() || now.Before(k.end)) {
-				return k.cert
-			}
+	_, keys := id.dir.reg.credentials(app.ClientID)
+	now := id.now()
+	for _, k := range keys {
+		if (thumbprintEqual(s256, k.x5tS256) || thumbprintEqual(s1, k.x5tS1)) && (k.end.IsZero() || now.Before(k.end)) {
+			return k.cert
 		}
 	}
 	return nil
@@ -170,14 +162,20 @@ func (id *Identity) certificateFor(app *App, s256, s1 string) *x509.Certificate 
 
 // hasCertificates reports whether the app has any certificate credential.
 func (id *Identity) hasCertificates(app *App) bool {
-	if app.cert != nil {
-		return true
-	}
-	g := id.dir.reg
+	_, keys := id.dir.reg.credentials(app.ClientID)
+	return app.cert != nil || len(keys) > 0
+}
+
+// credentials returns a created app's client secrets and certificates, copied under
+// the registry's lock (none for other apps).
+func (g *registry) credentials(clientID string) ([]passwordCred, []keyCred) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	r := g.apps[strings.ToLower(app.ClientID)]
-	return r != nil && len(r.keys) > 0
+	r := g.apps[strings.ToLower(clientID)]
+	if r == nil {
+		return nil, nil
+	}
+	return slices.Clone(r.passwords), slices.Clone(r.keys)
 }
 
 // thumbprints returns the x5t#S256 and x5t values of a certificate.
