@@ -106,6 +106,7 @@ func (s *Server) verifyAssertion(r *http.Request, app *App, assertion, tenantSeg
 
 type assertionError string
 
+// Error returns the marker text.
 func (e assertionError) Error() string { return string(e) }
 
 // errKeyNotFound marks an assertion signed with an unregistered certificate.

@@ -192,12 +192,17 @@ type recorder struct {
 	body   bytes.Buffer
 }
 
+// Header returns the item's response headers.
 func (r *recorder) Header() http.Header { return r.header }
+
+// WriteHeader records the item's status (the first one written counts).
 func (r *recorder) WriteHeader(code int) {
 	if r.status == 0 {
 		r.status = code
 	}
 }
+
+// Write records the item's body (status 200 unless one was written).
 func (r *recorder) Write(b []byte) (int, error) {
 	if r.status == 0 {
 		r.status = http.StatusOK

@@ -9,8 +9,9 @@ import (
 )
 
 // The ids the store hands out, shaped like Exchange's: folder ids, regular message ids
-// (which change on a move), immutable ids (which do not), conversation ids and the
-// hashes they are derived from, so a seed gives the same ids every time.
+// (which change on a move), immutable ids (which do not), conversation ids, the host of
+// the internetMessageIds it makes, and the hashes they are derived from, so a seed
+// gives the same ids every time.
 
 func hashBytes(parts ...string) []byte {
 	h := fnv.New128a()

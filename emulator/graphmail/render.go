@@ -7,7 +7,7 @@ import (
 	"strings"
 )
 
-// appendMessage renders a message in Graph's message shape.
+// renderMessage renders a message in Graph's message shape.
 // https://learn.microsoft.com/en-us/graph/api/resources/message
 func (c *call) renderMessage(m *message, sel selection) []byte {
 	return c.appendMessage(make([]byte, 0, 1200+len(m.body)), m, sel)

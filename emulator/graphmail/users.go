@@ -304,6 +304,7 @@ func parseUserClause(clause string) (userPred, error) {
 
 type errBadClause string
 
+// Error returns the clause that could not be read.
 func (e errBadClause) Error() string { return string(e) }
 
 // parseUserSearch parses $search="prop:value" terms joined by OR/AND; a term
