@@ -37,18 +37,17 @@ func unquote(v string) (string, bool) {
 	return strings.ReplaceAll(v[1:len(v)-1], "''", "'"), true
 }
 
-// splitClauses splits an OData filter on a top-level keyword (" and ").
+// splitClauses splits an OData filter on a top-level keyword (" and "), in any case.
 func splitClauses(q, sep string) []string {
 	var out []string
 	inQuote := false
 	start := 0
-	lq := strings.ToLower(q)
 	for i := 0; i < len(q); i++ {
 		if q[i] == '\'' {
 			inQuote = !inQuote
 			continue
 		}
-		if !inQuote && strings.HasPrefix(lq[i:], sep) {
+		if !inQuote && hasPrefixFold(q[i:], sep) {
 			out = append(out, strings.TrimSpace(q[start:i]))
 			i += len(sep) - 1
 			start = i + 1
@@ -122,6 +121,23 @@ func parseMessageFilter(q string) (msgFilter, error) {
 		}
 	}
 	return f, nil
+}
+
+// hasPrefixFold reports whether s begins with prefix, ignoring case. It compares in
+// place: a position in a lower-cased copy need not be the same position in s (lower
+// case can be shorter or longer, as "ẞ" → "ß" is).
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+}
+
+// indexFold is strings.Index ignoring case, with positions in s itself.
+func indexFold(s, sub string) int {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if strings.EqualFold(s[i:i+len(sub)], sub) {
+			return i
+		}
+	}
+	return -1
 }
 
 // stripParens removes one pair of enclosing parentheses.

@@ -287,7 +287,6 @@ func renderUser(mb *mailbox, sel selection) []byte {
 // htmlToText renders an HTML body as plain text: block ends become line
 // breaks, tags go, entities are decoded, runs of blanks collapse.
 func htmlToText(h string) string {
-	lower := strings.ToLower(h)
 	var b strings.Builder
 	b.Grow(len(h))
 	for i := 0; i < len(h); {
@@ -300,12 +299,12 @@ func htmlToText(h string) string {
 		if end < 0 {
 			break
 		}
-		tag := lower[i : i+end+1]
-		if strings.HasPrefix(tag, "<br") || strings.HasPrefix(tag, "</p") || strings.HasPrefix(tag, "</div") || strings.HasPrefix(tag, "<hr") {
+		tag := h[i : i+end+1]
+		if hasPrefixFold(tag, "<br") || hasPrefixFold(tag, "</p") || hasPrefixFold(tag, "</div") || hasPrefixFold(tag, "<hr") {
 			b.WriteByte('\n')
 		}
-		if strings.HasPrefix(tag, "<head") {
-			if close := strings.Index(lower[i:], "</head>"); close >= 0 {
+		if hasPrefixFold(tag, "<head") {
+			if close := indexFold(h[i:], "</head>"); close >= 0 {
 				i += close + len("</head>")
 				continue
 			}
