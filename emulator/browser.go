@@ -1,7 +1,6 @@
 package emulator
 
 import (
-	"html/template"
 	"net/http"
 	"net/url"
 	"slices"
@@ -61,22 +60,61 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	now := id.now()
 	q := r.URL.Query()
 	seg := r.PathValue("tenant")
+	app, fault, ok := s.authorizeApp(w, r, seg, q)
+	if !ok {
+		return
+	}
+	redirect := q.Get("redirect_uri")
+	mode, ok := s.responseMode(w, r, q)
+	if !ok {
+		return
+	}
+	fail := func(e stsError) { s.redirectError(w, r, redirect, mode, q.Get("state"), e) }
+	graph, oidc, e := checkAuthorizeRequest(app, q)
+	if e != nil {
+		fail(*e)
+		return
+	}
+	if fault != nil {
+		fail(s.authorizeFaultError(fault, app))
+		return
+	}
+	p := &pendingPrompt{tenant: seg, app: app, params: q, scopes: graph, oidc: oidc, redirect: redirect, expires: now.Add(15 * time.Minute)}
+	u, e, silent := s.signInSilently(app, graph, q)
+	switch {
+	case !silent:
+		s.showPrompt(w, r, p)
+	case e != nil:
+		fail(*e)
+	default:
+		s.issueCode(w, r, p, u)
+	}
+}
+
+// authorizeApp answers, on the error page, what makes an authorize request
+// untrustworthy: an unknown tenant, /consumers, an unknown app or an unregistered
+// redirect URI (browserAppChecks). It returns the app and the fault still to apply;
+// ok=false when the page was written.
+func (s *Server) authorizeApp(w http.ResponseWriter, r *http.Request, seg string, q url.Values) (*App, *Fault, bool) {
+	id := s.identity
 	kind, terr := id.resolveTenant(seg)
 	if terr != nil {
 		s.errorPage(w, r, *terr)
-		return
+		return nil, nil, false
 	}
 	clientID := q.Get("client_id")
 	app := id.dir.appByID(clientID)
 	if kind == "consumers" {
 		s.errorPage(w, r, errConsumers(clientID))
-		return
+		return nil, nil, false
 	}
-	redirect := q.Get("redirect_uri")
-	fault, ok := s.browserAppChecks(w, r, app, clientID, redirect, true)
-	if !ok {
-		return
-	}
+	fault, ok := s.browserAppChecks(w, r, app, clientID, q.Get("redirect_uri"), true)
+	return app, fault, ok
+}
+
+// responseMode reads response_mode (query by default; query, fragment or form_post),
+// answering an unknown one on the error page (ok=false).
+func (s *Server) responseMode(w http.ResponseWriter, r *http.Request, q url.Values) (string, bool) {
 	mode := q.Get("response_mode")
 	if mode == "" {
 		mode = "query"
@@ -85,81 +123,95 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		e := errMissingParam("response_mode")
 		e.Desc = "The provided value for the input parameter 'response_mode' is not valid. Expected values are 'query', 'fragment' or 'form_post'."
 		s.errorPage(w, r, e)
-		return
+		return "", false
 	}
-	fail := func(e stsError) { s.redirectError(w, r, redirect, mode, q.Get("state"), e) }
+	return mode, true
+}
+
+// checkAuthorizeRequest checks what the app asked for: response_type=code, a PKCE
+// challenge (required of public clients, S256 only) and the scopes, returned as Graph
+// permissions and OIDC scopes; the error goes to the app's redirect URI.
+func checkAuthorizeRequest(app *App, q url.Values) (graph, oidc []string, e *stsError) {
 	if q.Get("response_type") != "code" {
-		fail(errUnsupportedResponseType())
-		return
+		return nil, nil, new(errUnsupportedResponseType())
 	}
 	challenge, method := q.Get("code_challenge"), q.Get("code_challenge_method")
 	if app.Public && challenge == "" {
-		fail(errPKCERequired())
-		return
+		return nil, nil, new(errPKCERequired())
 	}
 	if challenge != "" && method != "S256" {
-		e := errPKCERequired()
-		e.Desc = "The code_challenge_method must be 'S256'."
-		fail(e)
-		return
+		x := errPKCERequired()
+		x.Desc = "The code_challenge_method must be 'S256'."
+		return nil, nil, &x
 	}
-	graph, oidc, serr := normaliseScopes(app, q.Get("scope"))
-	if serr != nil {
-		fail(*serr)
-		return
+	graph, oidc, e = normaliseScopes(app, q.Get("scope"))
+	if e != nil {
+		return nil, nil, e
 	}
 	if len(graph) == 0 && len(oidc) == 0 {
-		fail(errMissingParam("scope"))
-		return
+		return nil, nil, new(errMissingParam("scope"))
 	}
-	if fault != nil {
-		e := s.faultError(fault, app, "")
-		if fault.Kind == FaultConsentMissing {
-			e = errConsentRequired(app.ClientID, app.Name)
-		} else if e.Error != "access_denied" {
-			e.Error = "access_denied"
-		}
-		fail(e)
-		return
-	}
-	p := &pendingPrompt{tenant: seg, app: app, params: q, scopes: graph, oidc: oidc, redirect: redirect, expires: now.Add(15 * time.Minute)}
+	return graph, oidc, nil
+}
 
+// authorizeFaultError is the error a switched-on fault sends to the app from the
+// authorize endpoint: consent_required for missing consent, else access_denied.
+func (s *Server) authorizeFaultError(fault *Fault, app *App) stsError {
+	e := s.faultError(fault, app, "")
+	if fault.Kind == FaultConsentMissing {
+		e = errConsentRequired(app.ClientID, app.Name)
+	} else if e.Error != "access_denied" {
+		e.Error = "access_denied"
+	}
+	return e
+}
+
+// signInSilently signs a user in without a page, for prompt=none and for the practice
+// tenant's automatic sign-in (SetAutoSignIn): the login_hint's user, else the automatic
+// one, if they exist and have consented or may consent now. silent=false means the
+// sign-in page is needed; e is the error to send to the app.
+func (s *Server) signInSilently(app *App, graph []string, q url.Values) (u User, e *stsError, silent bool) {
+	id := s.identity
 	id.mu.Lock()
 	auto := id.autoSignIn
 	id.mu.Unlock()
-	hint := q.Get("login_hint")
 	prompt := q.Get("prompt")
-	if prompt == "none" || auto != "" {
-		who := hint
-		if who == "" {
-			who = auto
-		}
-		if who == "" {
-			fail(errLoginRequired())
-			return
-		}
-		u, ok := id.findUser(who)
-		if !ok {
-			e := errLoginRequired()
-			e.Code, e.Desc = 50034, "The user account {EUII Hidden} does not exist in the "+id.TenantID()+" directory. To sign into this application, the account must be added to the directory."
-			fail(e)
-			return
-		}
-		if !id.consentedFor(app, u.ID) {
-			if prompt == "none" {
-				fail(errConsentRequired(app.ClientID, app.Name))
-				return
-			}
-			if !id.userMayConsent(app, graph, u.ID) {
-				fail(errAdminApprovalRequired(app.Name))
-				return
-			}
-			id.grantUserConsent(app, u.ID)
-		}
-		s.issueCode(w, r, p, u)
-		return
+	if prompt != "none" && auto == "" {
+		return User{}, nil, false
 	}
-	s.showPrompt(w, r, p)
+	who := q.Get("login_hint")
+	if who == "" {
+		who = auto
+	}
+	if who == "" {
+		return User{}, new(errLoginRequired()), true
+	}
+	u, ok := id.findUser(who)
+	if !ok {
+		x := errLoginRequired()
+		x.Code, x.Desc = 50034, "The user account {EUII Hidden} does not exist in the "+id.TenantID()+" directory. To sign into this application, the account must be added to the directory."
+		return User{}, &x, true
+	}
+	if prompt == "none" && !id.consentedFor(app, u.ID) {
+		return User{}, new(errConsentRequired(app.ClientID, app.Name)), true
+	}
+	if e := id.consentAsUser(app, graph, u.ID); e != nil {
+		return User{}, e, true
+	}
+	return u, nil, true
+}
+
+// consentAsUser makes sure a user has consented to app: already, or now by their own
+// consent if they may give it (otherwise AADSTS90094, admin approval required).
+func (id *Identity) consentAsUser(app *App, scopes []string, userID string) *stsError {
+	if id.consentedFor(app, userID) {
+		return nil
+	}
+	if !id.userMayConsent(app, scopes, userID) {
+		return new(errAdminApprovalRequired(app.Name))
+	}
+	id.grantUserConsent(app, userID)
+	return nil
 }
 
 // grantUserConsent records a user's own consent to a delegated app.
@@ -169,7 +221,6 @@ func (id *Identity) grantUserConsent(app *App, userID string) {
 	id.userConsent[strings.ToLower(app.ClientID)+"|"+userID] = true
 }
 
-// issueCode creates a single-use authorization code and sends it to the app.
 // browserAppChecks answers, on Entra's own error page (never redirected to the app),
 // what the sign-in and admin-consent pages refuse before anything else: an unknown app,
 // an app or tenant fault, a redirect URI that is not registered (AADSTS50011). It
@@ -197,6 +248,7 @@ func (s *Server) browserAppChecks(w http.ResponseWriter, r *http.Request, app *A
 	return fault, true
 }
 
+// issueCode creates a single-use authorization code and sends it to the app.
 func (s *Server) issueCode(w http.ResponseWriter, r *http.Request, p *pendingPrompt, u User) {
 	id := s.identity
 	code := randomToken(48)
@@ -257,54 +309,6 @@ func (s *Server) redirectError(w http.ResponseWriter, r *http.Request, redirect,
 	s.sendToApp(w, r, redirect, mode, v)
 }
 
-// errorPage shows an error that cannot be sent to the app (as the STS's
-// "Sorry, but we're having trouble signing you in" page does).
-func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, e stsError) {
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusBadRequest)
-	b := e.body(r, s.identity.now())
-	_ = s.pages.errorPage.Execute(w, struct {
-		Code    int
-		Message string
-		Trace   string
-		Corr    string
-		Time    string
-	}{e.Code, e.Desc, b.TraceID, b.CorrelationID, b.Timestamp})
-}
-
-// showPrompt renders the sign-in and consent page with Accept / Cancel.
-func (s *Server) showPrompt(w http.ResponseWriter, r *http.Request, p *pendingPrompt) {
-	id := s.identity
-	key := randomToken(24)
-	id.mu.Lock()
-	now := id.now()
-	for k, pp := range id.pending {
-		if now.After(pp.expires) {
-			delete(id.pending, k)
-		}
-	}
-	id.pending[key] = p
-	id.mu.Unlock()
-	perms := p.scopes
-	if p.admin {
-		perms = p.app.Roles
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	_ = s.pages.prompt.Execute(w, struct {
-		Admin      bool
-		Tenant     string
-		App        string
-		Perms      []string
-		Users      []User
-		Prompt     string
-		Action     string
-		LoginHint  string
-		TenantName string
-	}{p.admin, id.TenantDomain(), p.app.Name, perms, id.Users(), key, r.URL.Path, p.params.Get("login_hint"), id.dir.tenantName})
-}
-
 // takePending removes and returns a pending prompt.
 func (id *Identity) takePending(key string, admin bool) *pendingPrompt {
 	id.mu.Lock()
@@ -320,179 +324,48 @@ func (id *Identity) takePending(key string, admin bool) *pendingPrompt {
 // handleAuthorizeDecision is the page's form post: Accept signs the chosen user in
 // (and records their consent), Cancel sends AADSTS65004 access_denied to the app.
 func (s *Server) handleAuthorizeDecision(w http.ResponseWriter, r *http.Request) {
-	id := s.identity
-	if err := r.ParseForm(); err != nil {
-		http.Error(w, "bad form", http.StatusBadRequest)
-		return
-	}
-	p := id.takePending(r.PostForm.Get("prompt"), false)
-	if p == nil {
-		s.errorPage(w, r, errBadGrant("sign-in session (it expired or was already used)"))
-		return
-	}
-	mode := p.params.Get("response_mode")
-	if r.PostForm.Get("action") != "accept" {
-		s.redirectError(w, r, p.redirect, mode, p.params.Get("state"), errConsentDeclined())
-		return
-	}
-	u, ok := id.findUser(r.PostForm.Get("user"))
+	p, u, ok := s.decision(w, r, false)
 	if !ok {
-		s.errorPage(w, r, errLoginRequired())
 		return
 	}
-	if !id.consentedFor(p.app, u.ID) {
-		if !id.userMayConsent(p.app, p.scopes, u.ID) {
-			s.redirectError(w, r, p.redirect, mode, p.params.Get("state"), errAdminApprovalRequired(p.app.Name))
-			return
-		}
-		id.grantUserConsent(p.app, u.ID)
+	if e := s.identity.consentAsUser(p.app, p.scopes, u.ID); e != nil {
+		s.redirectError(w, r, p.redirect, p.params.Get("response_mode"), p.params.Get("state"), *e)
+		return
 	}
 	s.issueCode(w, r, p, u)
 }
 
-// handleAdminConsent is GET /{tenant}/v2.0/adminconsent
-// (https://learn.microsoft.com/en-us/entra/identity-platform/v2-admin-consent): an
-// administrator grants the app's permissions tenant-wide; the browser then goes to
-// redirect_uri with admin_consent=True&tenant=..&state=..&scope=.., or with
-// error=..&error_description=..&state=.. . The tenant must be named: 'common' is refused
-// (the page says not to use it), 'consumers' cannot consent for a tenant.
-func (s *Server) handleAdminConsent(w http.ResponseWriter, r *http.Request) {
-	id := s.identity
-	q := r.URL.Query()
-	seg := r.PathValue("tenant")
-	kind, terr := id.resolveTenant(seg)
-	if terr != nil {
-		s.errorPage(w, r, *terr)
-		return
-	}
-	clientID := q.Get("client_id")
-	switch kind {
-	case "common":
-		s.errorPage(w, r, errNoTenant())
-		return
-	case "consumers":
-		s.errorPage(w, r, errConsumers(clientID))
-		return
-	}
-	app := id.dir.appByID(clientID)
-	redirect := q.Get("redirect_uri")
-	fault, ok := s.browserAppChecks(w, r, app, clientID, redirect, false)
-	if !ok {
-		return
-	}
-	state := q.Get("state")
-	if fault != nil {
-		e := s.faultError(fault, app, "")
-		e.Error = "access_denied"
-		s.redirectError(w, r, redirect, "query", state, e)
-		return
-	}
-	p := &pendingPrompt{admin: true, tenant: seg, app: app, params: q, redirect: redirect, expires: id.now().Add(15 * time.Minute)}
-	id.mu.Lock()
-	auto := id.autoSignIn
-	id.mu.Unlock()
-	if auto != "" {
-		u, ok := id.findUser(auto)
-		if !ok {
-			s.redirectError(w, r, redirect, "query", state, errLoginRequired())
-			return
-		}
-		s.finishAdminConsent(w, r, p, u)
-		return
-	}
-	s.showPrompt(w, r, p)
-}
-
-// handleAdminConsentDecision is the admin consent page's form post.
-func (s *Server) handleAdminConsentDecision(w http.ResponseWriter, r *http.Request) {
+// decision reads the Accept / Cancel post of the sign-in page (admin=false) or the
+// admin consent page: the pending prompt and the chosen user. A bad form, an expired
+// or replayed prompt, Cancel (AADSTS65004 to the app) and an unknown user are answered
+// here, with ok=false.
+func (s *Server) decision(w http.ResponseWriter, r *http.Request, admin bool) (*pendingPrompt, User, bool) {
 	id := s.identity
 	if err := r.ParseForm(); err != nil {
 		http.Error(w, "bad form", http.StatusBadRequest)
-		return
+		return nil, User{}, false
 	}
-	p := id.takePending(r.PostForm.Get("prompt"), true)
+	p := id.takePending(r.PostForm.Get("prompt"), admin)
 	if p == nil {
-		s.errorPage(w, r, errBadGrant("consent session (it expired or was already used)"))
-		return
+		what := "sign-in session (it expired or was already used)"
+		if admin {
+			what = "consent session (it expired or was already used)"
+		}
+		s.errorPage(w, r, errBadGrant(what))
+		return nil, User{}, false
 	}
 	if r.PostForm.Get("action") != "accept" {
-		s.redirectError(w, r, p.redirect, "query", p.params.Get("state"), errConsentDeclined())
-		return
+		mode := p.params.Get("response_mode")
+		if admin {
+			mode = "query"
+		}
+		s.redirectError(w, r, p.redirect, mode, p.params.Get("state"), errConsentDeclined())
+		return nil, User{}, false
 	}
 	u, ok := id.findUser(r.PostForm.Get("user"))
 	if !ok {
 		s.errorPage(w, r, errLoginRequired())
-		return
+		return nil, User{}, false
 	}
-	s.finishAdminConsent(w, r, p, u)
-}
-
-// finishAdminConsent grants tenant-wide consent if u is an administrator (otherwise
-// AADSTS90094, admin approval required) and redirects to the app.
-func (s *Server) finishAdminConsent(w http.ResponseWriter, r *http.Request, p *pendingPrompt, u User) {
-	id := s.identity
-	state := p.params.Get("state")
-	if !u.Admin {
-		e := errAdminApprovalRequired(p.app.Name)
-		s.redirectError(w, r, p.redirect, "query", state, e)
-		return
-	}
-	id.SetAdminConsent(p.app.ClientID, true)
-	v := url.Values{}
-	v.Set("admin_consent", "True")
-	v.Set("tenant", id.TenantID())
-	if state != "" {
-		v.Set("state", state)
-	}
-	if sc := p.params.Get("scope"); sc != "" {
-		v.Set("scope", sc)
-	}
-	s.sendToApp(w, r, p.redirect, "query", v)
-}
-
-const formPostHTML = `<!DOCTYPE html>
-<html><head><title>Working...</title></head>
-<body onload="document.forms[0].submit()">
-<form method="POST" action="{{.Action}}">
-{{range $k, $vs := .Fields}}{{range $vs}}<input type="hidden" name="{{$k}}" value="{{.}}">
-{{end}}{{end}}<noscript><p>Script is disabled. Click Submit to continue.</p><input type="submit" value="Submit"></noscript>
-</form></body></html>`
-
-const errorPageHTML = `<!DOCTYPE html>
-<html><head><title>Sign in to your account</title>
-<style>body{font-family:Segoe UI,Helvetica,Arial,sans-serif;max-width:36em;margin:3em auto;color:#1b1b1b}code{background:#f3f3f3;padding:2px 4px}</style></head>
-<body><h1>Sorry, but we're having trouble signing you in.</h1>
-<p><b>AADSTS{{.Code}}:</b> {{.Message}}</p>
-<p><small>Practice tenant (emulated). Request Id: {{.Trace}}<br>Correlation Id: {{.Corr}}<br>Timestamp: {{.Time}}</small></p>
-</body></html>`
-
-const promptPageHTML = `<!DOCTYPE html>
-<html><head><title>{{if .Admin}}Permissions requested - review for your organization{{else}}Sign in to your account{{end}}</title>
-<style>body{font-family:Segoe UI,Helvetica,Arial,sans-serif;max-width:32em;margin:3em auto;color:#1b1b1b}
-.box{border:1px solid #ccc;padding:1.5em 2em;box-shadow:0 2px 6px rgba(0,0,0,.2)}button{padding:.5em 2em;margin-right:1em}
-.accept{background:#0067b8;color:#fff;border:none}.note{color:#666;font-size:.85em}</style></head>
-<body><div class="box">
-<p class="note">{{.TenantName}} &middot; practice tenant (emulated Microsoft Entra ID)</p>
-<h2>{{if .Admin}}Permissions requested<br><small>Accept for your organization</small>{{else}}Permissions requested{{end}}</h2>
-<p><b>{{.App}}</b> would like to:</p>
-<ul>{{range .Perms}}<li>{{.}}</li>{{end}}</ul>
-<form method="POST" action="{{.Action}}">
-<input type="hidden" name="prompt" value="{{.Prompt}}">
-<p><label>Sign in as <select name="user">{{range .Users}}<option value="{{.ID}}"{{if eq .Address $.LoginHint}} selected{{end}}>{{.DisplayName}} &lt;{{.Address}}&gt;{{if .Admin}} (Global Administrator){{end}}</option>{{end}}</select></label></p>
-<p class="note">{{if .Admin}}Only a Global Administrator can grant consent on behalf of the organization.{{else}}Accepting lets the app act as the chosen user with the permissions above.{{end}}</p>
-<button class="accept" name="action" value="accept" type="submit">Accept</button>
-<button name="action" value="cancel" type="submit">Cancel</button>
-</form></div></body></html>`
-
-// pages holds the parsed HTML templates of the browser-facing pages.
-type pages struct {
-	formPost, errorPage, prompt *template.Template
-}
-
-func newPages() pages {
-	return pages{
-		formPost:  template.Must(template.New("formpost").Parse(formPostHTML)),
-		errorPage: template.Must(template.New("error").Parse(errorPageHTML)),
-		prompt:    template.Must(template.New("prompt").Parse(promptPageHTML)),
-	}
+	return p, u, true
 }

@@ -321,3 +321,39 @@ func TestAdminConsentPage(t *testing.T) {
 		t.Errorf("replayed consent form: %d", resp.StatusCode)
 	}
 }
+
+// TestAdminConsentPageWhileRolesChange renders the admin consent page (which lists the
+// app's application permissions) while another goroutine adds and removes the app's
+// roles, as an admin script does: run under -race, the page (and Info, which lists
+// every app's roles) must read the roles under the identity's lock.
+func TestAdminConsentPageWhileRolesChange(t *testing.T) {
+	s := newServer(t, emulator.Options{})
+	id := s.Identity()
+	app := id.App(emulator.AppNotConsentedName)
+	cb := newCallback(t)
+	v := url.Values{"client_id": {app.ClientID}, "redirect_uri": {cb.URL}, "state": {"race"}}
+	pageURL := s.BrowserAuthorityHost() + id.TenantID() + "/v2.0/adminconsent?" + v.Encode()
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			id.AddAppRoles(app.ClientID, "User.Read.All")
+			id.RemoveAppRoles(app.ClientID, "User.Read.All")
+		}
+	}()
+	defer func() { close(stop); <-done }()
+	for range 20 {
+		code, page := browse(t, pageURL)
+		if code != http.StatusOK || !strings.Contains(page, "Mail.Read") {
+			t.Fatalf("admin consent page: %d %s", code, page)
+		}
+		if info := s.Info(); len(info.Apps) == 0 {
+			t.Fatal("info lists no apps")
+		}
+	}
+}

@@ -76,13 +76,10 @@ func (s *Server) handleDeviceCode(w http.ResponseWriter, r *http.Request) {
 	id.mu.Unlock()
 	if auto != "" {
 		if u, ok := id.findUser(auto); ok {
-			dc.userID = u.ID
-			if !id.consentedFor(app, u.ID) {
-				if id.userMayConsent(app, graph, u.ID) {
-					id.grantUserConsent(app, u.ID)
-				} else {
-					dc.userID, dc.declined = "", true
-				}
+			if id.consentAsUser(app, graph, u.ID) == nil {
+				dc.userID = u.ID
+			} else {
+				dc.declined = true
 			}
 		}
 	}
@@ -110,17 +107,13 @@ func (s *Server) grantDeviceCode(w http.ResponseWriter, r *http.Request, app *Ap
 	var e *stsError
 	switch {
 	case dc == nil || !strings.EqualFold(dc.clientID, app.ClientID) || dc.redeemed:
-		x := stsError{Status: 400, Error: "bad_verification_code", Code: 70000, Desc: "The device code is not valid."}
-		e = &x
+		e = new(stsError{Status: 400, Error: "bad_verification_code", Code: 70000, Desc: "The device code is not valid."})
 	case now.After(dc.expires):
-		x := stsError{Status: 400, Error: "expired_token", Code: 70020, Desc: "The provided value for the input parameter 'device_code' is not valid. This device code has expired."}
-		e = &x
+		e = new(stsError{Status: 400, Error: "expired_token", Code: 70020, Desc: "The provided value for the input parameter 'device_code' is not valid. This device code has expired."})
 	case dc.declined:
-		x := stsError{Status: 400, Error: "authorization_declined", Code: 70000, Desc: "The user declined the sign-in request."}
-		e = &x
+		e = new(stsError{Status: 400, Error: "authorization_declined", Code: 70000, Desc: "The user declined the sign-in request."})
 	case dc.userID == "":
-		x := stsError{Status: 400, Error: "authorization_pending", Code: 70016, Desc: "OAuth 2.0 device flow error. Authorization is pending. Continue polling."}
-		e = &x
+		e = new(stsError{Status: 400, Error: "authorization_pending", Code: 70016, Desc: "OAuth 2.0 device flow error. Authorization is pending. Continue polling."})
 	default:
 		dc.redeemed = true
 	}
@@ -133,12 +126,7 @@ func (s *Server) grantDeviceCode(w http.ResponseWriter, r *http.Request, app *Ap
 		e.write(w, r, now)
 		return
 	}
-	u, ok := id.findUser(got.userID)
-	if !ok {
-		errBadGrant("device code").write(w, r, now)
-		return
-	}
-	s.issueDelegated(w, r, app, auth, &u, append(got.scopes, got.oidc...), "", slices.Contains(got.oidc, "openid"))
+	s.issueDelegated(w, r, app, auth, redeemed{kind: "device code", userID: got.userID, scopes: append(got.scopes, got.oidc...), wantID: slices.Contains(got.oidc, "openid")})
 }
 
 // deviceLoginPage is the verification page's template.
@@ -183,19 +171,16 @@ func (s *Server) handleDeviceLogin(w http.ResponseWriter, r *http.Request) {
 			dc.userID = u.ID
 		}
 	}
+	accepted := dc != nil && !dc.declined
 	g.mu.Unlock()
 	if dc == nil {
 		s.errorPage(w, r, stsError{Code: 70000, Desc: "The code you entered has expired or is not valid."})
 		return
 	}
-	if app := id.dir.appByID(dc.clientID); app != nil && ok && !dc.declined && !id.consentedFor(app, u.ID) {
-		if id.userMayConsent(app, dc.scopes, u.ID) {
-			id.grantUserConsent(app, u.ID)
-		} else {
-			g.mu.Lock()
-			dc.userID, dc.declined = "", true
-			g.mu.Unlock()
-		}
+	if app := id.dir.appByID(dc.clientID); app != nil && accepted && id.consentAsUser(app, dc.scopes, u.ID) != nil {
+		g.mu.Lock()
+		dc.userID, dc.declined = "", true
+		g.mu.Unlock()
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	_, _ = w.Write([]byte("<!DOCTYPE html><html><body><p>You can close this window and return to the app.</p></body></html>"))

@@ -208,3 +208,46 @@ func TestDirectoryCreatedAppSurvivesRestart(t *testing.T) {
 		t.Errorf("roles after restart: %v", claimsOf(t, tok)["roles"])
 	}
 }
+
+// An administrator who did not create an app may still manage it
+// (https://learn.microsoft.com/en-us/graph/api/application-update): the role check runs
+// while the registry is locked, so it must not take the registry's lock again.
+func TestDirectoryAdministratorManagesAnotherUsersApp(t *testing.T) {
+	s := newServer(t, emulator.Options{Seed: 13, Users: 3, MessagesPerMailbox: 1})
+	users := s.Identity().Users()
+	ga := adminToken(t, s, users[0].Address, adminScopes)
+	aa := adminToken(t, s, users[1].Address, adminScopes)
+	// A plain user holding the scopes (signed in while an administrator, then demoted).
+	s.Identity().SetDirectoryRoles(users[2].Address, emulator.RoleApplicationAdministrator)
+	plain := adminToken(t, s, users[2].Address, adminScopes)
+	s.Identity().SetDirectoryRoles(users[2].Address)
+	st, app := call(t, s, ga, "POST", "/applications", map[string]any{"displayName": "owned by the global admin"})
+	if st != 201 {
+		t.Fatalf("create: %d %v", st, app)
+	}
+	path := "/applications/" + app["id"].(string)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if st, m := call(t, s, aa, "POST", "/servicePrincipals", map[string]any{"appId": app["appId"]}); st != 201 {
+			t.Errorf("application administrator creates the service principal: %d %v", st, m)
+		}
+		if st, m := call(t, s, plain, "PATCH", path, map[string]any{"displayName": "not theirs"}); st != 403 {
+			t.Errorf("plain user patched another user's app: %d %v", st, m)
+		}
+		if st, m := call(t, s, aa, "PATCH", path, map[string]any{"displayName": "renamed"}); st != 204 {
+			t.Errorf("application administrator patch: %d %v", st, m)
+		}
+		if st, m := call(t, s, aa, "POST", path+"/addPassword", map[string]any{}); st != 200 {
+			t.Errorf("application administrator addPassword: %d %v", st, m)
+		}
+		if st, m := call(t, s, aa, "DELETE", path, nil); st != 204 {
+			t.Errorf("application administrator delete: %d %v", st, m)
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the directory API did not answer an administrator managing another user's app (deadlock)")
+	}
+}

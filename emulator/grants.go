@@ -11,15 +11,23 @@ import (
 // grants are unaffected (they live in graphmail's Exchange side).
 // https://learn.microsoft.com/en-us/graph/api/serviceprincipal-delete-approleassignments
 func (id *Identity) RemoveAppRoles(clientID string, roles ...string) {
+	id.changeRoles(clientID, func(have []string) []string {
+		return slices.DeleteFunc(have, func(r string) bool {
+			return slices.ContainsFunc(roles, func(x string) bool { return strings.EqualFold(x, r) })
+		})
+	})
+}
+
+// changeRoles replaces an app's application permissions with change(a copy of them),
+// under the lock: readers take their own copy with grantedRoles.
+func (id *Identity) changeRoles(clientID string, change func(roles []string) []string) {
 	id.mu.Lock()
 	defer id.mu.Unlock()
 	a := id.dir.appByID(clientID)
 	if a == nil {
 		return
 	}
-	a.Roles = slices.DeleteFunc(slices.Clone(a.Roles), func(r string) bool {
-		return slices.ContainsFunc(roles, func(x string) bool { return strings.EqualFold(x, r) })
-	})
+	a.Roles = change(slices.Clone(a.Roles))
 }
 
 // grantedRoles is the app's application permissions as of now, read under the lock.
@@ -32,17 +40,12 @@ func (id *Identity) grantedRoles(a *App) []string {
 // AddAppRoles grants further application permissions to an app tenant-wide (as an
 // admin consenting to added API permissions does).
 func (id *Identity) AddAppRoles(clientID string, roles ...string) {
-	id.mu.Lock()
-	defer id.mu.Unlock()
-	a := id.dir.appByID(clientID)
-	if a == nil {
-		return
-	}
-	out := slices.Clone(a.Roles)
-	for _, r := range roles {
-		if !slices.ContainsFunc(out, func(x string) bool { return strings.EqualFold(x, r) }) {
-			out = append(out, r)
+	id.changeRoles(clientID, func(have []string) []string {
+		for _, r := range roles {
+			if !slices.ContainsFunc(have, func(x string) bool { return strings.EqualFold(x, r) }) {
+				have = append(have, r)
+			}
 		}
-	}
-	a.Roles = out
+		return have
+	})
 }

@@ -316,9 +316,7 @@ func (id *Identity) resolveTenant(seg string) (kind string, err *stsError) {
 		return "tenant", nil
 	}
 	if !isGUID(seg) && !strings.Contains(seg, ".") {
-		e := errInvalidTenantName(seg)
-		return "", &e
+		return "", new(errInvalidTenantName(seg))
 	}
-	e := errUnknownTenant(seg)
-	return "", &e
+	return "", new(errUnknownTenant(seg))
 }

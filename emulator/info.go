@@ -69,7 +69,7 @@ func (s *Server) Info() Info {
 	for _, a := range id.Apps() {
 		info.Apps = append(info.Apps, InfoApp{
 			Name: a.Name, ClientID: a.ClientID, ClientSecret: a.secret, CertificateFile: files.certs[a.ClientID],
-			Access: a.Access, Roles: nonNil(a.Roles), Scopes: nonNil(a.Scopes), RedirectURIs: nonNil(a.RedirectURIs),
+			Access: a.Access, Roles: nonNil(id.grantedRoles(a)), Scopes: nonNil(a.Scopes), RedirectURIs: nonNil(a.RedirectURIs),
 		})
 	}
 	if info.Mailboxes == nil {

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 )
@@ -160,5 +161,82 @@ func (a *App) setCertificate(certDER, keyDER []byte) error {
 		return errors.New("the stored key is not an RSA key")
 	}
 	a.fillCertificate(cert, key, keyDER)
+	return nil
+}
+
+// persistedRegistration is a created app in the practice tenant's state file
+// (persist.go), so a saved connection to a created app works after a restart.
+type persistedRegistration struct {
+	ObjectID       string                       `json:"object_id"`
+	AppID          string                       `json:"app_id"`
+	DisplayName    string                       `json:"display_name"`
+	Created        time.Time                    `json:"created"`
+	Owner          string                       `json:"owner,omitempty"`
+	SignInAudience string                       `json:"sign_in_audience,omitempty"`
+	Required       []wireRequiredResourceAccess `json:"required,omitempty"`
+	Web            []string                     `json:"web,omitempty"`
+	Public         []string                     `json:"public,omitempty"`
+	FallbackPublic bool                         `json:"fallback_public,omitempty"`
+	Passwords      []persistedPassword          `json:"passwords,omitempty"`
+	Keys           []persistedKey               `json:"keys,omitempty"`
+	SPID           string                       `json:"sp_id,omitempty"`
+	Assignments    []wireAppRoleAssignment      `json:"assignments,omitempty"`
+	Grants         []wireOAuth2PermissionGrant  `json:"grants,omitempty"`
+}
+
+type persistedPassword struct {
+	KeyID, DisplayName, Secret string
+	Start, End                 time.Time
+}
+
+type persistedKey struct {
+	KeyID, DisplayName string
+	CertDER            []byte
+}
+
+// export lists the created apps for the state file.
+func (g *registry) export() []persistedRegistration {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	var out []persistedRegistration
+	for _, r := range g.apps {
+		p := persistedRegistration{ObjectID: r.objectID, AppID: r.app.ClientID, DisplayName: r.displayName, Created: r.created,
+			Owner: r.owner, SignInAudience: r.signInAudience, Required: r.required, Web: r.web, Public: r.public,
+			FallbackPublic: r.fallbackPublic, SPID: r.spID, Assignments: r.assignments, Grants: r.grants}
+		for _, pw := range r.passwords {
+			p.Passwords = append(p.Passwords, persistedPassword{KeyID: pw.keyID, DisplayName: pw.displayName, Secret: pw.secret, Start: pw.start, End: pw.end})
+		}
+		for _, k := range r.keys {
+			p.Keys = append(p.Keys, persistedKey{KeyID: k.keyID, DisplayName: k.displayName, CertDER: k.cert.Raw})
+		}
+		out = append(out, p)
+	}
+	slices.SortFunc(out, func(a, b persistedRegistration) int { return strings.Compare(a.ObjectID, b.ObjectID) })
+	return out
+}
+
+// restore brings back the created apps of the state file.
+func (g *registry) restore(list []persistedRegistration) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, p := range list {
+		r := &registration{app: &App{ClientID: p.AppID}, objectID: p.ObjectID, created: p.Created, owner: p.Owner,
+			displayName: p.DisplayName, signInAudience: p.SignInAudience, required: p.Required, web: p.Web, public: p.Public,
+			fallbackPublic: p.FallbackPublic, spID: p.SPID, assignments: p.Assignments, grants: p.Grants}
+		for _, pw := range p.Passwords {
+			r.passwords = append(r.passwords, passwordCred{keyID: pw.KeyID, displayName: pw.DisplayName, secret: pw.Secret, start: pw.Start, end: pw.End})
+		}
+		for _, k := range p.Keys {
+			cert, err := x509.ParseCertificate(k.CertDER)
+			if err != nil {
+				return fmt.Errorf("created app %s: %w", p.DisplayName, err)
+			}
+			s256, s1 := thumbprints(cert)
+			r.keys = append(r.keys, keyCred{keyID: k.KeyID, displayName: k.DisplayName, cert: cert, x5tS256: s256, x5tS1: s1,
+				start: cert.NotBefore, end: cert.NotAfter})
+		}
+		g.refresh(r)
+		g.apps[strings.ToLower(p.AppID)] = r
+	}
 	return nil
 }

@@ -91,7 +91,7 @@ func (id *Identity) RegisterAppWithout(base, permission string) (*App, error) {
 	if b == nil {
 		return nil, fmt.Errorf("no practice app %q", base)
 	}
-	perms := b.Roles
+	perms := id.grantedRoles(b)
 	if b.Access == AccessDelegated {
 		perms = b.Scopes
 	}

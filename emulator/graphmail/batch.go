@@ -26,50 +26,69 @@ type batchRequest struct {
 	DependsOn []string          `json:"dependsOn"`
 }
 
+// serveBatch answers POST /$batch: the requests are checked as a whole first, then
+// run in dependency order; a cycle in dependsOn is a 400.
 func (s *Store) serveBatch(c *call) {
+	reqs, byID, msg := parseBatch(c.body)
+	if msg != "" {
+		c.fail(http.StatusBadRequest, "BadRequest", msg)
+		return
+	}
+	out, ok := s.runBatch(c, reqs, byID)
+	if !ok {
+		c.fail(http.StatusBadRequest, "BadRequest", "The dependsOn chain of the batch contains a cycle.")
+		return
+	}
+	o := newObj()
+	o.raw("responses", arr(out))
+	c.w.Header().Set("Content-Type", "application/json")
+	c.w.WriteHeader(http.StatusOK)
+	c.w.Write(o.done())
+}
+
+// parseBatch reads the batch body and checks it: 1 to 20 requests, each with id,
+// method and url, ids unique (case-insensitive), dependsOn naming only requests of the
+// batch. It returns the requests and their index by lower-case id, or the 400 message.
+func parseBatch(body []byte) ([]batchRequest, map[string]int, string) {
 	var in struct {
 		Requests []batchRequest `json:"requests"`
 	}
-	if err := json.Unmarshal(c.body, &in); err != nil {
-		c.fail(http.StatusBadRequest, "BadRequest", "Invalid batch payload format.")
-		return
-	}
-	if len(in.Requests) == 0 {
-		c.fail(http.StatusBadRequest, "BadRequest", "Invalid batch payload format.")
-		return
+	if err := json.Unmarshal(body, &in); err != nil || len(in.Requests) == 0 {
+		return nil, nil, "Invalid batch payload format."
 	}
 	if len(in.Requests) > batchLimit {
-		c.fail(http.StatusBadRequest, "BadRequest", "Number of batch requests exceeds the maximum of "+strconv.Itoa(batchLimit)+".")
-		return
+		return nil, nil, "Number of batch requests exceeds the maximum of " + strconv.Itoa(batchLimit) + "."
 	}
 	byID := map[string]int{}
 	for i, r := range in.Requests {
 		key := strings.ToLower(r.ID)
 		if r.ID == "" || r.Method == "" || r.URL == "" {
-			c.fail(http.StatusBadRequest, "BadRequest", "Each batch request needs id, method and url.")
-			return
+			return nil, nil, "Each batch request needs id, method and url."
 		}
 		if _, dup := byID[key]; dup {
-			c.fail(http.StatusBadRequest, "BadRequest", "Batch request ids must be unique: '"+r.ID+"'.")
-			return
+			return nil, nil, "Batch request ids must be unique: '" + r.ID + "'."
 		}
 		byID[key] = i
 	}
 	for _, r := range in.Requests {
 		for _, d := range r.DependsOn {
 			if _, ok := byID[strings.ToLower(d)]; !ok {
-				c.fail(http.StatusBadRequest, "BadRequest", "Request '"+r.ID+"' depends on unknown request '"+d+"'.")
-				return
+				return nil, nil, "Request '" + r.ID + "' depends on unknown request '" + d + "'."
 			}
 		}
 	}
+	return in.Requests, byID, ""
+}
 
-	status := make([]int, len(in.Requests))
-	out := make([][]byte, len(in.Requests))
-	done := 0
-	for done < len(in.Requests) {
+// runBatch runs the requests in dependency order, each once all it depends on has
+// been answered; one whose dependency failed is answered 424 without running. It
+// returns the answers in request order, or false when dependsOn has a cycle.
+func (s *Store) runBatch(c *call, reqs []batchRequest, byID map[string]int) ([][]byte, bool) {
+	status := make([]int, len(reqs))
+	out := make([][]byte, len(reqs))
+	for done := 0; done < len(reqs); {
 		progressed := false
-		for i, r := range in.Requests {
+		for i, r := range reqs {
 			if status[i] != 0 {
 				continue
 			}
@@ -86,13 +105,7 @@ func (s *Store) serveBatch(c *call) {
 				continue
 			}
 			if failed {
-				status[i] = http.StatusFailedDependency
-				o := newObj()
-				o.str("id", r.ID)
-				o.num("status", http.StatusFailedDependency)
-				o.raw("headers", []byte(`{"Content-Type":"application/json"}`))
-				o.raw("body", []byte(`{"error":{"code":"FailedDependency","message":"The dependent request failed."}}`))
-				out[i] = o.done()
+				status[i], out[i] = http.StatusFailedDependency, failedDependency(r.ID)
 			} else {
 				status[i], out[i] = s.runBatchItem(c, r)
 			}
@@ -100,17 +113,24 @@ func (s *Store) serveBatch(c *call) {
 			progressed = true
 		}
 		if !progressed {
-			c.fail(http.StatusBadRequest, "BadRequest", "The dependsOn chain of the batch contains a cycle.")
-			return
+			return nil, false
 		}
 	}
-	o := newObj()
-	o.raw("responses", arr(out))
-	c.w.Header().Set("Content-Type", "application/json")
-	c.w.WriteHeader(http.StatusOK)
-	c.w.Write(o.done())
+	return out, true
 }
 
+// failedDependency is the 424 answer of a request whose dependency failed.
+func failedDependency(id string) []byte {
+	o := newObj()
+	o.str("id", id)
+	o.num("status", http.StatusFailedDependency)
+	o.raw("headers", []byte(`{"Content-Type":"application/json"}`))
+	o.raw("body", []byte(`{"error":{"code":"FailedDependency","message":"The dependent request failed."}}`))
+	return o.done()
+}
+
+// runBatchItem runs one request of the batch through the same handler, as the
+// batch's caller, and returns its status and its answer in the batch shape.
 func (s *Store) runBatchItem(c *call, br batchRequest) (int, []byte) {
 	path := br.URL
 	if !strings.HasPrefix(path, "/") {
@@ -172,12 +192,17 @@ type recorder struct {
 	body   bytes.Buffer
 }
 
+// Header returns the item's response headers.
 func (r *recorder) Header() http.Header { return r.header }
+
+// WriteHeader records the item's status (the first one written counts).
 func (r *recorder) WriteHeader(code int) {
 	if r.status == 0 {
 		r.status = code
 	}
 }
+
+// Write records the item's body (status 200 unless one was written).
 func (r *recorder) Write(b []byte) (int, error) {
 	if r.status == 0 {
 		r.status = http.StatusOK

@@ -1,6 +1,7 @@
 package graphmail
 
 import (
+	"net/http"
 	"strings"
 	"time"
 )
@@ -199,4 +200,44 @@ func (s *Store) overRate(key string) (bool, time.Duration) {
 		return true, 10*time.Minute - now.Sub(w.start)
 	}
 	return false, 0
+}
+
+// applyFault answers an injected fault; false means the response is written.
+func (s *Store) applyFault(c *call, mb *Mailbox) bool {
+	f, ok := s.matchFault(c.p.AppID, mb, c.r.URL.Path)
+	if !ok {
+		return true
+	}
+	addr := c.r.URL.Path
+	if mb != nil {
+		addr = mb.Address
+	}
+	switch f.Kind {
+	case FaultSlow:
+		select {
+		case <-time.After(f.Delay):
+		case <-c.r.Context().Done():
+		}
+		return true
+	case FaultThrottle:
+		c.retryAfter(f.RetryAfter)
+		c.fail(http.StatusTooManyRequests, "ApplicationThrottled", "Application is over its RequestRate limit.")
+	case FaultMailboxConcurrency:
+		c.retryAfter(f.RetryAfter)
+		c.fail(http.StatusTooManyRequests, "ApplicationThrottled", "Application is over its MailboxConcurrency limit.")
+	case FaultUnavailable:
+		// https://learn.microsoft.com/en-us/graph/errors#code-property
+		c.retryAfter(f.RetryAfter)
+		c.fail(http.StatusServiceUnavailable, "serviceNotAvailable", "The service is temporarily unavailable. Please try again later.")
+	case FaultMailboxNotFound:
+		c.fail(http.StatusNotFound, "ErrorInvalidUser", "The requested user '"+addr+"' is invalid.")
+	case FaultRESTDisabled:
+		// https://learn.microsoft.com/en-US/exchange/troubleshoot/user-and-shared-mailboxes/rest-api-is-not-yet-supported-for-this-mailbox-error
+		c.fail(http.StatusNotFound, "MailboxNotEnabledForRESTAPI", "The mailbox is either inactive, soft-deleted, or is hosted on-premise.")
+	case FaultAccessDenied:
+		c.fail(http.StatusForbidden, "ErrorAccessDenied", msgAccessDenied)
+	default:
+		return true
+	}
+	return false
 }

@@ -76,6 +76,20 @@ var (
 // subjects and bodies, and some in-tenant threads (replies sharing a
 // conversationId with an earlier message).
 func Generate(s *Store, g GenOptions) {
+	g = g.withDefaults(s.opts.Now)
+	rng := rand.New(rand.NewPCG(uint64(g.Seed), 0x9e3779b97f4a7c15))
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	users := s.generateUsers(rng, g.Users)
+	boxes := append(append([]*mailbox(nil), users...), s.generateShared(rng, g.SharedMailboxes, users)...)
+	for _, mb := range boxes {
+		s.generateMessages(rng, g, mb, users)
+	}
+}
+
+// withDefaults fills in the defaults GenOptions documents.
+func (g GenOptions) withDefaults(now func() time.Time) GenOptions {
 	if g.Users <= 0 {
 		g.Users = 5
 	}
@@ -91,18 +105,19 @@ func Generate(s *Store, g GenOptions) {
 		g.Days = 90
 	}
 	if g.Now.IsZero() {
-		g.Now = s.opts.Now().UTC().Truncate(time.Hour)
+		g.Now = now().UTC().Truncate(time.Hour)
 	}
 	g.Now = g.Now.UTC()
-	rng := rand.New(rand.NewPCG(uint64(g.Seed), 0x9e3779b97f4a7c15))
+	return g
+}
+
+// generateUsers adds n user mailboxes: the demo people first, then random names,
+// each with a unique address (caller holds s.mu).
+func (s *Store) generateUsers(rng *rand.Rand, n int) []*mailbox {
 	domain := s.opts.TenantDomain
-
-	s.mu.Lock()
-	defer s.mu.Unlock()
-
 	var users []*mailbox
 	used := map[string]bool{}
-	for i := 0; i < g.Users; i++ {
+	for i := 0; i < n; i++ {
 		var first, last string
 		if i < len(demoPeople) {
 			first, last = demoPeople[i][0], demoPeople[i][1]
@@ -121,15 +136,20 @@ func Generate(s *Store, g GenOptions) {
 		})
 		users = append(users, mb)
 	}
-	boxes := append([]*mailbox(nil), users...)
-	for i := 0; i < g.SharedMailboxes; i++ {
+	return users
+}
+
+// generateShared adds n shared mailboxes (caller holds s.mu). Members: the first two
+// users (FullAccess); SendAs: the first only, so a delegated send by the second member
+// is refused (ErrorSendAsDenied).
+func (s *Store) generateShared(rng *rand.Rand, n int, users []*mailbox) []*mailbox {
+	var boxes []*mailbox
+	for i := 0; i < n; i++ {
 		local, display := sharedBox[i%len(sharedBox)][0], sharedBox[i%len(sharedBox)][1]
 		if i >= len(sharedBox) {
 			local = fmt.Sprintf("%s%d", local, i/len(sharedBox)+1)
 			display = fmt.Sprintf("%s %d", display, i/len(sharedBox)+1)
 		}
-		// Members: the first two users (FullAccess); SendAs: the first only, so a
-		// delegated send by the second member is refused (ErrorSendAsDenied).
 		var members, sendAs []string
 		for j := 0; j < len(users) && j < 2; j++ {
 			members = append(members, users[(i+j)%len(users)].ID)
@@ -138,100 +158,105 @@ func Generate(s *Store, g GenOptions) {
 			sendAs = members[:1]
 		}
 		mb := s.addMailboxLocked(Mailbox{
-			ID: guid(rng), Address: local + "@" + domain, DisplayName: display, Kind: KindShared,
+			ID: guid(rng), Address: local + "@" + s.opts.TenantDomain, DisplayName: display, Kind: KindShared,
 			Members: members, SendAs: sendAs, TimeZone: "UTC",
 		})
 		boxes = append(boxes, mb)
 	}
+	return boxes
+}
 
-	span := time.Duration(g.Days) * 24 * time.Hour
-	for _, mb := range boxes {
-		inbox, sentItems := mb.wellKnown[FolderInbox], mb.wellKnown[FolderSentItems]
-		owner := Recipient{Name: mb.DisplayName, Address: mb.Address}
-		msgs := make([]*message, 0, g.MessagesPerMailbox)
-		var threads []*message
-		for i := 0; i < g.MessagesPerMailbox; i++ {
-			received := g.Now.Add(-time.Duration(rng.Int64N(int64(span)))).Truncate(time.Second)
-			other := pickCorrespondent(rng, users, mb)
-			sent := rng.IntN(10) < 3
-			subject := topics[rng.IntN(len(topics))]
-			var conv string
-			if len(threads) > 0 && rng.IntN(4) == 0 {
-				parent := threads[rng.IntN(len(threads))]
-				subject = "RE: " + strings.TrimPrefix(parent.subject, "RE: ")
-				conv = parent.convID
-				if received.Before(parent.received) {
-					received = parent.received.Add(time.Duration(1+rng.IntN(180)) * time.Minute)
-					if received.After(g.Now) {
-						received = g.Now
-					}
-				}
-			}
-			s.counter++
-			m := &message{
-				order: s.counter, subject: subject, bodyType: "html", importance: "normal", flag: "notFlagged",
-				received: received, created: received, modified: received,
-				sent: received.Add(-time.Duration(1+rng.IntN(90)) * time.Second),
-			}
-			m.imid = fmt.Sprintf("<%s%08X@%s>", strings.ToUpper(base64URL(hashBytes("gen", fmt.Sprint(g.Seed), fmt.Sprint(m.order))))[:22], m.order, imidHost(other, sent, domain))
-			if conv == "" {
-				conv = conversationID(m.imid)
-			}
-			m.convID = conv
-			if sent {
-				m.from, m.sender, m.to = owner, owner, []Recipient{other}
-				m.isRead = true
-			} else {
-				m.from, m.sender, m.to = other, other, []Recipient{owner}
-				m.isRead = rng.IntN(10) < 7
-			}
-			if rng.IntN(6) == 0 {
-				m.cc = []Recipient{pickCorrespondent(rng, users, mb)}
-			}
-			switch rng.IntN(20) {
-			case 0:
-				m.importance = "high"
-			case 1:
-				m.importance = "low"
-			}
-			if rng.IntN(15) == 0 {
-				m.flag = "flagged"
-			}
-			m.hasAttachments = rng.IntN(8) == 0
-			m.body = composeBody(rng, m.to[0].Name, m.from.Name)
-			m.preview = preview(m.body, m.bodyType)
-			m.mbx = mb
-			if sent {
-				m.folder = sentItems
-			} else {
-				m.folder = inbox
-			}
-			msgs = append(msgs, m)
-			if !strings.HasPrefix(subject, "RE: ") && len(threads) < 64 {
-				threads = append(threads, m)
-			}
+// generateMessages fills mb with g.MessagesPerMailbox messages, some of them replies
+// in earlier threads, placed in received order so the change log runs oldest to
+// newest (caller holds s.mu).
+func (s *Store) generateMessages(rng *rand.Rand, g GenOptions, mb *mailbox, users []*mailbox) {
+	msgs := make([]*message, 0, g.MessagesPerMailbox)
+	var threads []*message
+	for i := 0; i < g.MessagesPerMailbox; i++ {
+		m := s.generateMessage(rng, g, mb, users, threads)
+		msgs = append(msgs, m)
+		if !strings.HasPrefix(m.subject, "RE: ") && len(threads) < 64 {
+			threads = append(threads, m)
 		}
-		// Place in received order so the change log runs oldest to newest.
-		sort.Slice(msgs, func(i, j int) bool { return less(msgs[i], msgs[j]) })
-		for _, m := range msgs {
-			s.placeLocked(m.folder, m)
-		}
+	}
+	sort.Slice(msgs, func(i, j int) bool { return less(msgs[i], msgs[j]) })
+	for _, m := range msgs {
+		s.placeLocked(m.folder, m)
 	}
 }
 
-func base64URL(b []byte) string {
-	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-	out := make([]byte, len(b)*2)
-	for i, c := range b {
-		out[2*i] = alphabet[int(c>>4)%len(alphabet)]
-		out[2*i+1] = alphabet[int(c&15)%len(alphabet)]
+// generateMessage makes one message of mb, received at a random time of the last
+// g.Days days: sent (about 30%, in Sent Items) or received (in Inbox), a new topic or a
+// reply in one of threads (caller holds s.mu; the message is not placed yet).
+func (s *Store) generateMessage(rng *rand.Rand, g GenOptions, mb *mailbox, users []*mailbox, threads []*message) *message {
+	span := time.Duration(g.Days) * 24 * time.Hour
+	received := g.Now.Add(-time.Duration(rng.Int64N(int64(span)))).Truncate(time.Second)
+	other := pickCorrespondent(rng, users, mb)
+	sent := rng.IntN(10) < 3
+	subject := topics[rng.IntN(len(topics))]
+	var conv string
+	if len(threads) > 0 && rng.IntN(4) == 0 {
+		parent := threads[rng.IntN(len(threads))]
+		subject = "RE: " + strings.TrimPrefix(parent.subject, "RE: ")
+		conv = parent.convID
+		if received.Before(parent.received) {
+			received = parent.received.Add(time.Duration(1+rng.IntN(180)) * time.Minute)
+			if received.After(g.Now) {
+				received = g.Now
+			}
+		}
 	}
-	return string(out)
+	s.counter++
+	m := &message{
+		order: s.counter, subject: subject, bodyType: "html", importance: "normal", flag: "notFlagged",
+		received: received, created: received, modified: received,
+		sent: received.Add(-time.Duration(1+rng.IntN(90)) * time.Second),
+	}
+	m.imid = fmt.Sprintf("<%s%08X@%s>", strings.ToUpper(base64URL(hashBytes("gen", fmt.Sprint(g.Seed), fmt.Sprint(m.order))))[:22], m.order, imidHost(other, sent, s.opts.TenantDomain))
+	if conv == "" {
+		conv = conversationID(m.imid)
+	}
+	m.convID = conv
+	fillGenerated(rng, m, mb, other, sent, users)
+	m.mbx = mb
+	m.folder = mb.wellKnown[FolderInbox]
+	if sent {
+		m.folder = mb.wellKnown[FolderSentItems]
+	}
+	return m
+}
+
+// fillGenerated gives a generated message its people (mb's owner and other, now and
+// then someone in Cc), read state, importance, flag, attachments and body.
+func fillGenerated(rng *rand.Rand, m *message, mb *mailbox, other Recipient, sent bool, users []*mailbox) {
+	owner := Recipient{Name: mb.DisplayName, Address: mb.Address}
+	if sent {
+		m.from, m.sender, m.to = owner, owner, []Recipient{other}
+		m.isRead = true
+	} else {
+		m.from, m.sender, m.to = other, other, []Recipient{owner}
+		m.isRead = rng.IntN(10) < 7
+	}
+	if rng.IntN(6) == 0 {
+		m.cc = []Recipient{pickCorrespondent(rng, users, mb)}
+	}
+	switch rng.IntN(20) {
+	case 0:
+		m.importance = "high"
+	case 1:
+		m.importance = "low"
+	}
+	if rng.IntN(15) == 0 {
+		m.flag = "flagged"
+	}
+	m.hasAttachments = rng.IntN(8) == 0
+	m.body = composeBody(rng, m.to[0].Name, m.from.Name)
+	m.preview = preview(m.body, m.bodyType)
 }
 
 func imidHost(other Recipient, sent bool, domain string) string {
 	if sent {
-		return strings.ToUpper(strings.ReplaceAll(domain, ".", "")) + ".prod.outlook.com"
+		return outlookHost(domain)
 	}
 	if at := strings.LastIndexByte(other.Address, '@'); at >= 0 {
 		return "mail." + other.Address[at+1:]

@@ -3,7 +3,6 @@ package graphmail
 import (
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 	"time"
 )
@@ -24,61 +23,6 @@ const (
 	opMailWrite
 	opMailSend
 )
-
-// Permission names each endpoint accepts, from the "Permissions" table of its page
-// (least privileged and higher privileged together), application and delegated columns
-// apart. This table is the emulator's own reading of Microsoft's pages; the client side
-// (package graph) keeps its own, and the two are never shared.
-var (
-	// GET /users: https://learn.microsoft.com/en-us/graph/api/user-list#permissions
-	// Application: User.Read.All, User.ReadWrite.All, Directory.Read.All,
-	// Directory.ReadWrite.All (User.ReadBasic.All is not accepted for applications).
-	// Delegated: User.ReadBasic.All and the same higher ones.
-	// GET /users/{id}: https://learn.microsoft.com/en-us/graph/api/user-get#permissions
-	// (delegated User.Read for the signed-in user's own entry).
-	appDirRead = []string{"User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"}
-	delDirRead = []string{"User.ReadBasic.All", "User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"}
-	// Reading mail (GET mailFolders/{id}, .../messages, .../messages/delta, messages/{id}):
-	// https://learn.microsoft.com/en-us/graph/api/mailfolder-get#permissions
-	// https://learn.microsoft.com/en-us/graph/api/mailfolder-list-messages#permissions
-	// https://learn.microsoft.com/en-us/graph/api/message-delta#permissions
-	// https://learn.microsoft.com/en-us/graph/api/message-get#permissions
-	// Application: Mail.ReadBasic.All (least), Mail.Read, Mail.ReadWrite.
-	// Delegated: Mail.ReadBasic (least), Mail.Read, Mail.ReadWrite; in other people's
-	// mailboxes the .Shared ones, which also cover the user's own
-	// (https://learn.microsoft.com/en-us/graph/permissions-reference#mailreadshared).
-	// Mail.ReadBasic(.All) omits body and bodyPreview
-	// (https://learn.microsoft.com/en-us/graph/permissions-reference#mailreadbasicall).
-	appMailRead      = []string{"Mail.ReadBasic.All", "Mail.Read", "Mail.ReadWrite"}
-	appMailFull      = []string{"Mail.Read", "Mail.ReadWrite"}
-	delMailOwn       = []string{"Mail.ReadBasic", "Mail.Read", "Mail.ReadWrite"}
-	delMailOwnFull   = []string{"Mail.Read", "Mail.ReadWrite"}
-	delMailShared    = []string{"Mail.ReadBasic.Shared", "Mail.Read.Shared", "Mail.ReadWrite.Shared"}
-	delMailSharedAll = []string{"Mail.Read.Shared", "Mail.ReadWrite.Shared"}
-	// Writing mail (POST messages, createReply, PATCH, move, DELETE):
-	// https://learn.microsoft.com/en-us/graph/api/user-post-messages#permissions
-	// https://learn.microsoft.com/en-us/graph/api/message-createreply#permissions
-	// https://learn.microsoft.com/en-us/graph/api/message-update#permissions
-	// Application and delegated: Mail.ReadWrite only; other people's: Mail.ReadWrite.Shared.
-	// Sending (POST messages/{id}/send, sendMail):
-	// https://learn.microsoft.com/en-us/graph/api/message-send#permissions
-	// https://learn.microsoft.com/en-us/graph/api/user-sendmail#permissions
-	// Application and delegated: Mail.Send only; as someone else: Mail.Send.Shared and
-	// Send As in Exchange (https://learn.microsoft.com/en-us/graph/outlook-send-mail-from-other-user).
-	orgReadApp      = []string{"Organization.Read.All", "Organization.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"}
-	settingsPerms   = []string{"MailboxSettings.Read", "MailboxSettings.ReadWrite"}
-	msgAccessDenied = "Access is denied. Check credentials and try again."
-	dirDenied       = "Insufficient privileges to complete the operation."
-	raopDenied      = "Access to OData is disabled: [RAOP] : Blocked by tenant configured AppOnly AccessPolicy settings."
-)
-
-// dirRead is the list GET /users and GET /users/{id} accept for p's token type.
-func (p Principal) dirRead() []string {
-	if p.AppOnly {
-		return appDirRead
-	}
-	return delDirRead
-}
 
 func (s *Store) serve(w http.ResponseWriter, r *http.Request) {
 	c := &call{s: s, w: w, r: r}
@@ -200,69 +144,19 @@ func (s *Store) route(c *call, segs []string) {
 // handlerFunc serves a request on a resolved mailbox.
 type handlerFunc func(c *call, mb *mailbox)
 
+// routeUser serves a path below /users/{userKey} or /me: it finds the handler and
+// the mailbox, then admits the request as Exchange does (Outlook concurrency slot,
+// injected faults, request rate) and authorizes it before the handler runs.
 func (s *Store) routeUser(c *call, userKey string, rest []string, me bool) {
-	method := c.r.Method
-	var h handlerFunc
-	var kind op
-	bad := func() {
-		c.fail(http.StatusBadRequest, "BadRequest", "Unsupported segment or method: "+method+" "+c.r.URL.Path)
-	}
-	switch {
-	case len(rest) == 0:
-		if method != http.MethodGet {
-			bad()
-			return
-		}
-		kind, h = opUserGet, s.serveUserGet
-	case rest[0] == "mailboxsettings" && len(rest) == 1 && method == http.MethodGet:
-		kind, h = opSettings, s.serveMailboxSettings
-	case rest[0] == "sendmail" && len(rest) == 1:
-		if method != http.MethodPost {
-			bad()
-			return
-		}
-		kind, h = opMailSend, s.serveSendMail
-	case rest[0] == "mailfolders":
-		switch {
-		case len(rest) == 1 && method == http.MethodGet:
-			kind, h = opMailRead, s.serveFolderList
-		case len(rest) == 2 && method == http.MethodGet:
-			kind, h = opMailRead, func(c *call, mb *mailbox) { s.serveFolderGet(c, mb, rest[1]) }
-		case len(rest) == 3 && rest[2] == "childfolders" && method == http.MethodGet:
-			kind, h = opMailRead, func(c *call, mb *mailbox) { s.serveChildFolders(c, mb, rest[1]) }
-		case len(rest) >= 3 && rest[2] == "messages":
-			kind, h = s.messageRoute(c, rest[1], rest[3:])
-		}
-	case rest[0] == "messages":
-		kind, h = s.messageRoute(c, "", rest[1:])
-	}
+	kind, h := s.userRoute(c, rest)
 	if h == nil {
-		bad()
+		c.fail(http.StatusBadRequest, "BadRequest", "Unsupported segment or method: "+c.r.Method+" "+c.r.URL.Path)
 		return
 	}
-
-	s.mu.RLock()
-	mb := s.lookupLocked(userKey)
-	var info Mailbox // directory data as of now, read under the lock
-	if mb != nil {
-		info = mb.Mailbox
-		if kind == opUserGet && !userGetKeyOK(mb, userKey) {
-			mb = nil // users_extra.go
-		}
-	}
-	s.mu.RUnlock()
-	if mb == nil {
-		if kind == opUserGet {
-			// https://learn.microsoft.com/en-us/graph/api/user-get#response
-			c.fail(http.StatusNotFound, "Request_ResourceNotFound", "Resource '"+userKey+"' does not exist or one of its queried reference-property objects are not present.")
-			return
-		}
-		// Exchange answers mail calls for an unknown user with ErrorInvalidUser.
-		// https://learn.microsoft.com/en-us/answers/questions/1055547/getting-error-code-errorinvaliduser-when-trying-to
-		c.fail(http.StatusNotFound, "ErrorInvalidUser", "The requested user '"+userKey+"' is invalid.")
+	mb, info, ok := s.resolveMailbox(c, userKey, kind)
+	if !ok {
 		return
 	}
-
 	outlook := kind != opUserGet
 	limitKey := strings.ToLower(c.p.AppID) + "|" + info.ID
 	if outlook {
@@ -291,139 +185,62 @@ func (s *Store) routeUser(c *call, userKey string, rest []string, me bool) {
 	h(c, mb)
 }
 
-// applyFault answers an injected fault; false means the response is written.
-func (s *Store) applyFault(c *call, mb *Mailbox) bool {
-	f, ok := s.matchFault(c.p.AppID, mb, c.r.URL.Path)
-	if !ok {
-		return true
+// userRoute picks the handler for a path below a user and the kind of access it
+// needs; a nil handler when the path or method is not served.
+func (s *Store) userRoute(c *call, rest []string) (op, handlerFunc) {
+	method := c.r.Method
+	switch {
+	case len(rest) == 0:
+		if method == http.MethodGet {
+			return opUserGet, s.serveUserGet
+		}
+	case rest[0] == "mailboxsettings" && len(rest) == 1 && method == http.MethodGet:
+		return opSettings, s.serveMailboxSettings
+	case rest[0] == "sendmail" && len(rest) == 1:
+		if method == http.MethodPost {
+			return opMailSend, s.serveSendMail
+		}
+	case rest[0] == "mailfolders":
+		switch {
+		case len(rest) == 1 && method == http.MethodGet:
+			return opMailRead, s.serveFolderList
+		case len(rest) == 2 && method == http.MethodGet:
+			return opMailRead, func(c *call, mb *mailbox) { s.serveFolderGet(c, mb, rest[1]) }
+		case len(rest) == 3 && rest[2] == "childfolders" && method == http.MethodGet:
+			return opMailRead, func(c *call, mb *mailbox) { s.serveChildFolders(c, mb, rest[1]) }
+		case len(rest) >= 3 && rest[2] == "messages":
+			return s.messageRoute(c, rest[1], rest[3:])
+		}
+	case rest[0] == "messages":
+		return s.messageRoute(c, "", rest[1:])
 	}
-	addr := c.r.URL.Path
+	return 0, nil
+}
+
+// resolveMailbox finds the mailbox userKey names, with its directory data as of now
+// (read under the lock). An unknown one is answered 404 here (ok=false):
+// Request_ResourceNotFound for the user object, ErrorInvalidUser for mail.
+func (s *Store) resolveMailbox(c *call, userKey string, kind op) (*mailbox, Mailbox, bool) {
+	s.mu.RLock()
+	mb := s.lookupLocked(userKey)
+	var info Mailbox
 	if mb != nil {
-		addr = mb.Address
-	}
-	switch f.Kind {
-	case FaultSlow:
-		select {
-		case <-time.After(f.Delay):
-		case <-c.r.Context().Done():
+		info = mb.Mailbox
+		if kind == opUserGet && !userGetKeyOK(mb, userKey) {
+			mb = nil // users_extra.go
 		}
-		return true
-	case FaultThrottle:
-		c.retryAfter(f.RetryAfter)
-		c.fail(http.StatusTooManyRequests, "ApplicationThrottled", "Application is over its RequestRate limit.")
-	case FaultMailboxConcurrency:
-		c.retryAfter(f.RetryAfter)
-		c.fail(http.StatusTooManyRequests, "ApplicationThrottled", "Application is over its MailboxConcurrency limit.")
-	case FaultUnavailable:
-		// https://learn.microsoft.com/en-us/graph/errors#code-property
-		c.retryAfter(f.RetryAfter)
-		c.fail(http.StatusServiceUnavailable, "serviceNotAvailable", "The service is temporarily unavailable. Please try again later.")
-	case FaultMailboxNotFound:
-		c.fail(http.StatusNotFound, "ErrorInvalidUser", "The requested user '"+addr+"' is invalid.")
-	case FaultRESTDisabled:
-		// https://learn.microsoft.com/en-US/exchange/troubleshoot/user-and-shared-mailboxes/rest-api-is-not-yet-supported-for-this-mailbox-error
-		c.fail(http.StatusNotFound, "MailboxNotEnabledForRESTAPI", "The mailbox is either inactive, soft-deleted, or is hosted on-premise.")
-	case FaultAccessDenied:
-		c.fail(http.StatusForbidden, "ErrorAccessDenied", msgAccessDenied)
-	default:
-		return true
 	}
-	return false
+	s.mu.RUnlock()
+	if mb != nil {
+		return mb, info, true
+	}
+	if kind == opUserGet {
+		// https://learn.microsoft.com/en-us/graph/api/user-get#response
+		c.fail(http.StatusNotFound, "Request_ResourceNotFound", "Resource '"+userKey+"' does not exist or one of its queried reference-property objects are not present.")
+		return nil, info, false
+	}
+	// Exchange answers mail calls for an unknown user with ErrorInvalidUser.
+	// https://learn.microsoft.com/en-us/answers/questions/1055547/getting-error-code-errorinvaliduser-when-trying-to
+	c.fail(http.StatusNotFound, "ErrorInvalidUser", "The requested user '"+userKey+"' is invalid.")
+	return nil, info, false
 }
-
-// authorize checks the principal's permissions for kind on mb like Exchange
-// and Entra ID do; false means a 403 was written.
-func (s *Store) authorize(c *call, kind op, mb *mailbox, info *Mailbox) bool {
-	p := s.rbacPrincipal(c.p, mb) // Entra roles plus RBAC for Applications grants on mb (scoping.go)
-	own := !p.AppOnly && strings.EqualFold(p.UserID, info.ID)
-	member := !p.AppOnly && (own || slices.ContainsFunc(info.Members, func(id string) bool { return strings.EqualFold(id, p.UserID) }))
-	denyMail := func() bool {
-		c.fail(http.StatusForbidden, "ErrorAccessDenied", msgAccessDenied)
-		return false
-	}
-	switch kind {
-	case opUserGet:
-		if p.has(p.dirRead()...) || (own && p.has("User.Read")) {
-			return true
-		}
-		c.fail(http.StatusForbidden, "Authorization_RequestDenied", dirDenied)
-		return false
-	case opSettings:
-		// https://learn.microsoft.com/en-us/graph/api/user-get-mailboxsettings#permissions
-		if p.AppOnly {
-			if !p.has(settingsPerms...) {
-				return denyMail()
-			}
-		} else if !own || !p.has(settingsPerms...) {
-			return denyMail()
-		}
-	case opMailRead:
-		switch {
-		case p.AppOnly:
-			if !p.has(appMailRead...) {
-				return denyMail()
-			}
-			c.basic = !p.has(appMailFull...)
-		case own:
-			if !p.has(delMailOwn...) && !p.has(delMailShared...) {
-				return denyMail()
-			}
-			c.basic = !p.has(delMailOwnFull...) && !p.has(delMailSharedAll...)
-		default:
-			// Someone else's mailbox: a .Shared scope and Full Access in Exchange.
-			if !member || !p.has(delMailShared...) {
-				return denyMail()
-			}
-			c.basic = !p.has(delMailSharedAll...)
-		}
-	case opMailWrite:
-		switch {
-		case p.AppOnly:
-			if !p.has("Mail.ReadWrite") {
-				return denyMail()
-			}
-		case own:
-			if !p.has("Mail.ReadWrite", "Mail.ReadWrite.Shared") {
-				return denyMail()
-			}
-		default:
-			if !member || !p.has("Mail.ReadWrite.Shared") {
-				return denyMail()
-			}
-		}
-	case opMailSend:
-		switch {
-		case p.AppOnly:
-			if !p.has("Mail.Send") {
-				return denyMail()
-			}
-		case own:
-			if !p.has("Mail.Send", "Mail.Send.Shared") {
-				return denyMail()
-			}
-		default:
-			if !p.has("Mail.Send.Shared") {
-				return denyMail()
-			}
-			if !slices.ContainsFunc(info.SendAs, func(id string) bool { return strings.EqualFold(id, p.UserID) }) {
-				c.fail(http.StatusForbidden, "ErrorSendAsDenied", sendAsDenied)
-				return false
-			}
-		}
-	}
-	if p.AppOnly {
-		s.mu.RLock()
-		allowed := s.policyAllowsLocked(p.AppID, mb)
-		s.mu.RUnlock()
-		if !allowed {
-			// https://learn.microsoft.com/en-us/graph/auth-limit-mailbox-access
-			c.fail(http.StatusForbidden, "ErrorAccessDenied", raopDenied)
-			return false
-		}
-	}
-	return true
-}
-
-// sendAsDenied is Exchange's ErrorSendAsDenied message.
-// https://learn.microsoft.com/en-us/graph/outlook-send-mail-from-other-user
-const sendAsDenied = "The user account which was used to submit this request does not have the right to send mail on behalf of the specified sending account., Cannot submit message."

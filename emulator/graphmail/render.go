@@ -7,13 +7,15 @@ import (
 	"strings"
 )
 
-// appendMessage renders a message in Graph's message shape.
+// renderMessage renders a message in Graph's message shape.
 // https://learn.microsoft.com/en-us/graph/api/resources/message
 func (c *call) renderMessage(m *message, sel selection) []byte {
 	return c.appendMessage(make([]byte, 0, 1200+len(m.body)), m, sel)
 }
 
-// appendMessage appends the rendered message to b.
+// appendMessage appends the rendered message to b: its properties in Graph's order,
+// those $select names (all without $select), and internetMessageHeaders only when
+// selected, as Graph does.
 func (c *call) appendMessage(b []byte, m *message, sel selection) []byte {
 	o := &obj{b: append(b, '{'), first: true}
 	o.str("@odata.etag", etag(m))
@@ -22,6 +24,24 @@ func (c *call) appendMessage(b []byte, m *message, sel selection) []byte {
 		id = m.immID
 	}
 	o.str("id", id)
+	c.appendMessageProperties(o, m, sel)
+	appendMessageState(o, m, sel, id)
+	c.appendMessageBody(o, m, sel)
+	appendMessagePeople(o, m, sel)
+	if sel != nil && sel["internetmessageheaders"] {
+		appendMessageHeaders(o, m.headers)
+	}
+	if sel.has("flag") {
+		o.key("flag")
+		o.b = append(o.b, `{"flagStatus":`...)
+		o.b = appendJSONString(o.b, m.flag)
+		o.b = append(o.b, '}')
+	}
+	return o.done()
+}
+
+// appendMessageProperties writes the message's times, ids, subject and preview.
+func (c *call) appendMessageProperties(o *obj, m *message, sel selection) {
 	if sel.has("createdDateTime") {
 		o.time("createdDateTime", m.created)
 	}
@@ -65,6 +85,11 @@ func (c *call) appendMessage(b []byte, m *message, sel selection) []byte {
 	if sel.has("conversationId") {
 		o.str("conversationId", m.convID)
 	}
+}
+
+// appendMessageState writes the receipt requests, read and draft state, the Outlook
+// web link (of id, the id the caller sees) and the Focused Inbox classification.
+func appendMessageState(o *obj, m *message, sel selection, id string) {
 	if sel.has("isDeliveryReceiptRequested") {
 		o.boolean("isDeliveryReceiptRequested", false)
 	}
@@ -83,68 +108,66 @@ func (c *call) appendMessage(b []byte, m *message, sel selection) []byte {
 	if sel.has("inferenceClassification") {
 		o.str("inferenceClassification", "focused")
 	}
-	if sel.has("body") && !c.basic {
-		typ, content := m.bodyType, m.body
-		switch {
-		case c.bodyAs == "text" && typ == "html":
-			typ, content = "text", htmlToText(content)
-		case c.bodyAs == "html" && typ == "text":
-			typ, content = "html", "<html><body><div>"+strings.ReplaceAll(htmlEscape(content), "\n", "<br>")+"</div></body></html>"
+}
+
+// appendMessageBody writes the body, converted as Prefer: outlook.body-content-type
+// asks; not for a caller with Mail.ReadBasic only.
+func (c *call) appendMessageBody(o *obj, m *message, sel selection) {
+	if !sel.has("body") || c.basic {
+		return
+	}
+	typ, content := m.bodyType, m.body
+	switch {
+	case c.bodyAs == "text" && typ == "html":
+		typ, content = "text", htmlToText(content)
+	case c.bodyAs == "html" && typ == "text":
+		typ, content = "html", "<html><body><div>"+strings.ReplaceAll(htmlEscape(content), "\n", "<br>")+"</div></body></html>"
+	}
+	o.key("body")
+	o.b = append(o.b, `{"contentType":`...)
+	o.b = appendJSONString(o.b, typ)
+	o.b = append(o.b, `,"content":`...)
+	o.b = appendJSONString(o.b, content)
+	o.b = append(o.b, '}')
+}
+
+// appendMessagePeople writes sender, from and the recipient lists.
+func appendMessagePeople(o *obj, m *message, sel selection) {
+	for _, p := range [...]struct {
+		name string
+		r    Recipient
+	}{{"sender", m.sender}, {"from", m.from}} {
+		if sel.has(p.name) {
+			o.key(p.name)
+			o.b = appendRecipient(o.b, p.r)
 		}
-		o.key("body")
-		o.b = append(o.b, `{"contentType":`...)
-		o.b = appendJSONString(o.b, typ)
-		o.b = append(o.b, `,"content":`...)
-		o.b = appendJSONString(o.b, content)
+	}
+	for _, l := range [...]struct {
+		name string
+		rs   []Recipient
+	}{{"toRecipients", m.to}, {"ccRecipients", m.cc}, {"bccRecipients", m.bcc}, {"replyTo", m.replyTo}} {
+		if sel.has(l.name) {
+			o.key(l.name)
+			o.b = appendRecipients(o.b, l.rs)
+		}
+	}
+}
+
+// appendMessageHeaders writes internetMessageHeaders as [{"name", "value"}].
+func appendMessageHeaders(o *obj, headers []Header) {
+	o.key("internetMessageHeaders")
+	o.b = append(o.b, '[')
+	for i, h := range headers {
+		if i > 0 {
+			o.b = append(o.b, ',')
+		}
+		o.b = append(o.b, `{"name":`...)
+		o.b = appendJSONString(o.b, h.Name)
+		o.b = append(o.b, `,"value":`...)
+		o.b = appendJSONString(o.b, h.Value)
 		o.b = append(o.b, '}')
 	}
-	if sel.has("sender") {
-		o.key("sender")
-		o.b = appendRecipient(o.b, m.sender)
-	}
-	if sel.has("from") {
-		o.key("from")
-		o.b = appendRecipient(o.b, m.from)
-	}
-	if sel.has("toRecipients") {
-		o.key("toRecipients")
-		o.b = appendRecipients(o.b, m.to)
-	}
-	if sel.has("ccRecipients") {
-		o.key("ccRecipients")
-		o.b = appendRecipients(o.b, m.cc)
-	}
-	if sel.has("bccRecipients") {
-		o.key("bccRecipients")
-		o.b = appendRecipients(o.b, m.bcc)
-	}
-	if sel.has("replyTo") {
-		o.key("replyTo")
-		o.b = appendRecipients(o.b, m.replyTo)
-	}
-	// internetMessageHeaders only when selected, as Graph does.
-	if sel != nil && sel["internetmessageheaders"] {
-		o.key("internetMessageHeaders")
-		o.b = append(o.b, '[')
-		for i, h := range m.headers {
-			if i > 0 {
-				o.b = append(o.b, ',')
-			}
-			o.b = append(o.b, `{"name":`...)
-			o.b = appendJSONString(o.b, h.Name)
-			o.b = append(o.b, `,"value":`...)
-			o.b = appendJSONString(o.b, h.Value)
-			o.b = append(o.b, '}')
-		}
-		o.b = append(o.b, ']')
-	}
-	if sel.has("flag") {
-		o.key("flag")
-		o.b = append(o.b, `{"flagStatus":`...)
-		o.b = appendJSONString(o.b, m.flag)
-		o.b = append(o.b, '}')
-	}
-	return o.done()
+	o.b = append(o.b, ']')
 }
 
 // appendRecipient renders Graph's recipient: {"emailAddress": {"name", "address"}}.
@@ -264,7 +287,6 @@ func renderUser(mb *mailbox, sel selection) []byte {
 // htmlToText renders an HTML body as plain text: block ends become line
 // breaks, tags go, entities are decoded, runs of blanks collapse.
 func htmlToText(h string) string {
-	lower := strings.ToLower(h)
 	var b strings.Builder
 	b.Grow(len(h))
 	for i := 0; i < len(h); {
@@ -277,12 +299,12 @@ func htmlToText(h string) string {
 		if end < 0 {
 			break
 		}
-		tag := lower[i : i+end+1]
-		if strings.HasPrefix(tag, "<br") || strings.HasPrefix(tag, "</p") || strings.HasPrefix(tag, "</div") || strings.HasPrefix(tag, "<hr") {
+		tag := h[i : i+end+1]
+		if hasPrefixFold(tag, "<br") || hasPrefixFold(tag, "</p") || hasPrefixFold(tag, "</div") || hasPrefixFold(tag, "<hr") {
 			b.WriteByte('\n')
 		}
-		if strings.HasPrefix(tag, "<head") {
-			if close := strings.Index(lower[i:], "</head>"); close >= 0 {
+		if hasPrefixFold(tag, "<head") {
+			if close := indexFold(h[i:], "</head>"); close >= 0 {
 				i += close + len("</head>")
 				continue
 			}

@@ -201,7 +201,7 @@ func (s *Store) submitLocked(c *call, mb *mailbox, m *message, save bool) {
 		s.counter++
 		m.order = s.counter
 		m.imid = "<" + base64URL(hashBytes("sent", mb.ID, now.String(), strconv.FormatUint(m.order, 10)))[:26] + "@" +
-			strings.ToUpper(strings.ReplaceAll(s.opts.TenantDomain, ".", "")) + ".prod.outlook.com>"
+			outlookHost(s.opts.TenantDomain) + ">"
 	}
 	if m.convID == "" {
 		m.convID = conversationID(m.imid)
@@ -317,7 +317,7 @@ func (s *Store) ndrLocked(to *mailbox, orig *message, badAddr string, now time.T
 		convID: orig.convID,
 	}
 	ndr.sender = ndr.from
-	ndr.imid = "<" + base64URL(hashBytes("ndr", orig.imid, badAddr))[:26] + "@" + strings.ToUpper(strings.ReplaceAll(s.opts.TenantDomain, ".", "")) + ".prod.outlook.com>"
+	ndr.imid = "<" + base64URL(hashBytes("ndr", orig.imid, badAddr))[:26] + "@" + outlookHost(s.opts.TenantDomain) + ">"
 	ndr.preview = preview(body, "html")
 	s.placeLocked(to.wellKnown[FolderInbox], ndr)
 }

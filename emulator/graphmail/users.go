@@ -105,59 +105,22 @@ func (s *Store) serveUserList(c *call) {
 		return
 	}
 	q := c.r.URL.Query()
-	top := 100
-	if v := q.Get("$top"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 999 {
-			// https://learn.microsoft.com/en-us/graph/api/user-list#optional-query-parameters
-			c.fail(http.StatusBadRequest, "Request_UnsupportedQuery", "Invalid page size specified: '"+v+"'. Must be between 1 and 999 inclusive.")
-			return
-		}
-		top = n
-	}
-	offset := 0
-	if tok := q.Get("$skiptoken"); tok != "" {
-		b, err := base64.RawURLEncoding.DecodeString(tok)
-		n, err2 := strconv.Atoi(strings.TrimPrefix(string(b), "users:"))
-		if err != nil || err2 != nil || n < 0 {
-			c.fail(http.StatusBadRequest, "Directory_InvalidSkipToken", "The specified page token value has expired and can no longer be included in your request.")
-			return
-		}
-		offset = n
-	}
-	match, err := parseUserFilter(q.Get("$filter"))
-	if err != nil {
-		c.fail(http.StatusBadRequest, "Request_UnsupportedQuery", "Unsupported or invalid query filter clause specified for property: "+err.Error())
+	uq, ok := c.parseUserListQuery(q)
+	if !ok {
 		return
 	}
-	if sq := q.Get("$search"); sq != "" {
-		// https://learn.microsoft.com/en-us/graph/search-query-parameter#using-search-on-directory-object-collections
-		if !strings.EqualFold(c.r.Header.Get("ConsistencyLevel"), "eventual") {
-			c.fail(http.StatusBadRequest, "Request_BadRequest", "Request with $search query parameter only works through MSGraph with a special request header: 'ConsistencyLevel: eventual'")
-			return
-		}
-		search, err := parseUserSearch(sq)
-		if err != nil {
-			c.fail(http.StatusBadRequest, "Request_UnsupportedQuery", "Invalid $search: "+err.Error())
-			return
-		}
-		filter := match
-		match = func(mb *mailbox) bool { return filter(mb) && search(mb) }
-	}
-	sel := parseSelect(q.Get("$select"))
-
 	s.mu.RLock()
 	var matched []*mailbox
 	for _, mb := range s.mailboxes {
-		if match(mb) {
+		if uq.match(mb) {
 			matched = append(matched, mb)
 		}
 	}
-	end := min(offset+top, len(matched))
+	end := min(uq.offset+uq.top, len(matched))
 	var items [][]byte
-	if offset < len(matched) {
-		for _, mb := range matched[offset:end] {
-			items = append(items, renderUser(mb, sel))
+	if uq.offset < len(matched) {
+		for _, mb := range matched[uq.offset:end] {
+			items = append(items, renderUser(mb, uq.sel))
 		}
 	}
 	s.mu.RUnlock()
@@ -179,7 +142,85 @@ func (s *Store) serveUserList(c *call) {
 	c.ok(http.StatusOK, o.done())
 }
 
+// userListQuery is what a user list request asks for.
+type userListQuery struct {
+	top, offset int
+	match       userPred
+	sel         selection
+}
+
+// parseUserListQuery reads $top (default 100, 1 to 999), $skiptoken, $filter,
+// $search (which needs ConsistencyLevel: eventual) and $select, answering a bad one
+// with Graph's 400 (ok=false).
+func (c *call) parseUserListQuery(q url.Values) (userListQuery, bool) {
+	uq := userListQuery{top: 100}
+	if v := q.Get("$top"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 999 {
+			// https://learn.microsoft.com/en-us/graph/api/user-list#optional-query-parameters
+			c.fail(http.StatusBadRequest, "Request_UnsupportedQuery", "Invalid page size specified: '"+v+"'. Must be between 1 and 999 inclusive.")
+			return uq, false
+		}
+		uq.top = n
+	}
+	if tok := q.Get("$skiptoken"); tok != "" {
+		b, err := base64.RawURLEncoding.DecodeString(tok)
+		n, err2 := strconv.Atoi(strings.TrimPrefix(string(b), "users:"))
+		if err != nil || err2 != nil || n < 0 {
+			c.fail(http.StatusBadRequest, "Directory_InvalidSkipToken", "The specified page token value has expired and can no longer be included in your request.")
+			return uq, false
+		}
+		uq.offset = n
+	}
+	match, err := parseUserFilter(q.Get("$filter"))
+	if err != nil {
+		c.fail(http.StatusBadRequest, "Request_UnsupportedQuery", "Unsupported or invalid query filter clause specified for property: "+err.Error())
+		return uq, false
+	}
+	if sq := q.Get("$search"); sq != "" {
+		// https://learn.microsoft.com/en-us/graph/search-query-parameter#using-search-on-directory-object-collections
+		if !strings.EqualFold(c.r.Header.Get("ConsistencyLevel"), "eventual") {
+			c.fail(http.StatusBadRequest, "Request_BadRequest", "Request with $search query parameter only works through MSGraph with a special request header: 'ConsistencyLevel: eventual'")
+			return uq, false
+		}
+		search, err := parseUserSearch(sq)
+		if err != nil {
+			c.fail(http.StatusBadRequest, "Request_UnsupportedQuery", "Invalid $search: "+err.Error())
+			return uq, false
+		}
+		match = allOf([]userPred{match, search})
+	}
+	uq.match = match
+	uq.sel = parseSelect(q.Get("$select"))
+	return uq, true
+}
+
+// userPred is a parsed $filter or $search: whether a user matches.
 type userPred func(*mailbox) bool
+
+// allOf matches a user every one of preds matches ("and").
+func allOf(preds []userPred) userPred {
+	return func(mb *mailbox) bool {
+		for _, p := range preds {
+			if !p(mb) {
+				return false
+			}
+		}
+		return true
+	}
+}
+
+// anyOf matches a user one of preds matches ("or").
+func anyOf(preds []userPred) userPred {
+	return func(mb *mailbox) bool {
+		for _, p := range preds {
+			if p(mb) {
+				return true
+			}
+		}
+		return false
+	}
+}
 
 func userField(mb *mailbox, field string) (string, bool) {
 	switch strings.ToLower(field) {
@@ -215,23 +256,9 @@ func parseUserFilter(q string) (userPred, error) {
 			}
 			ands = append(ands, p)
 		}
-		ors = append(ors, func(mb *mailbox) bool {
-			for _, p := range ands {
-				if !p(mb) {
-					return false
-				}
-			}
-			return true
-		})
+		ors = append(ors, allOf(ands))
 	}
-	return func(mb *mailbox) bool {
-		for _, p := range ors {
-			if p(mb) {
-				return true
-			}
-		}
-		return false
-	}, nil
+	return anyOf(ors), nil
 }
 
 func parseUserClause(clause string) (userPred, error) {
@@ -277,6 +304,7 @@ func parseUserClause(clause string) (userPred, error) {
 
 type errBadClause string
 
+// Error returns the clause that could not be read.
 func (e errBadClause) Error() string { return string(e) }
 
 // parseUserSearch parses $search="prop:value" terms joined by OR/AND; a term
@@ -307,21 +335,7 @@ func parseUserSearch(q string) (userPred, error) {
 				return false
 			})
 		}
-		ors = append(ors, func(mb *mailbox) bool {
-			for _, p := range ands {
-				if !p(mb) {
-					return false
-				}
-			}
-			return true
-		})
+		ors = append(ors, allOf(ands))
 	}
-	return func(mb *mailbox) bool {
-		for _, p := range ors {
-			if p(mb) {
-				return true
-			}
-		}
-		return false
-	}, nil
+	return anyOf(ors), nil
 }
