@@ -39,7 +39,7 @@ lint:
 # seed corpora are in each package's testdata/fuzz/. go test -fuzz takes one target of
 # one package at a time.
 FUZZTIME ?= 20s
-FUZZ_TARGETS := wizard:FuzzParse graph:FuzzLoopbackCallback graph:FuzzOAuthErrorBody graph:FuzzAcceptPasted outbox:FuzzParseDropFile
+FUZZ_TARGETS := wizard:FuzzParse graph:FuzzLoopbackCallback graph:FuzzOAuthErrorBody graph:FuzzAcceptPasted outbox:FuzzParseDropFile emulator/graphmail:FuzzQueryParsers
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; fn=$${t#*:}; echo "fuzz $$pkg $$fn ($(FUZZTIME))"; \
