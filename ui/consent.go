@@ -3,8 +3,6 @@ package ui
 import (
 	"context"
 	"errors"
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
-	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -16,35 +14,6 @@ import (
 	"github.com/m365connect/m365connect/graph"
 	"github.com/m365connect/m365connect/wizard"
 )
-
-// connection is what the consent step obtained: the delegated sign-in's credential.
-type connection struct {
-	delegated *graph.DelegatedCredential
-}
-
-// graphClient builds a Graph client for the values typed so far.
-func (z *Wizard) graphClient() (*graph.Client, error) {
-	st := z.state
-	cl, err := conn.CloudFor(st.Cloud, st.Practice)
-	if err != nil {
-		return nil, err
-	}
-	z.mu.Lock()
-	var deleg *graph.DelegatedCredential
-	if z.conn != nil {
-		deleg = z.conn.delegated
-	}
-	z.mu.Unlock()
-	var cred azcore.TokenCredential
-	if deleg != nil {
-		cred = deleg
-	}
-	c, err := credentialFor(cl, st, cred, z.opts.Secrets)
-	if err != nil {
-		return nil, err
-	}
-	return graph.NewClient(cl, c)
-}
 
 type consentScreen struct {
 	z       *Wizard
@@ -152,9 +121,8 @@ func (s *consentScreen) enter() {
 	s.already.SetChecked(st.Consented && st.Mode != wizard.ModeDelegated && s.outcome.Text == "")
 	// The practice tenant knows whether its app is approved: say so, as an admin would
 	// (only for its own tenant: a mistyped tenant is not approved by anyone).
-	if info, srv, ok := s.z.practiceInfo(); ok && st.Mode != wizard.ModeDelegated &&
-		(strings.EqualFold(st.TenantID, info.TenantID) || strings.EqualFold(st.TenantID, info.TenantDomain)) {
-		if srv.Identity().AdminConsented(st.ClientID) {
+	if p, ok := s.z.runningPractice(); ok && st.Mode != wizard.ModeDelegated && p.IsTenant(st.TenantID) {
+		if p.AdminConsented(st.ClientID) {
 			s.already.SetChecked(true)
 			s.waiting.SetText("Practice tenant: this app was approved by its administrator already, so the box below is ticked. " +
 				"To try the consent page itself, use the app \"Practice app (not consented)\" (its values are listed on App registration).")

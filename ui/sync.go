@@ -17,7 +17,6 @@ import (
 
 	conn "github.com/m365connect/m365connect/connection"
 	"github.com/m365connect/m365connect/graph"
-	"github.com/m365connect/m365connect/mailsync"
 	"github.com/m365connect/m365connect/wizard"
 )
 
@@ -207,7 +206,7 @@ func (p *syncPanel) run(ctx context.Context, c *wizard.Config, gen int) (conn.Ru
 	// The newest snapshot waits in latest; one z.do at a time draws it, so snapshots
 	// never pile up behind a busy window and the last one is never lost.
 	var mu sync.Mutex
-	var latest *mailsync.Status
+	var latest *conn.SyncStatus
 	draw := func() {
 		mu.Lock()
 		st := latest
@@ -217,7 +216,7 @@ func (p *syncPanel) run(ctx context.Context, c *wizard.Config, gen int) (conn.Ru
 			p.render(*st)
 		}
 	}
-	show := func(st mailsync.Status) {
+	show := func(st conn.SyncStatus) {
 		mu.Lock()
 		queued := latest != nil
 		latest = &st
@@ -297,7 +296,7 @@ func (z *Wizard) StopSync(timeout time.Duration) {
 }
 
 // render shows a snapshot: rows in the engine's order, and the overall line.
-func (p *syncPanel) render(st mailsync.Status) {
+func (p *syncPanel) render(st conn.SyncStatus) {
 	added := false
 	folders, done, failed := 0, 0, 0
 	for _, mb := range st.Mailboxes {
@@ -326,9 +325,9 @@ func (p *syncPanel) render(st mailsync.Status) {
 			}
 			folders++
 			switch {
-			case fs.State == mailsync.StateError || mb.State == mailsync.StateError || mb.State == mailsync.StateReconnectNeeded:
+			case fs.State == conn.SyncError || mb.State == conn.SyncError || mb.State == conn.SyncReconnectNeeded:
 				failed++
-			case fs.State == mailsync.StateDone || (fs.State == mailsync.StateIdle && !fs.LastSync.IsZero()):
+			case fs.State == conn.SyncDone || (fs.State == conn.SyncIdle && !fs.LastSync.IsZero()):
 				done++
 			}
 		}
@@ -351,7 +350,7 @@ func (p *syncPanel) render(st mailsync.Status) {
 
 func pollText(d time.Duration) string {
 	if d <= 0 {
-		d = mailsync.DefaultPollInterval
+		d = conn.DefaultPollInterval
 	}
 	if d == time.Minute {
 		return "minute"
@@ -369,7 +368,7 @@ func syncEndText(err error, path string) string {
 			return "Sync stopped."
 		}
 		return "Sync stopped. The mail synced so far stays in " + path + "; Start sync resumes from there."
-	case errors.Is(err, mailsync.ErrStoreLocked):
+	case errors.Is(err, conn.ErrStoreLocked):
 		return "Not started: another m365connect sync is running and using " + path +
 			" (in a terminal, a service or another window). Stop it, then start again here."
 	case errors.As(err, &ce):

@@ -90,27 +90,6 @@ func (z *Wizard) verificationCurrent() bool {
 	return z.state.Verification != nil && ok && vs.key == z.verifyKey()
 }
 
-// secrets gathers the in-memory secrets for the checks.
-func (z *Wizard) secrets() (graph.Secrets, error) {
-	st := z.state
-	sec := graph.Secrets{ClientSecret: st.ClientSecret, CertificatePassword: st.CertPassword, RefreshToken: st.RefreshToken}
-	if st.Mode == wizard.ModeCertificate {
-		b, err := readCertificate(st, z.opts.Secrets)
-		if err != nil {
-			return sec, fmt.Errorf("certificate file: %w", err)
-		}
-		sec.Certificate = b
-	}
-	if st.Mode == wizard.ModeDelegated {
-		z.mu.Lock()
-		if z.conn != nil && z.conn.delegated != nil {
-			sec.Credential = z.conn.delegated
-		}
-		z.mu.Unlock()
-	}
-	return sec, nil
-}
-
 // start runs every check off the UI goroutine, one row per finished check.
 func (s *verifyScreen) start() {
 	z := s.z
@@ -118,7 +97,7 @@ func (s *verifyScreen) start() {
 	settings, err := conn.SettingsFor(cfg)
 	var sec graph.Secrets
 	if err == nil {
-		sec, err = z.secrets()
+		sec, err = conn.StateSecrets(z.state, z.delegated(), z.opts.Secrets)
 	}
 	if err != nil {
 		s.status.SetText("Cannot run the checks: " + err.Error())
