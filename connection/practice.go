@@ -1,6 +1,7 @@
 package connection
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -54,7 +55,7 @@ func StartPractice(start PracticeStarter, configDir string) (*Practice, error) {
 		return nil, err
 	}
 	if srv == nil {
-		return nil, fmt.Errorf("the practice tenant did not start")
+		return nil, errors.New("the practice tenant did not start")
 	}
 	dir := filepath.Join(configDir, "practice")
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -163,10 +164,24 @@ func (p *Practice) AppFor(mode string, f wizard.Features) (PracticeApp, bool) {
 	apps := p.Apps()
 	want := graph.RequestedPermissions(graph.Mode(mode), GraphFeatures(f))
 	certificate := mode == wizard.ModeCertificate
-	for _, a := range apps {
-		usable := a.Delegated == (mode == wizard.ModeDelegated) &&
+	usable := func(a PracticeApp) bool {
+		return a.Delegated == (mode == wizard.ModeDelegated) && samePermissions(a.Permissions, want) &&
 			(!certificate && (a.Delegated || a.ClientSecret != "") || certificate && a.CertificateFile != "")
-		if usable && samePermissions(a.Permissions, want) {
+	}
+	// The per-mode app named for these choices first ("incoming and outgoing" for both,
+	// though "outgoing" holds the same set), then any app with exactly the set.
+	for _, m := range emulator.ModeApps() {
+		if m.Incoming != f.Read || m.Outgoing != f.Send || m.Shared != f.Shared {
+			continue
+		}
+		for _, a := range apps {
+			if a.Name == m.Name && usable(a) {
+				return a, true
+			}
+		}
+	}
+	for _, a := range apps {
+		if usable(a) {
 			return a, true
 		}
 	}

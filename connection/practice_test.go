@@ -98,6 +98,16 @@ func TestPracticeAppForEveryChoice(t *testing.T) {
 			}
 		}
 	}
+	// The per-mode app named for the choices wins over another with the same set.
+	both := wizard.Features{Read: true, Send: true, ListUsers: true}
+	if a, _ := p.AppFor(wizard.ModeSecret, both); a.Name != emulator.AppBothSecret {
+		t.Errorf("incoming and outgoing with the picker: %q, want %q", a.Name, emulator.AppBothSecret)
+	}
+	for _, mode := range []string{wizard.ModeSecret, wizard.ModeCertificate} {
+		if a, _ := p.AppFor(mode, wizard.Features{Read: true, Send: true}); a.Name != "Practice app (send mail)" {
+			t.Errorf("%s, the wizard's default choices: %q", mode, a.Name)
+		}
+	}
 }
 
 // CheckCertificateFile reads the practice tenant's certificate (thumbprint as the admin

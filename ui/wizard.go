@@ -1,8 +1,10 @@
 // Package ui holds the Fyne screens of the setup wizard, one file per step. The flow,
 // the values and their validation live in package wizard; what Microsoft answers comes
-// from package graph. Screens only show them: every long action runs on its own
-// goroutine with a Cancel button, and every change it makes reaches a widget through
-// fyne.Do.
+// from package graph; the work below the screen (the practice tenant, credentials, the
+// keyring, the outbox and the sync) goes through package connection, which the
+// subcommands share. Screens only show and raise intents: every long action runs on its
+// own goroutine with a Cancel button, and every change it makes reaches a widget
+// through fyne.Do.
 package ui
 
 import (
