@@ -94,16 +94,15 @@ func (z *Wizard) verificationCurrent() bool {
 func (s *verifyScreen) start() {
 	z := s.z
 	cfg := z.state.Config(z.opts.AppVersion, z.opts.Now())
-	settings, err := conn.SettingsFor(cfg)
-	var sec graph.Secrets
-	if err == nil {
-		sec, err = conn.StateSecrets(z.state, z.delegated(), z.opts.Secrets)
+	if _, err := conn.SettingsFor(cfg); err != nil {
+		s.status.SetText("Cannot run the checks: " + err.Error())
+		return
 	}
+	sec, err := conn.StateSecrets(z.state, z.delegated(), z.opts.Secrets)
 	if err != nil {
 		s.status.SetText("Cannot run the checks: " + err.Error())
 		return
 	}
-	settings.DeliveryWait = z.opts.DeliveryWait
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stop, s.cancelled, s.key = cancel, false, z.verifyKey()
 	z.state.Verification = nil
@@ -114,9 +113,11 @@ func (s *verifyScreen) start() {
 	s.rows.Refresh()
 	s.progress.SetValue(0)
 	s.status.SetText("Running the checks…")
+	vo := conn.VerifyOptions{DeliveryWait: z.opts.DeliveryWait, Now: z.opts.Now}
 	go func() {
 		defer cancel()
-		rs, err := graph.Verify(ctx, settings, sec, func(done, total int, r graph.CheckResult) {
+		// Every check, then the secret's or certificate's expiry, one row each.
+		rs, err := conn.VerifyValues(ctx, cfg, sec, vo, func(done, total int, r graph.CheckResult) {
 			z.do(func() {
 				s.progress.SetValue(float64(done) / float64(total))
 				s.status.SetText(fmt.Sprintf("%d of %d checks done…", done, total))
@@ -124,11 +125,6 @@ func (s *verifyScreen) start() {
 				s.z.refresh()
 			})
 		})
-		if err == nil {
-			x := expiryResult(cfg, z.opts.Now()) // the secret's or certificate's expiry (expiry.go)
-			rs = append(rs, x)
-			z.do(func() { s.rows.Add(s.row(x)) })
-		}
 		z.do(func() {
 			s.stop = nil
 			s.run.Enable()
