@@ -1,6 +1,9 @@
 package connection
 
-import "github.com/m365connect/m365connect/mailsync"
+import (
+	"github.com/m365connect/m365connect/appdirs"
+	"github.com/m365connect/m365connect/mailsync"
+)
 
 // The sync's status as the Sync tab and `m365connect sync` render it: type aliases of
 // package mailsync's plain data records (no behaviour, no store), so the screens read
@@ -38,3 +41,12 @@ const DefaultPollInterval = mailsync.DefaultPollInterval
 
 // ErrStoreLocked means another process (another sync) has the local store open.
 var ErrStoreLocked = mailsync.ErrStoreLocked
+
+// DataDirOr is dir (created 0700 when missing) when set, else the app's data folder
+// (DataDir): where the window keeps the local store and the outbox.
+func DataDirOr(dir string) (string, error) {
+	if dir == "" {
+		return DataDir()
+	}
+	return dir, appdirs.Ensure(dir)
+}

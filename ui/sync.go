@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -32,12 +31,7 @@ const syncRefresh = conn.DefaultRefresh
 
 // dataDir is the folder of the local store and the outbox (Options.DataDir, else the
 // app's data folder), created when missing.
-func (z *Wizard) dataDir() (string, error) {
-	if d := z.opts.DataDir; d != "" {
-		return d, os.MkdirAll(d, 0o700)
-	}
-	return conn.DataDir()
-}
+func (z *Wizard) dataDir() (string, error) { return conn.DataDirOr(z.opts.DataDir) }
 
 // syncPanel is the Sync tab: Start/Stop, a status line and the progress rows.
 type syncPanel struct {
