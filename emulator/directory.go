@@ -140,7 +140,7 @@ func newDirectory(seed int64, now time.Time) (*directory, error) {
 	// roles (Graph then answers 403), delegated sign-in needs consent first.
 	notConsented := &App{Name: AppNotConsentedName, ClientID: seededGUID(seed, "app-not-consented"), Access: AccessApplication,
 		Roles: []string{"Mail.Read"}, Scopes: delegated, RedirectURIs: []string{"http://localhost"}, secret: newClientSecret()}
-	exact, err := exactApps(seed, now)
+	exact, err := exactApps(seed, now, certApp.certKey)
 	if err != nil {
 		return nil, err
 	}

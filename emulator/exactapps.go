@@ -43,12 +43,9 @@ func ExactApps() []ExactApp {
 }
 
 // exactApps builds the exact apps (consented, stable client ids for a seed), each with
-// a client secret and a certificate; the certificates share one key, generated once.
-func exactApps(seed int64, now time.Time) ([]*App, error) {
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		return nil, fmt.Errorf("generate app key: %w", err)
-	}
+// a client secret and a certificate; the certificates share key (the general
+// certificate app's), so they cost no key generation at start.
+func exactApps(seed int64, now time.Time, key *rsa.PrivateKey) ([]*App, error) {
 	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
 	if err != nil {
 		return nil, fmt.Errorf("marshal app key: %w", err)
