@@ -159,26 +159,14 @@ func VerificationFrom(rs []graph.CheckResult, at time.Time) *wizard.Verification
 	return v
 }
 
-// Verify runs every check of package graph for a config with its secrets.
+// Verify runs every check of package graph for a config with its secrets, then the
+// credential's expiry (VerifyValues, the path the window's Verify step takes too).
 func Verify(ctx context.Context, c *wizard.Config, src SecretSource, progress graph.Progress) ([]graph.CheckResult, error) {
 	sec, err := SecretsFor(c, src)
 	if err != nil {
 		return nil, err
 	}
-	s, err := SettingsFor(c)
-	if err != nil {
-		return nil, err
-	}
-	rs, err := graph.Verify(ctx, s, sec, progress)
-	if err != nil {
-		return rs, err
-	}
-	// The credential's expiry, from the config: shown with the checks.
-	x := ExpiryCheck(c, time.Now())
-	if progress != nil {
-		progress(len(rs)+1, len(rs)+1, x)
-	}
-	return append(rs, x), nil
+	return VerifyValues(ctx, c, sec, VerifyOptions{}, progress)
 }
 
 // Conn is an open connection: the config, its cloud and a credential that has already

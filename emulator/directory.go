@@ -140,7 +140,11 @@ func newDirectory(seed int64, now time.Time) (*directory, error) {
 	// roles (Graph then answers 403), delegated sign-in needs consent first.
 	notConsented := &App{Name: AppNotConsentedName, ClientID: seededGUID(seed, "app-not-consented"), Access: AccessApplication,
 		Roles: []string{"Mail.Read"}, Scopes: delegated, RedirectURIs: []string{"http://localhost"}, secret: newClientSecret()}
-	d.apps = append([]*App{secretApp, certApp, delegatedApp, notConsented}, modeApps(seed)...)
+	exact, err := exactApps(seed, now, certApp.certKey)
+	if err != nil {
+		return nil, err
+	}
+	d.apps = append(append([]*App{secretApp, certApp, delegatedApp, notConsented}, modeApps(seed)...), exact...)
 	// Every app is registered with the redirect URI the wizard tells admins to add
 	// (Authentication > Mobile and desktop applications > http://localhost), so the
 	// admin-consent page can return to the app whatever its access mode. Loopback

@@ -283,26 +283,7 @@ func (s *Session) credential() (azcore.TokenCredential, error) {
 	if s.cred != nil {
 		return s.cred, nil
 	}
-	st, sec := s.Settings, s.Secrets
-	var (
-		cred azcore.TokenCredential
-		err  error
-	)
-	switch {
-	case sec.Credential != nil:
-		cred = sec.Credential
-	case st.Mode == ModeSecret:
-		cred, err = NewSecretCredential(st.Cloud, st.TenantID, st.ClientID, sec.ClientSecret)
-	case st.Mode == ModeCertificate:
-		cred, err = NewCertificateCredential(st.Cloud, st.TenantID, st.ClientID, sec.Certificate, sec.CertificatePassword)
-	case st.Mode == ModeDelegated:
-		if sec.RefreshToken == "" {
-			return nil, ErrNoRefreshToken
-		}
-		cred = NewDelegatedCredential(st.Cloud, st.TenantID, st.ClientID, RequestedPermissions(st.Mode, st.Features), sec.RefreshToken, sec.OnRefreshToken)
-	default:
-		return nil, fmt.Errorf("unknown access mode %q", st.Mode)
-	}
+	cred, err := NewCredential(s.Settings, s.Secrets)
 	if err != nil {
 		return nil, err
 	}

@@ -7,7 +7,6 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
@@ -278,8 +277,8 @@ func (p *appCreatePanel) finish(got *graph.CreatedApp, err error) {
 		}
 		return
 	}
-	if _, srv, ok := p.z.practiceInfo(); ok {
-		go func() { _ = srv.SaveState() }() // the practice tenant keeps the new app across restarts
+	if pr, ok := p.z.runningPractice(); ok {
+		go func() { _ = pr.SaveState() }() // the practice tenant keeps the new app across restarts
 	}
 	st := p.z.state
 	st.ClientID = got.AppID
@@ -306,21 +305,4 @@ func (p *appCreatePanel) finish(got *graph.CreatedApp, err error) {
 	if p.onDone != nil {
 		p.onDone()
 	}
-}
-
-// readCertificate returns the state's certificate: from the keyring when "Create it for
-// me" made it, else from its file.
-func readCertificate(st *wizard.State, secrets SecretSource) ([]byte, error) {
-	if st.CertFile != wizard.CertFileInKeyring {
-		return os.ReadFile(st.CertFile)
-	}
-	if secrets == nil {
-		return nil, errors.New("the certificate is in the keyring, which is not available here")
-	}
-	c := wizard.Config{Cloud: st.Cloud, TenantID: st.TenantID, ClientID: st.ClientID}
-	v, err := secrets.Get(c.SecretKey(conn.SecretCertificate))
-	if err != nil {
-		return nil, err
-	}
-	return []byte(v), nil
 }

@@ -3,8 +3,6 @@ package ui
 import (
 	"context"
 	"errors"
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
-	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -16,35 +14,6 @@ import (
 	"github.com/m365connect/m365connect/graph"
 	"github.com/m365connect/m365connect/wizard"
 )
-
-// connection is what the consent step obtained: the delegated sign-in's credential.
-type connection struct {
-	delegated *graph.DelegatedCredential
-}
-
-// graphClient builds a Graph client for the values typed so far.
-func (z *Wizard) graphClient() (*graph.Client, error) {
-	st := z.state
-	cl, err := conn.CloudFor(st.Cloud, st.Practice)
-	if err != nil {
-		return nil, err
-	}
-	z.mu.Lock()
-	var deleg *graph.DelegatedCredential
-	if z.conn != nil {
-		deleg = z.conn.delegated
-	}
-	z.mu.Unlock()
-	var cred azcore.TokenCredential
-	if deleg != nil {
-		cred = deleg
-	}
-	c, err := credentialFor(cl, st, cred, z.opts.Secrets)
-	if err != nil {
-		return nil, err
-	}
-	return graph.NewClient(cl, c)
-}
 
 type consentScreen struct {
 	z       *Wizard
@@ -152,9 +121,8 @@ func (s *consentScreen) enter() {
 	s.already.SetChecked(st.Consented && st.Mode != wizard.ModeDelegated && s.outcome.Text == "")
 	// The practice tenant knows whether its app is approved: say so, as an admin would
 	// (only for its own tenant: a mistyped tenant is not approved by anyone).
-	if info, srv, ok := s.z.practiceInfo(); ok && st.Mode != wizard.ModeDelegated &&
-		(strings.EqualFold(st.TenantID, info.TenantID) || strings.EqualFold(st.TenantID, info.TenantDomain)) {
-		if srv.Identity().AdminConsented(st.ClientID) {
+	if p, ok := s.z.runningPractice(); ok && st.Mode != wizard.ModeDelegated && p.IsTenant(st.TenantID) {
+		if p.AdminConsented(st.ClientID) {
 			s.already.SetChecked(true)
 			s.waiting.SetText("Practice tenant: this app was approved by its administrator already, so the box below is ticked. " +
 				"To try the consent page itself, use the app \"Practice app (not consented)\" (its values are listed on App registration).")
@@ -162,7 +130,19 @@ func (s *consentScreen) enter() {
 	}
 }
 
-// run starts the browser flow off the UI goroutine.
+// consentRequest is what one run of the browser flow needs, read from the state on the
+// UI goroutine before the run starts.
+type consentRequest struct {
+	cloud                      graph.Cloud
+	mode, tenant, client, hint string
+	perms                      []string
+	open                       func(string) error
+	onURL                      func(string)
+	onBrowserErr               func(error)
+}
+
+// run starts the browser flow off the UI goroutine: the tenant first, then the
+// delegated sign-in or the admin-consent page.
 func (s *consentScreen) run() {
 	z := s.z
 	st := z.state
@@ -181,66 +161,26 @@ func (s *consentScreen) run() {
 	s.waiting.SetText("Checking the tenant…")
 	s.outcome.SetText("")
 	s.advice.SetText("")
-	onURL := func(u string) { z.do(func() { s.url.SetText(u) }) }
-	onBrowserErr := func(error) {
-		z.do(func() {
-			s.urlRow.Show()
-			s.waiting.SetText("No browser could be opened here. Copy the address below into a browser; this window keeps waiting.")
-		})
-	}
-	mode, tenant, client, perms, hint := st.Mode, st.TenantID, st.ClientID, append([]string(nil), st.Permissions...), st.ServiceAccount
-	open := z.opts.OpenBrowser
+	req := consentRequest{cloud: cl, mode: st.Mode, tenant: st.TenantID, client: st.ClientID, hint: st.ServiceAccount,
+		perms: append([]string(nil), st.Permissions...), open: z.opts.OpenBrowser,
+		onURL: func(u string) { z.do(func() { s.url.SetText(u) }) },
+		onBrowserErr: func(error) {
+			z.do(func() {
+				s.urlRow.Show()
+				s.waiting.SetText("No browser could be opened here. Copy the address below into a browser; this window keeps waiting.")
+			})
+		}}
 	go func() {
 		defer cancel()
-		// The tenant first, so a typo is reported here and never reaches the consent
-		// page (where Microsoft shows AADSTS90002 and this window would wait in vain).
-		if r := graph.ProbeTenant(ctx, cl, tenant); r.Status != graph.StatusPass {
-			z.do(func() {
-				s.finish()
-				if s.userCancelled {
-					s.show("Cancelled. Start again when ready.", "", false)
-					return
-				}
-				adv := ""
-				if r.Advice != nil {
-					adv = conn.AdviceText(*r.Advice) + " Fix the tenant in App registration (or the environment), then try again."
-				}
-				s.show("The tenant \""+tenant+"\" was not found in the chosen cloud, so the browser was not opened.", adv, false)
-			})
+		if !s.tenantFound(ctx, req) {
 			return
 		}
-		z.do(func() {
-			if s.stop != nil {
-				s.waiting.SetText("Waiting for the browser… Finish there, then come back to this window.")
-			}
-		})
-		if mode == wizard.ModeDelegated {
-			cred, err := graph.SignIn(ctx, graph.SignInOptions{Cloud: cl, TenantID: tenant, ClientID: client, Permissions: perms, LoginHint: hint,
-				OpenBrowser: open, OnURL: onURL, OnBrowserError: onBrowserErr, Timeout: 5 * time.Minute,
-				OnPasteBack:    func(p func(string) error) { z.do(func() { s.pb.offer(p) }) },
-				OnRefreshToken: func(t string) { z.do(func() { z.refreshTokenRotated(t) }) }})
-			var who string
-			if err == nil {
-				var claims graph.Claims
-				_, claims, err = graph.GetToken(ctx, cl, cred)
-				who = claims.UPN
-			}
-			z.do(func() {
-				s.finish()
-				if err != nil {
-					s.fail(err)
-					return
-				}
-				z.mu.Lock()
-				z.conn = &connection{delegated: cred}
-				z.mu.Unlock()
-				st.SignedIn, st.ServiceAccount = true, who
-				s.show("Signed in as "+who+".", "The sign-in is kept; press Next to choose the mailboxes.", true)
-			})
+		if req.mode == wizard.ModeDelegated {
+			s.signIn(ctx, req)
 			return
 		}
-		res, err := graph.RequestAdminConsent(ctx, graph.ConsentOptions{Cloud: cl, TenantID: tenant, ClientID: client,
-			OpenBrowser: open, OnURL: onURL, OnBrowserError: onBrowserErr, Timeout: 10 * time.Minute})
+		res, err := graph.RequestAdminConsent(ctx, graph.ConsentOptions{Cloud: req.cloud, TenantID: req.tenant, ClientID: req.client,
+			OpenBrowser: req.open, OnURL: req.onURL, OnBrowserError: req.onBrowserErr, Timeout: 10 * time.Minute})
 		z.do(func() {
 			s.finish()
 			if err != nil {
@@ -250,6 +190,63 @@ func (s *consentScreen) run() {
 			s.consentResult(res)
 		})
 	}()
+}
+
+// tenantFound checks the tenant first, so a typo is reported here and never reaches the
+// consent page (where Microsoft shows AADSTS90002 and this window would wait in vain).
+// Called off the UI goroutine.
+func (s *consentScreen) tenantFound(ctx context.Context, req consentRequest) bool {
+	z := s.z
+	if r := graph.ProbeTenant(ctx, req.cloud, req.tenant); r.Status != graph.StatusPass {
+		z.do(func() {
+			s.finish()
+			if s.userCancelled {
+				s.show("Cancelled. Start again when ready.", "", false)
+				return
+			}
+			adv := ""
+			if r.Advice != nil {
+				adv = conn.AdviceText(*r.Advice) + " Fix the tenant in App registration (or the environment), then try again."
+			}
+			s.show("The tenant \""+req.tenant+"\" was not found in the chosen cloud, so the browser was not opened.", adv, false)
+		})
+		return false
+	}
+	z.do(func() {
+		if s.stop != nil {
+			s.waiting.SetText("Waiting for the browser… Finish there, then come back to this window.")
+		}
+	})
+	return true
+}
+
+// signIn runs the delegated sign-in and keeps its credential. Called off the UI
+// goroutine.
+func (s *consentScreen) signIn(ctx context.Context, req consentRequest) {
+	z := s.z
+	cred, err := graph.SignIn(ctx, graph.SignInOptions{Cloud: req.cloud, TenantID: req.tenant, ClientID: req.client, Permissions: req.perms,
+		LoginHint: req.hint, OpenBrowser: req.open, OnURL: req.onURL, OnBrowserError: req.onBrowserErr, Timeout: 5 * time.Minute,
+		OnPasteBack:    func(p func(string) error) { z.do(func() { s.pb.offer(p) }) },
+		OnRefreshToken: func(t string) { z.do(func() { z.refreshTokenRotated(t) }) }})
+	var who string
+	if err == nil {
+		var claims graph.Claims
+		_, claims, err = graph.GetToken(ctx, req.cloud, cred)
+		who = claims.UPN
+	}
+	z.do(func() {
+		s.finish()
+		if err != nil {
+			s.fail(err)
+			return
+		}
+		z.mu.Lock()
+		z.conn = &connection{delegated: cred}
+		z.mu.Unlock()
+		st := z.state
+		st.SignedIn, st.ServiceAccount = true, who
+		s.show("Signed in as "+who+".", "The sign-in is kept; press Next to choose the mailboxes.", true)
+	})
 }
 
 func (s *consentScreen) finish() {

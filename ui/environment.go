@@ -2,14 +2,12 @@ package ui
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/m365connect/m365connect/emulator"
+	conn "github.com/m365connect/m365connect/connection"
 	"github.com/m365connect/m365connect/wizard"
 )
 
@@ -109,47 +107,25 @@ func (s *environmentScreen) startPractice() {
 	}()
 }
 
-// startPracticeNow starts the practice tenant and writes its info file (with the CA and
-// certificates beside it) under ConfigDir/practice. Any goroutine may call it.
-func (z *Wizard) startPracticeNow() (*emulator.Server, error) {
-	srv, err := z.opts.StartPractice()
-	if err != nil {
-		return nil, err
-	}
-	dir := filepath.Join(z.opts.ConfigDir, "practice")
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		srv.Close()
-		return nil, err
-	}
-	if err := srv.WriteInfo(filepath.Join(dir, "sandbox.json")); err != nil {
-		srv.Close()
-		return nil, err
-	}
-	return srv, nil
+// startPracticeNow starts the practice tenant (connection.StartPractice writes its info
+// file under ConfigDir/practice). Any goroutine may call it.
+func (z *Wizard) startPracticeNow() (*conn.Practice, error) {
+	return conn.StartPractice(z.opts.StartPractice, z.opts.ConfigDir)
 }
 
-// practiceHosts are where the running practice tenant listens (new ports each run).
-func practiceHosts(srv *emulator.Server) *wizard.PracticeHosts {
-	info := srv.Info()
-	return &wizard.PracticeHosts{
-		AuthorityHost: info.AuthorityHost, BrowserAuthorityHost: info.BrowserAuthorityHost,
-		GraphBaseURL: info.GraphBaseURL, CACertFile: info.CACertFile,
-	}
-}
-
-func (s *environmentScreen) practiceReady(srv *emulator.Server) {
-	info := srv.Info()
-	s.z.state.Practice = practiceHosts(srv)
+func (s *environmentScreen) practiceReady(p *conn.Practice) {
+	s.z.state.Practice = p.Hosts()
 	s.status.SetText(fmt.Sprintf("The practice tenant %q is running on this computer with %d mailboxes. Its values will be filled in for you; press Next.",
-		info.TenantDomain, len(info.Mailboxes)))
+		p.TenantDomain(), p.Mailboxes()))
 }
 
-// practiceInfo returns the running practice tenant's info, if any.
-func (z *Wizard) practiceInfo() (emulator.Info, *emulator.Server, bool) {
+// runningPractice returns the running practice tenant while it is the chosen
+// environment.
+func (z *Wizard) runningPractice() (*conn.Practice, bool) {
 	z.mu.Lock()
 	defer z.mu.Unlock()
 	if z.practice == nil || z.state.Cloud != wizard.CloudPractice {
-		return emulator.Info{}, nil, false
+		return nil, false
 	}
-	return z.practice.Info(), z.practice, true
+	return z.practice, true
 }

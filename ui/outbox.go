@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -17,13 +16,12 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	conn "github.com/m365connect/m365connect/connection"
-	"github.com/m365connect/m365connect/outbox"
 	"github.com/m365connect/m365connect/wizard"
 )
 
 // This file is the "Outgoing mail" tab of the last step, shown when the connection
 // sends: the sending policy kept in the config's outbox section, and the messages of the
-// outbox (package outbox) that wait for a person's approval, with Approve and Reject.
+// outbox (connection.OutboxService) that wait for a person's approval, with Approve and Reject.
 // Sending itself is the outbox engine's job: beside the sync in the Sync tab
 // (connection.Run, started by the Sync tab), or headless with `m365connect outbox run`.
 
@@ -56,7 +54,7 @@ type outboxPanel struct {
 
 // outboxRow is one pending message.
 type outboxRow struct {
-	msg     outbox.Message
+	msg     conn.OutboxMessage
 	approve *widget.Button
 	reject  *widget.Button
 	box     fyne.CanvasObject
@@ -189,51 +187,39 @@ func (p *outboxPanel) notePolicy(extra string) {
 	p.policyNote.SetText(s)
 }
 
-// files are the outbox database and drop folder of the config being edited.
-func (p *outboxPanel) files() (db, folder string, err error) {
+// service is the outbox of the config being edited (connection.OutboxService).
+func (p *outboxPanel) service() (conn.OutboxService, error) {
 	c := p.z.saveConfig()
 	dataDir := ""
 	if c.Outbox == nil || c.Outbox.Database == "" || c.Outbox.Folder == "" {
+		var err error
 		if dataDir, err = p.z.dataDir(); err != nil {
-			return "", "", err
+			return conn.OutboxService{}, err
 		}
 	}
-	db, folder = conn.OutboxFiles(c, dataDir)
-	return db, folder, nil
+	return conn.OutboxFor(c, dataDir), nil
 }
 
 // refresh takes files dropped into the folder into the outbox (the policy decides) and
 // lists what waits for approval. It creates no file when there is no outbox yet.
 func (p *outboxPanel) refresh() {
 	z := p.z
-	c := z.saveConfig()
-	db, folder, err := p.files()
+	svc, err := p.service()
 	if err != nil {
 		p.status.SetText("Cannot find the outbox: " + err.Error())
 		return
 	}
+	db, folder := svc.Database, svc.Folder
 	p.howto.SetText("To queue a message: m365connect send --config " + z.ConfigPath() +
 		" --from MAILBOX --to ADDRESS --subject TEXT --text TEXT, or drop a .json file into " + folder +
 		" (Refresh takes it in). Approved messages are sent while the Sync tab runs, or by m365connect outbox run --config " + z.ConfigPath())
 	p.gen++
 	gen := p.gen
-	policy := conn.OutboxPolicy(c)
 	p.refreshB.Disable()
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		var msgs []outbox.Message
-		var dropped outbox.DropResult
-		err := withOutbox(ctx, db, folder, policy, func(ob *outbox.Outbox) error {
-			var err error
-			if fi, serr := os.Stat(folder); serr == nil && fi.IsDir() {
-				if dropped, err = ob.ScanDropFolder(ctx, folder); err != nil {
-					return err
-				}
-			}
-			msgs, err = ob.List(ctx, outbox.StatePendingApproval)
-			return err
-		})
+		msgs, dropped, err := svc.Pending(ctx)
 		z.do(func() {
 			p.refreshB.Enable()
 			if gen != p.gen {
@@ -254,23 +240,7 @@ func (p *outboxPanel) refresh() {
 	}()
 }
 
-// withOutbox opens the outbox for one action, unless it does not exist yet and there
-// is no drop folder to take files from (then f is not called).
-func withOutbox(ctx context.Context, db, folder string, policy outbox.Policy, f func(*outbox.Outbox) error) error {
-	if _, err := os.Stat(db); errors.Is(err, os.ErrNotExist) {
-		if fi, err := os.Stat(folder); err != nil || !fi.IsDir() {
-			return nil
-		}
-	}
-	ob, err := outbox.Open(ctx, db, outbox.Options{Policy: policy})
-	if err != nil {
-		return err
-	}
-	defer ob.Close()
-	return f(ob)
-}
-
-func (p *outboxPanel) render(msgs []outbox.Message) {
+func (p *outboxPanel) render(msgs []conn.OutboxMessage) {
 	p.rows = map[string]*outboxRow{}
 	p.list.Objects = nil
 	for _, m := range msgs {
@@ -287,7 +257,7 @@ func (p *outboxPanel) render(msgs []outbox.Message) {
 	p.z.refresh()
 }
 
-func (p *outboxPanel) newRow(m outbox.Message) *outboxRow {
+func (p *outboxPanel) newRow(m conn.OutboxMessage) *outboxRow {
 	r := &outboxRow{msg: m}
 	subject := m.Subject
 	if strings.TrimSpace(subject) == "" {
@@ -305,7 +275,7 @@ func (p *outboxPanel) newRow(m outbox.Message) *outboxRow {
 	r.reject.Importance = widget.DangerImportance
 	// Show: everything the approver approves (headers, body as text, attachments).
 	show := widget.NewButtonWithIcon("Show", theme.VisibilityIcon(), func() {
-		text := widget.NewLabel(outbox.Render(m))
+		text := widget.NewLabel(conn.RenderOutboxMessage(m))
 		text.Wrapping = fyne.TextWrapWord
 		scroll := container.NewVScroll(text)
 		scroll.SetMinSize(fyne.NewSize(560, 360))
@@ -315,13 +285,12 @@ func (p *outboxPanel) newRow(m outbox.Message) *outboxRow {
 	return r
 }
 
-func (p *outboxPanel) approve(m outbox.Message) {
-	by := outbox.DefaultApprover()
-	p.act(m, "Approved", "It is sent while the Sync tab runs (or by `m365connect outbox run`).", func(ctx context.Context, ob *outbox.Outbox) error { return ob.Approve(ctx, m.ID, by) })
+func (p *outboxPanel) approve(m conn.OutboxMessage) {
+	p.act(m, "Approved", "It is sent while the Sync tab runs (or by `m365connect outbox run`).", func(ctx context.Context, svc conn.OutboxService) error { return svc.Approve(ctx, m.ID) })
 }
 
 // askReject asks for the reason, which is kept on record.
-func (p *outboxPanel) askReject(m outbox.Message) {
+func (p *outboxPanel) askReject(m conn.OutboxMessage) {
 	reason := widget.NewEntry()
 	reason.SetPlaceHolder("e.g. wrong recipient")
 	reason.Validator = func(s string) error {
@@ -340,7 +309,7 @@ func (p *outboxPanel) askReject(m outbox.Message) {
 				return
 			}
 			why := strings.TrimSpace(reason.Text)
-			p.act(m, "Rejected", "", func(ctx context.Context, ob *outbox.Outbox) error { return ob.Reject(ctx, m.ID, why) })
+			p.act(m, "Rejected", "", func(ctx context.Context, svc conn.OutboxService) error { return svc.Reject(ctx, m.ID, why) })
 		}, p.z.win)
 	d.Resize(fyne.NewSize(520, 0))
 	d.Show()
@@ -348,14 +317,13 @@ func (p *outboxPanel) askReject(m outbox.Message) {
 }
 
 // act runs one change on a message, then reloads the list.
-func (p *outboxPanel) act(m outbox.Message, done, next string, f func(context.Context, *outbox.Outbox) error) {
+func (p *outboxPanel) act(m conn.OutboxMessage, done, next string, f func(context.Context, conn.OutboxService) error) {
 	z := p.z
-	db, _, err := p.files()
+	svc, err := p.service()
 	if err != nil {
 		p.status.SetText("Cannot find the outbox: " + err.Error())
 		return
 	}
-	policy := conn.OutboxPolicy(z.saveConfig())
 	if r := p.rows[m.ID]; r != nil {
 		r.approve.Disable()
 		r.reject.Disable()
@@ -363,11 +331,7 @@ func (p *outboxPanel) act(m outbox.Message, done, next string, f func(context.Co
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		ob, err := outbox.Open(ctx, db, outbox.Options{Policy: policy})
-		if err == nil {
-			err = f(ctx, ob)
-			ob.Close()
-		}
+		err := f(ctx, svc)
 		z.do(func() {
 			if err != nil {
 				p.status.SetText("Not changed: " + err.Error())

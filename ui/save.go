@@ -16,7 +16,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/m365connect/m365connect/secretstore"
+	conn "github.com/m365connect/m365connect/connection"
 	"github.com/m365connect/m365connect/wizard"
 )
 
@@ -155,7 +155,7 @@ func (s *saveScreen) enter() {
 	s.probeGen++
 	gen := s.probeGen
 	go func() {
-		err := z.opts.Secrets.Probe()
+		err := conn.ProbeKeyring(z.opts.Secrets)
 		z.do(func() {
 			if gen != s.probeGen {
 				return
@@ -211,7 +211,7 @@ func (z *Wizard) refreshTokenRotated(t string) {
 	if z.state.Locked {
 		c := z.state.Config(z.opts.AppVersion, z.opts.Now())
 		key := z.secretKey(c, wizard.SecretRefreshToken)
-		go func() { _, _ = z.opts.Secrets.Set(key, t) }()
+		go func() { _ = conn.StoreSecret(z.opts.Secrets, key, t) }()
 	}
 }
 
@@ -228,10 +228,6 @@ func (s *saveScreen) doSave() {
 		s.status.SetText("Not saved: " + err.Error())
 		return
 	}
-	store := z.opts.Secrets // writes the fallback file only once the user agreed
-	if s.useFile.Checked {
-		store = store.AllowFileFallback()
-	}
 	secrets := z.secretEntries()
 	if err := z.ensureProfile(cfg); err != nil {
 		z.state.Locked = false
@@ -239,38 +235,30 @@ func (s *saveScreen) doSave() {
 		return
 	}
 	path := z.ConfigPath()
-	keys := map[string]string{}
-	for kind := range secrets {
-		keys[kind] = z.secretKey(cfg, kind)
+	keys := map[string]string{} // keyring key → secret
+	for kind, v := range secrets {
+		keys[z.secretKey(cfg, kind)] = v
 	}
+	allowFile := s.useFile.Checked // the fallback file only once the user agreed
 	s.save.Disable()
 	s.status.SetText("Saving…")
 	go func() {
-		where := secretstore.BackendKeyring
-		var err error
-		for kind, v := range secrets {
-			if where, err = store.Set(keys[kind], v); err != nil {
-				break
-			}
-		}
-		if err == nil {
-			err = cfg.Save(path)
-		}
+		saved, err := conn.SaveWithSecrets(cfg, path, z.opts.Secrets, allowFile, keys)
 		z.do(func() {
 			if err != nil {
 				z.state.Locked = false
 				s.lockButtons()
 				msg := "Not saved: " + err.Error()
-				if errors.Is(err, secretstore.ErrNoKeyring) {
+				if errors.Is(err, conn.ErrNoKeyring) {
 					s.useFile.Show() // the keyring failed after the probe said yes: ask now
 					msg += ". Tick the box above to keep the secrets in a file only you can read."
 				}
 				s.status.SetText(msg)
 				return
 			}
-			place := "the OS keyring"
-			if where == secretstore.BackendFile {
-				place = store.FallbackPath() + " (readable only by you)"
+			place := saved.Place
+			if saved.InFile {
+				place += " (readable only by you)"
 			}
 			s.status.SetText("Saved to " + path + "; secrets in " + place + ". The settings are locked: use Reset to change them. Start the sync on the Sync tab.")
 			s.lockButtons()
@@ -332,7 +320,7 @@ func (z *Wizard) resumeSaved() (note, warn string) {
 		z.mu.Lock()
 		z.practice = srv
 		z.mu.Unlock()
-		c.Practice = practiceHosts(srv)
+		c.Practice = srv.Hosts()
 	}
 	st := wizard.StateFromConfig(c)
 	st.Consented = st.Verification != nil // passed here, recomputed from the checks
@@ -362,10 +350,13 @@ func (z *Wizard) resumeSaved() (note, warn string) {
 
 // loadSecrets fills st's secrets for config c from the keyring (those it holds).
 func (z *Wizard) loadSecrets(st *wizard.State, c *wizard.Config) {
-	for kind, dst := range map[string]*string{wizard.SecretClientSecret: &st.ClientSecret, wizard.SecretCertPassword: &st.CertPassword, wizard.SecretRefreshToken: &st.RefreshToken} {
-		if v, err := z.opts.Secrets.Get(z.secretKey(c, kind)); err == nil {
-			*dst = v
-		}
+	dst := map[string]*string{wizard.SecretClientSecret: &st.ClientSecret, wizard.SecretCertPassword: &st.CertPassword, wizard.SecretRefreshToken: &st.RefreshToken}
+	keys := map[string]string{}
+	for kind := range dst {
+		keys[kind] = z.secretKey(c, kind)
+	}
+	for kind, v := range conn.LoadSecrets(z.opts.Secrets, keys) {
+		*dst[kind] = v
 	}
 }
 
@@ -401,12 +392,11 @@ func (s *saveScreen) doDisconnect() {
 func (s *saveScreen) disconnectNow() {
 	z := s.z
 	cfg := z.state.Config(z.opts.AppVersion, z.opts.Now())
-	var errs []error
+	var keys []string
 	for _, kind := range []string{wizard.SecretClientSecret, wizard.SecretCertPassword, wizard.SecretRefreshToken} {
-		if err := z.opts.Secrets.Delete(z.secretKey(cfg, kind)); err != nil {
-			errs = append(errs, err)
-		}
+		keys = append(keys, z.secretKey(cfg, kind))
 	}
+	forgetErr := conn.ForgetSecrets(z.opts.Secrets, keys...)
 	z.state.Locked = false
 	z.state.SignedIn = false
 	z.state.RefreshToken = ""
@@ -414,7 +404,7 @@ func (s *saveScreen) disconnectNow() {
 	z.conn = nil
 	z.mu.Unlock()
 	s.lockButtons()
-	if err := errors.Join(errs...); err != nil {
+	if err := forgetErr; err != nil {
 		s.status.SetText("Disconnected, but some secrets could not be removed: " + err.Error())
 		return
 	}

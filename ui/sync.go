@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -17,7 +16,6 @@ import (
 
 	conn "github.com/m365connect/m365connect/connection"
 	"github.com/m365connect/m365connect/graph"
-	"github.com/m365connect/m365connect/mailsync"
 	"github.com/m365connect/m365connect/wizard"
 )
 
@@ -33,12 +31,7 @@ const syncRefresh = conn.DefaultRefresh
 
 // dataDir is the folder of the local store and the outbox (Options.DataDir, else the
 // app's data folder), created when missing.
-func (z *Wizard) dataDir() (string, error) {
-	if d := z.opts.DataDir; d != "" {
-		return d, os.MkdirAll(d, 0o700)
-	}
-	return conn.DataDir()
-}
+func (z *Wizard) dataDir() (string, error) { return conn.DataDirOr(z.opts.DataDir) }
 
 // syncPanel is the Sync tab: Start/Stop, a status line and the progress rows.
 type syncPanel struct {
@@ -207,7 +200,7 @@ func (p *syncPanel) run(ctx context.Context, c *wizard.Config, gen int) (conn.Ru
 	// The newest snapshot waits in latest; one z.do at a time draws it, so snapshots
 	// never pile up behind a busy window and the last one is never lost.
 	var mu sync.Mutex
-	var latest *mailsync.Status
+	var latest *conn.SyncStatus
 	draw := func() {
 		mu.Lock()
 		st := latest
@@ -217,7 +210,7 @@ func (p *syncPanel) run(ctx context.Context, c *wizard.Config, gen int) (conn.Ru
 			p.render(*st)
 		}
 	}
-	show := func(st mailsync.Status) {
+	show := func(st conn.SyncStatus) {
 		mu.Lock()
 		queued := latest != nil
 		latest = &st
@@ -297,7 +290,7 @@ func (z *Wizard) StopSync(timeout time.Duration) {
 }
 
 // render shows a snapshot: rows in the engine's order, and the overall line.
-func (p *syncPanel) render(st mailsync.Status) {
+func (p *syncPanel) render(st conn.SyncStatus) {
 	added := false
 	folders, done, failed := 0, 0, 0
 	for _, mb := range st.Mailboxes {
@@ -326,9 +319,9 @@ func (p *syncPanel) render(st mailsync.Status) {
 			}
 			folders++
 			switch {
-			case fs.State == mailsync.StateError || mb.State == mailsync.StateError || mb.State == mailsync.StateReconnectNeeded:
+			case fs.State == conn.SyncError || mb.State == conn.SyncError || mb.State == conn.SyncReconnectNeeded:
 				failed++
-			case fs.State == mailsync.StateDone || (fs.State == mailsync.StateIdle && !fs.LastSync.IsZero()):
+			case fs.State == conn.SyncDone || (fs.State == conn.SyncIdle && !fs.LastSync.IsZero()):
 				done++
 			}
 		}
@@ -351,7 +344,7 @@ func (p *syncPanel) render(st mailsync.Status) {
 
 func pollText(d time.Duration) string {
 	if d <= 0 {
-		d = mailsync.DefaultPollInterval
+		d = conn.DefaultPollInterval
 	}
 	if d == time.Minute {
 		return "minute"
@@ -369,7 +362,7 @@ func syncEndText(err error, path string) string {
 			return "Sync stopped."
 		}
 		return "Sync stopped. The mail synced so far stays in " + path + "; Start sync resumes from there."
-	case errors.Is(err, mailsync.ErrStoreLocked):
+	case errors.Is(err, conn.ErrStoreLocked):
 		return "Not started: another m365connect sync is running and using " + path +
 			" (in a terminal, a service or another window). Stop it, then start again here."
 	case errors.As(err, &ce):

@@ -11,11 +11,10 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	conn "github.com/m365connect/m365connect/connection"
-	"github.com/m365connect/m365connect/mailsync"
 )
 
 // This file draws the Sync tab's rows: one per mailbox and folder, a bar and a line of
-// plain words. A failure's words come from its fields (mailsync.ErrorInfo) through
+// plain words. A failure's words come from its fields (the status's ErrorInfo) through
 // connection.FailureText, the same words `m365connect sync` prints.
 
 // syncRow is one mailbox × folder (under its mailbox's heading): the folder's name, a
@@ -54,9 +53,9 @@ func newSyncRow(mailbox, folder string) *syncRow {
 // set shows a folder's status. The bar counts stored messages against the engine's
 // estimate (FolderStatus.Total); a finished folder's bar is full whatever the estimate
 // said, and an unknown estimate shows a moving bar while syncing.
-func (r *syncRow) set(mb mailsync.MailboxStatus, fs mailsync.FolderStatus) {
-	active := fs.State == mailsync.StateSyncing || fs.State == mailsync.StateThrottled
-	finished := fs.State == mailsync.StateDone || (fs.State == mailsync.StateIdle && !fs.LastSync.IsZero())
+func (r *syncRow) set(mb conn.MailboxStatus, fs conn.FolderStatus) {
+	active := fs.State == conn.SyncSyncing || fs.State == conn.SyncThrottled
+	finished := fs.State == conn.SyncDone || (fs.State == conn.SyncIdle && !fs.LastSync.IsZero())
 	switch {
 	case fs.Total <= 0 && active:
 		r.bar.Hide()
@@ -85,16 +84,16 @@ func (r *syncRow) set(mb mailsync.MailboxStatus, fs mailsync.FolderStatus) {
 
 // folderText is the row's line: state, count, rate and, after a failure, what happened
 // and the fix in plain words.
-func folderText(mb mailsync.MailboxStatus, fs mailsync.FolderStatus) string {
+func folderText(mb conn.MailboxStatus, fs conn.FolderStatus) string {
 	count := grouped(fs.Messages) + " messages"
 	if fs.Messages == 1 {
 		count = "1 message"
 	}
-	if mb.State == mailsync.StateReconnectNeeded {
+	if mb.State == conn.SyncReconnectNeeded {
 		return "Reconnect needed: " + mailboxFailure(mb, fs) + " Use Reset on the Connection tab, then verify and save again."
 	}
 	switch fs.State {
-	case mailsync.StateSyncing:
+	case conn.SyncSyncing:
 		s := "Syncing · " + grouped(fs.Messages)
 		if fs.Total > 0 {
 			s += " of about " + grouped(fs.Total) + " messages"
@@ -104,26 +103,26 @@ func folderText(mb mailsync.MailboxStatus, fs mailsync.FolderStatus) string {
 		if fs.Rate >= 1 {
 			s += " · " + grouped(int64(fs.Rate)) + " messages/s"
 		}
-		if fs.Phase == mailsync.PhaseGapFill {
+		if fs.Phase == conn.SyncPhaseGapFill {
 			// https://learn.microsoft.com/en-us/graph/delta-query-messages: a filtered
 			// delta round returns at most 5,000 messages; the rest is listed page by page.
 			s += " · listing mail beyond Graph's 5,000-message delta limit"
 		}
 		return s
-	case mailsync.StateThrottled:
+	case conn.SyncThrottled:
 		// https://learn.microsoft.com/en-us/graph/throttling: wait for Retry-After.
 		return "Waiting: " + conn.FailureText(fs.Failure, fs.LastError) + " · " + count + " so far"
-	case mailsync.StateDone:
+	case conn.SyncDone:
 		return "Up to date · " + count + checkedAt(fs.LastSync)
-	case mailsync.StateError:
+	case conn.SyncError:
 		if fs.LastError == "" {
 			return "Stopped: " + conn.FailureText(mb.Failure, mb.LastError)
 		}
 		return "Stopped: " + conn.FailureText(fs.Failure, fs.LastError)
-	case mailsync.StateRemoved:
+	case conn.SyncRemoved:
 		return "No longer synced; its " + count + " stay in the local store"
 	}
-	if mb.State == mailsync.StateError {
+	if mb.State == conn.SyncError {
 		return "Stopped: " + conn.FailureText(mb.Failure, mb.LastError)
 	}
 	if !fs.LastSync.IsZero() {
@@ -143,7 +142,7 @@ func checkedAt(t time.Time) string {
 }
 
 // mailboxFailure is the mailbox's failure in plain words, else its folder's.
-func mailboxFailure(mb mailsync.MailboxStatus, fs mailsync.FolderStatus) string {
+func mailboxFailure(mb conn.MailboxStatus, fs conn.FolderStatus) string {
 	if mb.LastError != "" {
 		return conn.FailureText(mb.Failure, mb.LastError)
 	}
@@ -151,7 +150,7 @@ func mailboxFailure(mb mailsync.MailboxStatus, fs mailsync.FolderStatus) string 
 }
 
 // mailboxName is the address when known, else the id.
-func mailboxName(mb mailsync.MailboxStatus) string {
+func mailboxName(mb conn.MailboxStatus) string {
 	if mb.Address != "" {
 		return mb.Address
 	}

@@ -75,9 +75,10 @@ func TestTestTheseValues(t *testing.T) {
 	h.do(func() {
 		reg.client.SetText("11111111-2222-4333-8444-555555555555")
 		test.Tap(reg.restore)
-		if h.z.state.TenantID != info.TenantID || h.z.state.ClientID != h.srv.Identity().App(emulator.AppSecretName).ClientID ||
-			h.z.state.ClientSecret != h.srv.Identity().App(emulator.AppSecretName).ClientSecret() {
-			t.Fatal("Restore practice values did not bring the secret app's values back")
+		// The app holding exactly what the default choices (read and send, secret) need.
+		want := h.srv.Identity().App("Practice app (send mail)")
+		if h.z.state.TenantID != info.TenantID || h.z.state.ClientID != want.ClientID || h.z.state.ClientSecret != want.ClientSecret() {
+			t.Fatal("Restore practice values did not bring the practice app's values back")
 		}
 	})
 	if ok, failed = press(); failed != "" || !strings.Contains(ok, "These values work") || tenantMark != nil {

@@ -90,41 +90,19 @@ func (z *Wizard) verificationCurrent() bool {
 	return z.state.Verification != nil && ok && vs.key == z.verifyKey()
 }
 
-// secrets gathers the in-memory secrets for the checks.
-func (z *Wizard) secrets() (graph.Secrets, error) {
-	st := z.state
-	sec := graph.Secrets{ClientSecret: st.ClientSecret, CertificatePassword: st.CertPassword, RefreshToken: st.RefreshToken}
-	if st.Mode == wizard.ModeCertificate {
-		b, err := readCertificate(st, z.opts.Secrets)
-		if err != nil {
-			return sec, fmt.Errorf("certificate file: %w", err)
-		}
-		sec.Certificate = b
-	}
-	if st.Mode == wizard.ModeDelegated {
-		z.mu.Lock()
-		if z.conn != nil && z.conn.delegated != nil {
-			sec.Credential = z.conn.delegated
-		}
-		z.mu.Unlock()
-	}
-	return sec, nil
-}
-
 // start runs every check off the UI goroutine, one row per finished check.
 func (s *verifyScreen) start() {
 	z := s.z
 	cfg := z.state.Config(z.opts.AppVersion, z.opts.Now())
-	settings, err := conn.SettingsFor(cfg)
-	var sec graph.Secrets
-	if err == nil {
-		sec, err = z.secrets()
+	if _, err := conn.SettingsFor(cfg); err != nil {
+		s.status.SetText("Cannot run the checks: " + err.Error())
+		return
 	}
+	sec, err := conn.StateSecrets(z.state, z.delegated(), z.opts.Secrets)
 	if err != nil {
 		s.status.SetText("Cannot run the checks: " + err.Error())
 		return
 	}
-	settings.DeliveryWait = z.opts.DeliveryWait
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stop, s.cancelled, s.key = cancel, false, z.verifyKey()
 	z.state.Verification = nil
@@ -135,9 +113,11 @@ func (s *verifyScreen) start() {
 	s.rows.Refresh()
 	s.progress.SetValue(0)
 	s.status.SetText("Running the checks…")
+	vo := conn.VerifyOptions{DeliveryWait: z.opts.DeliveryWait, Now: z.opts.Now}
 	go func() {
 		defer cancel()
-		rs, err := graph.Verify(ctx, settings, sec, func(done, total int, r graph.CheckResult) {
+		// Every check, then the secret's or certificate's expiry, one row each.
+		rs, err := conn.VerifyValues(ctx, cfg, sec, vo, func(done, total int, r graph.CheckResult) {
 			z.do(func() {
 				s.progress.SetValue(float64(done) / float64(total))
 				s.status.SetText(fmt.Sprintf("%d of %d checks done…", done, total))
@@ -145,11 +125,6 @@ func (s *verifyScreen) start() {
 				s.z.refresh()
 			})
 		})
-		if err == nil {
-			x := expiryResult(cfg, z.opts.Now()) // the secret's or certificate's expiry (expiry.go)
-			rs = append(rs, x)
-			z.do(func() { s.rows.Add(s.row(x)) })
-		}
 		z.do(func() {
 			s.stop = nil
 			s.run.Enable()

@@ -1,12 +1,13 @@
 // Package ui holds the Fyne screens of the setup wizard, one file per step. The flow,
 // the values and their validation live in package wizard; what Microsoft answers comes
-// from package graph. Screens only show them: every long action runs on its own
-// goroutine with a Cancel button, and every change it makes reaches a widget through
-// fyne.Do.
+// from package graph; the work below the screen (the practice tenant, credentials, the
+// keyring, the outbox and the sync) goes through package connection, which the
+// subcommands share. Screens only show and raise intents: every long action runs on its
+// own goroutine with a Cancel button, and every change it makes reaches a widget
+// through fyne.Do.
 package ui
 
 import (
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -17,9 +18,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	conn "github.com/m365connect/m365connect/connection"
-	"github.com/m365connect/m365connect/emulator"
 	"github.com/m365connect/m365connect/graph"
-	"github.com/m365connect/m365connect/secretstore"
 	"github.com/m365connect/m365connect/wizard"
 )
 
@@ -32,11 +31,12 @@ type Options struct {
 	ConfigDir string
 	// Secrets is where secrets go; default the OS keyring with ConfigDir/secrets.json as
 	// the fallback the user may opt in to.
-	Secrets *secretstore.Store
+	Secrets *conn.SecretStore
 	// OpenBrowser opens a URL in the system browser; default graph.DefaultOpenBrowser.
 	OpenBrowser func(url string) error
-	// StartPractice starts the practice tenant; default emulator.New with PracticeSeed.
-	StartPractice func() (*emulator.Server, error)
+	// StartPractice starts the practice tenant; default connection.DefaultPracticeStarter
+	// (PracticeSeed, its state kept under ConfigDir/practice).
+	StartPractice conn.PracticeStarter
 	// DeliveryWait bounds the test send's wait for the message to arrive (default 60 s).
 	DeliveryWait time.Duration
 	// DataDir holds the local mail store (mail.db) and the outbox (outbox.db, outbox/)
@@ -65,12 +65,10 @@ const SecretService = conn.SecretService
 
 // DefaultSecrets is the secret store the app and the subcommands share
 // (connection.DefaultSecrets).
-func DefaultSecrets(configDir string) *secretstore.Store { return conn.DefaultSecrets(configDir) }
+func DefaultSecrets(configDir string) *conn.SecretStore { return conn.DefaultSecrets(configDir) }
 
-// PracticeSeed is the practice tenant's seed in the app; `m365connect sandbox` uses the
-// same default, so tenant and client IDs match and a config made in the window
-// verifies against a sandbox started later (with --sandbox-info).
-const PracticeSeed = 1
+// PracticeSeed is the practice tenant's seed in the app (connection.PracticeSeed).
+const PracticeSeed = conn.PracticeSeed
 
 func (o *Options) defaults() {
 	if o.ConfigDir == "" {
@@ -79,18 +77,13 @@ func (o *Options) defaults() {
 	if o.Secrets == nil && o.ConfigDir != "" {
 		o.Secrets = DefaultSecrets(o.ConfigDir)
 	} else if o.Secrets == nil {
-		o.Secrets = secretstore.New(SecretService, "") // no folder: no fallback file
+		o.Secrets = conn.NewSecretStore(SecretService, "") // no folder: no fallback file
 	}
 	if o.OpenBrowser == nil {
 		o.OpenBrowser = graph.DefaultOpenBrowser
 	}
 	if o.StartPractice == nil {
-		// The practice tenant keeps its generated secrets, certificates and consent in
-		// the config folder, so a saved practice connection works after a restart.
-		state := filepath.Join(o.ConfigDir, "practice", "tenant-state.json")
-		o.StartPractice = func() (*emulator.Server, error) {
-			return emulator.New(emulator.Options{Seed: PracticeSeed, StateFile: state})
-		}
+		o.StartPractice = conn.DefaultPracticeStarter(o.ConfigDir)
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -123,7 +116,7 @@ type Wizard struct {
 
 	// session holds what the connection learned (practice tenant, credential, client).
 	mu       sync.Mutex
-	practice *emulator.Server
+	practice *conn.Practice
 	conn     *connection
 	prof     *profileState // saved connections and the one open (profiles.go)
 	lock     *lockState    // controls disabled while locked (lock.go)

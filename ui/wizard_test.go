@@ -334,13 +334,42 @@ func (h *harness) walk(mode string, shots bool) string {
 	return out
 }
 
+// assertNothingMoreThanNeeded checks a practice verification: the practice flow filled
+// in the app holding exactly the permissions the mode requests, so the permissions
+// check passes without a warning (it said "more than needed: User.Read.All" when the
+// general practice app was filled in).
+func assertNothingMoreThanNeeded(t *testing.T, st *wizard.State) {
+	t.Helper()
+	v := st.Verification
+	if v == nil || !v.Passed {
+		t.Fatal("no passed verification")
+	}
+	seen := false
+	for _, c := range v.Checks {
+		if c.ID == "permissions" {
+			seen = true
+			if c.Status != wizard.StatusPass {
+				t.Errorf("%s mode: the permissions check says %s: %s %s", st.Mode, c.Status, c.Seen, c.Advice)
+			}
+		}
+		if strings.Contains(c.Seen, "more than needed") {
+			t.Errorf("%s mode: check %s: %s", st.Mode, c.Name, c.Seen)
+		}
+	}
+	if !seen {
+		t.Errorf("%s mode: no permissions check ran", st.Mode)
+	}
+}
+
 // TestWizardPracticeTenant completes the wizard in each access mode against the
-// practice tenant, then verifies the exported config headless, as `verify` does.
+// practice tenant (nothing "more than needed" in its verification), then verifies the
+// exported config headless, as `verify` does.
 func TestWizardPracticeTenant(t *testing.T) {
 	for _, mode := range []string{wizard.ModeSecret, wizard.ModeCertificate, wizard.ModeDelegated} {
 		t.Run(mode, func(t *testing.T) {
 			h := newHarness(t)
 			out := h.walk(mode, mode == wizard.ModeSecret)
+			h.do(func() { assertNothingMoreThanNeeded(t, h.z.state) })
 			c, err := wizard.Load(out)
 			if err != nil {
 				t.Fatal(err)

@@ -1,0 +1,89 @@
+package connection
+
+import (
+	"errors"
+
+	"github.com/m365connect/m365connect/secretstore"
+	"github.com/m365connect/m365connect/wizard"
+)
+
+// The window's secrets: the keyring (or the user-only fallback file) read and written
+// here, never by the screens, which say only where the secrets went.
+
+// SecretStore is where the window keeps secrets: the OS keyring with an optional
+// user-only fallback file (package secretstore).
+type SecretStore = secretstore.Store
+
+// ErrNoKeyring means the OS keyring cannot be used here (secretstore.ErrNoKeyring).
+var ErrNoKeyring = secretstore.ErrNoKeyring
+
+// NewSecretStore is a store under service with fallbackPath as the user-only fallback
+// file ("" for none).
+func NewSecretStore(service, fallbackPath string) *SecretStore {
+	return secretstore.New(service, fallbackPath)
+}
+
+// ProbeKeyring reports whether the store's keyring works (nil) or why not
+// (ErrNoKeyring). It may block for the keyring's timeout: call it off the UI goroutine.
+func ProbeKeyring(store *SecretStore) error { return store.Probe() }
+
+// SavedSecrets says where SaveWithSecrets put the secrets.
+type SavedSecrets struct {
+	// InFile is set when they went to the fallback file (no keyring here).
+	InFile bool
+	// Place is "the OS keyring" or the fallback file's path.
+	Place string
+}
+
+// SaveWithSecrets stores the secrets (keyring key → value) and then writes the config
+// to path: a config is never saved whose secrets were refused. allowFile is the user's
+// consent to the fallback file where there is no keyring; without it a missing keyring
+// fails with ErrNoKeyring. Blocking: call it off the UI goroutine.
+func SaveWithSecrets(cfg *wizard.Config, path string, store *SecretStore, allowFile bool, secrets map[string]string) (SavedSecrets, error) {
+	if allowFile {
+		store = store.AllowFileFallback()
+	}
+	where := secretstore.BackendKeyring
+	for key, v := range secrets {
+		var err error
+		if where, err = store.Set(key, v); err != nil {
+			return SavedSecrets{}, err
+		}
+	}
+	if err := cfg.Save(path); err != nil {
+		return SavedSecrets{}, err
+	}
+	if where == secretstore.BackendFile {
+		return SavedSecrets{InFile: true, Place: store.FallbackPath()}, nil
+	}
+	return SavedSecrets{Place: "the OS keyring"}, nil
+}
+
+// StoreSecret keeps one secret (a rotated refresh token of a saved connection).
+func StoreSecret(store *SecretStore, key, value string) error {
+	_, err := store.Set(key, value)
+	return err
+}
+
+// LoadSecrets reads the secrets the store holds, by kind (kind → keyring key); kinds it
+// does not hold are left out.
+func LoadSecrets(store *SecretStore, keys map[string]string) map[string]string {
+	out := map[string]string{}
+	for kind, key := range keys {
+		if v, err := store.Get(key); err == nil {
+			out[kind] = v
+		}
+	}
+	return out
+}
+
+// ForgetSecrets deletes the given keys from the store (Disconnect).
+func ForgetSecrets(store *SecretStore, keys ...string) error {
+	var errs []error
+	for _, k := range keys {
+		if err := store.Delete(k); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
