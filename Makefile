@@ -22,6 +22,7 @@ run: build
 
 test: deps
 	$(GO) vet ./...
+	$(GO) run ./scripts/codesize
 	scripts/with-xvfb.sh scripts/with-keyring.sh $(GO) test -race -count=1 ./...
 
 # Latency-true sync benchmark of a 100-mailbox practice tenant (docs/PERFORMANCE.md):
@@ -34,6 +35,7 @@ bench: deps
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) run ./scripts/codesize
 
 # Each fuzz target of a parser of untrusted input (docs/SECURITY.md) for FUZZTIME; the
 # seed corpora are in each package's testdata/fuzz/. go test -fuzz takes one target of

@@ -56,28 +56,17 @@ type Options struct {
 	Do func(func())
 }
 
-// DefaultConfigDir is where the app keeps its config (connection.DefaultConfigDir). Without
-// a home folder it fails (appdirs.ErrNoHome): never a shared folder such as /tmp.
-func DefaultConfigDir() (string, error) { return conn.DefaultConfigDir() }
-
-// SecretService is the keyring service name under which every secret is stored.
-const SecretService = conn.SecretService
-
-// DefaultSecrets is the secret store the app and the subcommands share
-// (connection.DefaultSecrets).
-func DefaultSecrets(configDir string) *conn.SecretStore { return conn.DefaultSecrets(configDir) }
-
 // PracticeSeed is the practice tenant's seed in the app (connection.PracticeSeed).
 const PracticeSeed = conn.PracticeSeed
 
 func (o *Options) defaults() {
 	if o.ConfigDir == "" {
-		o.ConfigDir, _ = DefaultConfigDir() // cmd refuses to open the window without one
+		o.ConfigDir, _ = conn.DefaultConfigDir() // cmd refuses to open the window without one
 	}
 	if o.Secrets == nil && o.ConfigDir != "" {
-		o.Secrets = DefaultSecrets(o.ConfigDir)
+		o.Secrets = conn.DefaultSecrets(o.ConfigDir)
 	} else if o.Secrets == nil {
-		o.Secrets = conn.NewSecretStore(SecretService, "") // no folder: no fallback file
+		o.Secrets = conn.NewSecretStore(conn.SecretService, "") // no folder: no fallback file
 	}
 	if o.OpenBrowser == nil {
 		o.OpenBrowser = graph.DefaultOpenBrowser
