@@ -37,6 +37,11 @@ type mailboxesScreen struct {
 	kind     *widget.Select
 	addErr   *widget.Label
 	chosen   *fyne.Container
+	// shared says that choosing a shared mailbox turned the .Shared permissions on
+	// (delegated), with the button that signs in again to grant them.
+	shared    *widget.Label
+	again     *widget.Button
+	sharedBox *fyne.Container
 
 	mu     sync.Mutex
 	badges map[string]badge             // lower-case address → badge
@@ -63,6 +68,11 @@ func newMailboxesScreen(z *Wizard) *mailboxesScreen {
 	s.addErr = wrapLabel("")
 	s.addErr.Importance = widget.DangerImportance
 	s.chosen = container.NewVBox()
+	s.shared = wrapLabel("")
+	s.shared.Importance = widget.WarningImportance
+	s.again = widget.NewButtonWithIcon("Sign in again", theme.LoginIcon(), s.signInAgain)
+	s.sharedBox = container.NewVBox(s.shared, container.NewHBox(s.again))
+	s.sharedBox.Hide()
 	search := widget.NewButtonWithIcon("Search", theme.SearchIcon(), s.search)
 	add := widget.NewButtonWithIcon("Add", theme.ContentAddIcon(), s.addTyped)
 	s.root = container.NewVBox(
@@ -71,6 +81,7 @@ func newMailboxesScreen(z *Wizard) *mailboxesScreen {
 		s.searchSt, s.results,
 		container.NewBorder(nil, nil, nil, container.NewHBox(wideSelect(s.kind), add), s.address),
 		s.addErr,
+		s.sharedBox,
 		heading("Chosen mailboxes"),
 		s.chosen,
 	)
@@ -80,6 +91,9 @@ func newMailboxesScreen(z *Wizard) *mailboxesScreen {
 func (s *mailboxesScreen) object() fyne.CanvasObject { return s.root }
 
 func (s *mailboxesScreen) enter() {
+	if s.z.state.SignedIn || !s.z.state.Shared {
+		s.sharedBox.Hide() // signed in again since (or never needed)
+	}
 	if s.z.state.ListUsers {
 		s.searchSt.SetText("Search the organisation's directory, or leave the search empty and press Search to list everyone.")
 	} else {
@@ -220,10 +234,27 @@ func (s *mailboxesScreen) add(m wizard.Mailbox) bool {
 		return false
 	}
 	s.addErr.SetText("")
+	if added := conn.TurnOnSharedIfNeeded(s.z.state); len(added) > 0 {
+		s.shared.SetText("Shared mailboxes turned on: " + wizard.Clean(m.Address) + " is not " + s.z.state.ServiceAccount +
+			"'s own mailbox, so the app now also asks for " + strings.Join(added, ", ") +
+			". Sign in again so the account grants them (the chosen mailboxes stay).")
+		s.sharedBox.Show()
+	}
 	s.render()
 	s.checkReach(wizard.Clean(m.Address), true)
 	s.z.refresh()
 	return true
+}
+
+// signInAgain goes to the Consent step and starts the sign-in there, after shared
+// mailboxes were turned on.
+func (s *mailboxesScreen) signInAgain() {
+	if err := s.z.GoTo(wizard.StepConsent); err != nil {
+		return
+	}
+	if cs, ok := s.z.screens[wizard.StepConsent].(*consentScreen); ok && cs.stop == nil {
+		cs.run()
+	}
 }
 
 // checkReach opens the mailbox's inbox off the UI goroutine and updates its badge. It
