@@ -269,6 +269,14 @@ func (s *mailboxesScreen) checkReach(address string, force bool) {
 	}
 	s.gen++
 	gen := s.gen
+	if st := s.z.state; st.Mode == wizard.ModeDelegated && !st.SignedIn {
+		// Shared mailboxes were just turned on: the old sign-in's answer would be a
+		// misleading "access denied". Checked again after the new sign-in.
+		s.badges[key] = badge{text: "checked once you have signed in again", key: vals, gen: gen}
+		s.mu.Unlock()
+		s.render()
+		return
+	}
 	s.badges[key] = badge{text: "checking…", key: vals, gen: gen}
 	s.mu.Unlock()
 	s.render()

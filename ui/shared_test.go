@@ -14,8 +14,12 @@ import (
 // the Mailboxes step turns on the .Shared permissions and says so; after signing in
 // again (which grants them), verify passes instead of failing with "choose shared
 // mailboxes and sign in again".
-func TestDelegatedSharedTurnsOnByItself(t *testing.T) {
-	h := newHarness(t)
+func TestDelegatedSharedTurnsOnByItself(t *testing.T) { newHarness(t).delegatedShared() }
+
+// delegatedShared is TestDelegatedSharedTurnsOnByItself's walk (TestScreens takes its
+// picture).
+func (h *harness) delegatedShared() {
+	t := h.t
 	h.next(wizard.StepPrerequisites)
 	pre := h.z.screens[wizard.StepPrerequisites].(*prerequisitesScreen)
 	h.do(func() {
@@ -46,6 +50,9 @@ func TestDelegatedSharedTurnsOnByItself(t *testing.T) {
 		}
 		if !mb.sharedBox.Visible() || !strings.Contains(mb.shared.Text, "Shared mailboxes turned on") || !strings.Contains(mb.shared.Text, ".Shared") {
 			t.Fatalf("the step does not say so: visible %v, %q", mb.sharedBox.Visible(), mb.shared.Text)
+		}
+		if text, _ := mb.badge(shared); !strings.Contains(text, "signed in again") {
+			t.Fatalf("the badge before the new sign-in says %q", text)
 		}
 		if h.z.NextEnabled() || !strings.Contains(h.z.problem.Text, "sign in again") {
 			t.Fatalf("Next before signing in again: %v %q", h.z.NextEnabled(), h.z.problem.Text)

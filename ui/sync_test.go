@@ -88,7 +88,16 @@ func windowCount(t *testing.T, srv *emulator.Server, mailbox, folder string, day
 // backfill window; a second sync on the same store is refused in plain words; a wrong
 // secret ends in advice; Stop and Disconnect stop the engine and keep the mail.
 func TestSaveStepSync(t *testing.T) {
-	h := newHarnessWith(t, emulator.Options{Seed: 7, MessagesPerMailbox: 300})
+	newHarnessWith(t, syncTenant()).saveStepSync()
+}
+
+// syncTenant is the practice tenant of TestSaveStepSync: enough mail that a sync takes
+// a while.
+func syncTenant() emulator.Options { return emulator.Options{Seed: 7, MessagesPerMailbox: 300} }
+
+// saveStepSync is TestSaveStepSync's walk (TestScreens takes its pictures).
+func (h *harness) saveStepSync() {
+	t := h.t
 	h.waitFor("the practice tenant to start", func() bool { return h.z.state.Practice != nil })
 	mbs := h.users(2)
 	sv := h.saveWith(mbs...)
@@ -249,8 +258,11 @@ func overlayButton(t *testing.T, w fyne.Window, text string) *widget.Button {
 // messages the policy holds (queued through the Go API and the drop folder) are listed;
 // Approve and Reject change their state in the outbox database, with the approver and
 // the reason on record.
-func TestSaveStepOutbox(t *testing.T) {
-	h := newHarness(t)
+func TestSaveStepOutbox(t *testing.T) { newHarness(t).saveStepOutbox() }
+
+// saveStepOutbox is TestSaveStepOutbox's walk (TestScreens takes its pictures).
+func (h *harness) saveStepOutbox() {
+	t := h.t
 	mbs := h.users(2)
 	from, to := mbs[0], mbs[1]
 	sv := h.saveWith(from)
