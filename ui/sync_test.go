@@ -63,6 +63,17 @@ func (h *harness) saveWith(mailboxes ...string) *saveScreen {
 	return sv
 }
 
+// dataDir is the open connection's data folder (its mail store and outbox).
+func (h *harness) dataDir() string {
+	var d string
+	var err error
+	h.do(func() { d, err = h.z.dataDir() })
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return d
+}
+
 // windowCount is how many messages of a folder fall in a backfill window that started
 // between from and to: the engine takes its window start when the round begins.
 func windowCount(t *testing.T, srv *emulator.Server, mailbox, folder string, days int, from, to time.Time) (lo, hi int) {
@@ -174,7 +185,10 @@ func (h *harness) saveStepSync() {
 			t.Fatalf("after Stop: %q, button %q", p.status.Text, p.button.Text)
 		}
 	})
-	storePath := conn.SyncOptions(cfg, filepath.Join(h.dir, "data")).StorePath
+	storePath := conn.SyncOptions(cfg, h.dataDir()).StorePath
+	if !strings.HasPrefix(storePath, filepath.Join(h.dir, "data", "profiles")+string(filepath.Separator)) {
+		t.Fatalf("the Sync tab's store %s is not the saved connection's own (data/profiles/<id>/)", storePath)
+	}
 	st, err := mailsync.OpenSQLite(context.Background(), storePath)
 	if err != nil {
 		t.Fatalf("the store is still held after Stop: %v", err)
@@ -288,7 +302,7 @@ func (h *harness) saveStepOutbox() {
 		t.Fatalf("policy not saved in config.json: %+v", saved.Outbox)
 	}
 
-	db, folder := conn.OutboxFiles(saved, filepath.Join(h.dir, "data"))
+	db, folder := conn.OutboxFiles(saved, h.dataDir())
 	ctx := context.Background()
 	ob, err := outbox.Open(ctx, db, outbox.Options{Policy: conn.OutboxPolicy(saved)})
 	if err != nil {
