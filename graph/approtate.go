@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -29,8 +30,13 @@ type RotateOptions struct {
 	AppID    string // application (client) id
 	Kind     CredentialKind
 	Lifetime time.Duration
-	// OldKeyID is the current secret's keyId (secret rotation; "" = keep all others).
+	// OldKeyID is the current secret's keyId (secret rotation; "" = found by
+	// OldSecretHint, else every other secret is kept).
 	OldKeyID string
+	// OldSecretHint is the first three characters of the current secret, for a secret
+	// whose keyId was never stored (an app made elsewhere): the one other secret with
+	// this hint is removed; none or several are an error and every secret stays.
+	OldSecretHint string
 	// OldCertificatePEM is the current certificate (certificate rotation): it is sent
 	// again while both are registered, then dropped.
 	OldCertificatePEM []byte
@@ -121,8 +127,12 @@ func RotateCredential(ctx context.Context, o RotateOptions) (*Rotated, error) {
 	c.report(AppStepCleanup, StepRunning, "removing the old credential")
 	var err error
 	if o.Kind == CredentialSecret {
-		if o.OldKeyID != "" {
-			err = d.do(ctx, http.MethodPost, "/applications/"+url.PathEscape(app.ID)+"/removePassword", map[string]string{"keyId": o.OldKeyID}, nil)
+		old := o.OldKeyID
+		if old == "" && o.OldSecretHint != "" {
+			old, err = oldSecretByHint(ctx, d, app.ID, o.OldSecretHint, out.KeyID)
+		}
+		if err == nil && old != "" {
+			err = d.do(ctx, http.MethodPost, "/applications/"+url.PathEscape(app.ID)+"/removePassword", map[string]string{"keyId": old}, nil)
 		}
 	} else {
 		err = d.do(ctx, http.MethodPatch, "/applications/"+url.PathEscape(app.ID), map[string]any{
@@ -143,3 +153,35 @@ func DeleteApp(ctx context.Context, c Cloud, admin azcore.TokenCredential, appID
 	}
 	return nil
 }
+
+// oldSecretByHint finds the keyId of the secret being replaced from its hint, the first
+// three characters of the secret that Microsoft Graph lists for each passwordCredential
+// (the secret itself is never listed). The new secret (newKeyID) is left out; exactly
+// one other secret must carry the hint.
+// https://learn.microsoft.com/en-us/graph/api/resources/passwordcredential
+// https://learn.microsoft.com/en-us/graph/api/application-get
+func oldSecretByHint(ctx context.Context, d directory, objectID, hint, newKeyID string) (string, error) {
+	var app struct {
+		PasswordCredentials []struct {
+			KeyID string `json:"keyId"`
+			Hint  string `json:"hint"`
+		} `json:"passwordCredentials"`
+	}
+	if err := d.do(ctx, http.MethodGet, "/applications/"+url.PathEscape(objectID)+"?$select=passwordCredentials", nil, &app); err != nil {
+		return "", fmt.Errorf("listing the app's secrets: %w", err)
+	}
+	var found []string
+	for _, pc := range app.PasswordCredentials {
+		if pc.Hint == hint && !strings.EqualFold(pc.KeyID, newKeyID) {
+			found = append(found, pc.KeyID)
+		}
+	}
+	if len(found) != 1 {
+		return "", fmt.Errorf("%w: %d secrets of the app start with the old one's first three characters", ErrOldSecretUnknown, len(found))
+	}
+	return found[0], nil
+}
+
+// ErrOldSecretUnknown: after a rotation the old secret could not be told apart from the
+// app's other secrets, so it was not removed (remove it in the Entra admin center).
+var ErrOldSecretUnknown = errors.New("the old secret could not be identified")

@@ -78,6 +78,10 @@ func TestScreens(t *testing.T) {
 			h.waitFor("the practice tenant to start", func() bool { return h.z.state.Practice != nil })
 			h.delegatedShared()
 		}},
+		{"rotate", small, func(h *harness) {
+			h.waitFor("the practice tenant to start", func() bool { return h.z.state.Practice != nil })
+			h.resetRotates()
+		}},
 		{"sync", syncTenant(), func(h *harness) { h.saveStepSync() }},
 		{"outbox", small, func(h *harness) {
 			h.waitFor("the practice tenant to start", func() bool { return h.z.state.Practice != nil })
