@@ -78,6 +78,9 @@ func (h *harness) resetRotates() {
 		if r.rotateB == nil || r.editB == nil || r.rotateB.Text != "Rotate the secret" {
 			t.Fatal("Reset offered no choice between rotating and changing values")
 		}
+	})
+	h.shot("6-save-reset-choice")
+	h.do(func() {
 		test.Tap(r.rotateB)
 		if r.stop == nil || !r.box.Visible() || !r.cancel.Visible() {
 			t.Fatalf("rotation shows no progress or Cancel: box %v cancel %v", r.box.Visible(), r.cancel.Visible())
