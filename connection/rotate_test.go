@@ -2,6 +2,7 @@ package connection
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -13,7 +14,7 @@ import (
 // TestRotateSavedFindsTheOldSecretByHint: a secret whose keyId was never stored (an app
 // made elsewhere, a saved profile's secret) is found among the app's secrets by its
 // first three characters and removed after the new one works: the old secret then gets
-// no token, the new one does.
+// no token, the new one does. A hint no secret carries removes nothing.
 func TestRotateSavedFindsTheOldSecretByHint(t *testing.T) {
 	srv, err := emulator.New(emulator.Options{Seed: 3, Users: 4, MessagesPerMailbox: 5})
 	if err != nil {
@@ -60,6 +61,16 @@ func TestRotateSavedFindsTheOldSecretByHint(t *testing.T) {
 	}
 	if !works(fresh) {
 		t.Error("the new secret gets no token")
+	}
+	// A hint no secret of the app has: nothing is guessed. The new secret works and is
+	// returned, the old one stays, and the error says it could not be identified.
+	delete(k.m, cfg.SecretKey(SecretClientSecretID)) // the rotation stored the new keyId
+	third, err := RotateSaved(context.Background(), RotateSavedOptions{Config: cfg, Admin: admin, Keyring: k, OldSecret: "~~~not-a-hint"})
+	if !errors.Is(err, graph.ErrOldSecretUnknown) || third == "" || third == fresh {
+		t.Fatalf("unknown hint: %v, new secret returned %v", err, third != "" && third != fresh)
+	}
+	if !works(fresh) || !works(third) {
+		t.Errorf("after an unidentified old secret: previous works %v, new works %v", works(fresh), works(third))
 	}
 	// Delegated: nothing to rotate.
 	if _, err := RotateSaved(context.Background(), RotateSavedOptions{Config: &wizard.Config{AccessMode: wizard.ModeDelegated}}); err == nil {

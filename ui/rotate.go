@@ -181,13 +181,20 @@ func (r *rotatePanel) finish(cfg *wizard.Config, secret string, rotated bool, v 
 	case !rotated:
 		r.status.SetText("Not rotated; the current credential keeps working. " + conn.AdviceText(graph.AdviceFor(err)))
 	case v != nil && v.Passed:
-		r.status.SetText("Rotated and verified: the new credential works, the old one is removed, every check passed. It expires on " + expiryText(cfg) + ". Start the sync again on the Sync tab.")
+		removed := " the old one is removed,"
+		if err != nil {
+			removed = ""
+		}
+		r.status.SetText("Rotated and verified: the new credential works," + removed + " every check passed. It expires on " + expiryText(cfg) + ". Start the sync again on the Sync tab.")
 	case r.userCancelled:
 		r.status.SetText("Rotated; the checks were cancelled. Run Verify when ready.")
 	default:
 		r.status.SetText("Rotated, but some checks failed: see the Verify step. " + errText(err))
 	}
-	if rotated && err != nil && v != nil && v.Passed {
+	switch {
+	case rotated && errors.Is(err, graph.ErrOldSecretUnknown):
+		r.status.SetText(r.status.Text + " The old secret was not removed: it could not be told apart from the app's other secrets. Remove it in the Entra admin center > App registrations > (your app) > Certificates & secrets.")
+	case rotated && err != nil && v != nil && v.Passed:
 		r.status.SetText(r.status.Text + " Note: " + conn.AdviceText(graph.AdviceFor(err)))
 	}
 	s.enter()
