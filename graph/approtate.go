@@ -125,20 +125,7 @@ func RotateCredential(ctx context.Context, o RotateOptions) (*Rotated, error) {
 	}
 	c.report(AppStepPropagation, StepDone, "")
 	c.report(AppStepCleanup, StepRunning, "removing the old credential")
-	var err error
-	if o.Kind == CredentialSecret {
-		old := o.OldKeyID
-		if old == "" && o.OldSecretHint != "" {
-			old, err = oldSecretByHint(ctx, d, app.ID, o.OldSecretHint, out.KeyID)
-		}
-		if err == nil && old != "" {
-			err = d.do(ctx, http.MethodPost, "/applications/"+url.PathEscape(app.ID)+"/removePassword", map[string]string{"keyId": old}, nil)
-		}
-	} else {
-		err = d.do(ctx, http.MethodPatch, "/applications/"+url.PathEscape(app.ID), map[string]any{
-			"keyCredentials": []map[string]any{keyCredential(newDER, "m365connect "+time.Now().UTC().Format("2006-01-02"))}}, nil)
-	}
-	if err != nil {
+	if err := removeOldCredential(ctx, d, app.ID, o, out.KeyID, newDER); err != nil {
 		return &out, fmt.Errorf("rotate: the new credential works but removing the old one failed (remove it in the Entra admin center): %w", err)
 	}
 	c.report(AppStepCleanup, StepDone, "")
@@ -152,6 +139,26 @@ func DeleteApp(ctx context.Context, c Cloud, admin azcore.TokenCredential, appID
 		return fmt.Errorf("delete app: %w", err)
 	}
 	return nil
+}
+
+// removeOldCredential removes the credential the rotation replaced: the old secret (by
+// its keyId, else found by its hint), or every certificate but the new one.
+func removeOldCredential(ctx context.Context, d directory, objectID string, o RotateOptions, newKeyID string, newDER []byte) error {
+	if o.Kind != CredentialSecret {
+		return d.do(ctx, http.MethodPatch, "/applications/"+url.PathEscape(objectID), map[string]any{
+			"keyCredentials": []map[string]any{keyCredential(newDER, "m365connect "+time.Now().UTC().Format("2006-01-02"))}}, nil)
+	}
+	old := o.OldKeyID
+	if old == "" && o.OldSecretHint != "" {
+		var err error
+		if old, err = oldSecretByHint(ctx, d, objectID, o.OldSecretHint, newKeyID); err != nil {
+			return err
+		}
+	}
+	if old == "" {
+		return nil // no way to tell: every other secret stays
+	}
+	return d.do(ctx, http.MethodPost, "/applications/"+url.PathEscape(objectID)+"/removePassword", map[string]string{"keyId": old}, nil)
 }
 
 // oldSecretByHint finds the keyId of the secret being replaced from its hint, the first
