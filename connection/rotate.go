@@ -3,6 +3,8 @@ package connection
 import (
 	"context"
 	"errors"
+	"fmt"
+	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 
@@ -54,4 +56,73 @@ func RotateSaved(ctx context.Context, o RotateSavedOptions) (string, error) {
 // client secret, or a certificate the app made (its private key in the keyring).
 func CanRotate(mode string, certInKeyring bool) bool {
 	return mode == wizard.ModeSecret || mode == wizard.ModeCertificate && certInKeyring
+}
+
+// RotateAndVerifyOptions are the inputs of RotateAndVerify: the rotation's, and where
+// the saved connection keeps its secret and its config.
+type RotateAndVerifyOptions struct {
+	RotateSavedOptions
+	// SecretKey is the keyring key of the saved connection's secret (a profile's own,
+	// ProfileSecretKey); the new secret goes there and the copy RotateSaved wrote under
+	// the connection's key is removed. "" = the connection's key.
+	SecretKey string
+	// Store receives the new secret under SecretKey.
+	Store KeyStore
+	// Secrets is what the checks read the secret from afterwards.
+	Secrets SecretSource
+	// Path is where the config is saved with its new expiry and verification.
+	Path string
+	// Now is the clock of the verification; nil means time.Now.
+	Now func() time.Time
+	// OnVerify is called when the checks start.
+	OnVerify func()
+}
+
+// RotationResult is how a rotation went.
+type RotationResult struct {
+	// Rotated: a new credential works and is stored (the old one may have stayed: the
+	// error says so).
+	Rotated bool
+	// Secret is the new client secret (secret mode).
+	Secret string
+	// Verification is the checks' run with the new credential (nil when they did not
+	// run).
+	Verification *wizard.Verification
+}
+
+// RotateAndVerify is Reset's "Rotate the secret": RotateSaved, the new secret stored
+// under the saved connection's key, every check run again with it, and the config saved
+// with the new expiry and the verification.
+func RotateAndVerify(ctx context.Context, o RotateAndVerifyOptions) (RotationResult, error) {
+	c := o.Config
+	var res RotationResult
+	secret, err := RotateSaved(ctx, o.RotateSavedOptions)
+	res.Secret = secret
+	res.Rotated = secret != "" || (err == nil && c.AccessMode == wizard.ModeCertificate)
+	if !res.Rotated {
+		return res, err
+	}
+	if connKey := c.SecretKey(wizard.SecretClientSecret); secret != "" && o.SecretKey != "" && o.SecretKey != connKey {
+		if _, serr := o.Store.Set(o.SecretKey, secret); serr != nil {
+			return res, errors.Join(err, fmt.Errorf("store the new secret: %w", serr))
+		}
+		_ = o.Keyring.Delete(connKey)
+	}
+	if o.OnVerify != nil {
+		o.OnVerify()
+	}
+	now := o.Now
+	if now == nil {
+		now = time.Now
+	}
+	if rs, verr := Verify(ctx, c, o.Secrets, nil); verr == nil {
+		res.Verification = VerificationFrom(rs, now())
+		c.Verification = res.Verification
+	}
+	if o.Path != "" {
+		if serr := c.Save(o.Path); serr != nil {
+			err = errors.Join(err, fmt.Errorf("save the config: %w", serr))
+		}
+	}
+	return res, err
 }

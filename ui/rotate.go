@@ -122,37 +122,21 @@ func (r *rotatePanel) run() {
 					}
 				})
 			}})
-		var secret string
+		var res conn.RotationResult
 		if err == nil {
-			secret, err = conn.RotateSaved(ctx, conn.RotateSavedOptions{Config: cfg, Admin: admin, Keyring: conn.StoreKeyring{Store: secrets},
-				OldSecret: oldSecret, Progress: func(st graph.AppStep) { z.do(func() { r.show(st) }) }})
+			res, err = conn.RotateAndVerify(ctx, conn.RotateAndVerifyOptions{
+				RotateSavedOptions: conn.RotateSavedOptions{Config: cfg, Admin: admin, Keyring: conn.StoreKeyring{Store: secrets}, OldSecret: oldSecret,
+					Progress: func(st graph.AppStep) { z.do(func() { r.show(st) }) }},
+				SecretKey: key, Store: secrets, Secrets: src, Path: path, Now: now,
+				OnVerify: func() { z.do(func() { r.status.SetText("Rotated. Running every check with the new credential…") }) }})
 		}
-		rotated := secret != "" || (err == nil && cfg.AccessMode == wizard.ModeCertificate)
-		var serr error
-		if secret != "" && key != cfg.SecretKey(wizard.SecretClientSecret) {
-			// The profile's own key; the copy under the connection's key goes.
-			if _, serr = secrets.Set(key, secret); serr == nil {
-				_ = secrets.Delete(cfg.SecretKey(wizard.SecretClientSecret))
-			}
-		}
-		var v *wizard.Verification
-		if rotated && serr == nil {
-			z.do(func() { r.status.SetText("Rotated. Running every check with the new credential…") })
-			rs, verr := conn.Verify(ctx, cfg, src, nil)
-			if verr == nil {
-				v = conn.VerificationFrom(rs, now())
-				cfg.Verification = v
-			}
-		}
-		if rotated && serr == nil {
-			serr = cfg.Save(path)
-		}
-		z.do(func() { r.finish(cfg, secret, rotated, v, errors.Join(err, serr)) })
+		z.do(func() { r.finish(cfg, res, err) })
 	}()
 }
 
 // finish shows how the rotation went and takes the new credential into the state.
-func (r *rotatePanel) finish(cfg *wizard.Config, secret string, rotated bool, v *wizard.Verification, err error) {
+func (r *rotatePanel) finish(cfg *wizard.Config, res conn.RotationResult, err error) {
+	secret, rotated, v := res.Secret, res.Rotated, res.Verification
 	z := r.z
 	s := z.screens[wizard.StepSave].(*saveScreen)
 	r.stop = nil
