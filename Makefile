@@ -7,7 +7,7 @@ LDFLAGS := -X main.version=$(VERSION)
 BIN     := bin/m365connect
 export LANG := en_US.UTF-8
 
-.PHONY: all deps deps-windows build run test lint fuzz package windows windows-vet windows-smoke deps-windows-smoke clean bench
+.PHONY: all deps deps-windows build run test screens lint fuzz package windows windows-vet windows-smoke deps-windows-smoke clean bench
 
 all: build
 
@@ -24,6 +24,12 @@ test: deps
 	$(GO) vet ./...
 	$(GO) run ./scripts/codesize
 	scripts/with-xvfb.sh scripts/with-keyring.sh $(GO) test -race -count=1 ./...
+
+# The screenshots in docs/screens: every step and its notable states, light and dark, at
+# 1024x700, from the practice tenant (ui.TestScreens; it fails on clipped text).
+screens: deps
+	rm -f $(filter-out docs/screens/real-%,$(wildcard docs/screens/*.png))
+	M365_SCREENS_DIR=$(CURDIR)/docs/screens scripts/with-keyring.sh $(GO) test ./ui -run '^TestScreens$$' -count=1 -timeout 20m
 
 # Latency-true sync benchmark of a 100-mailbox practice tenant (docs/PERFORMANCE.md):
 # prints the table and ends with "engine: N% of limit, R req/1000 msgs, P MB peak".

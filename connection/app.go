@@ -167,6 +167,13 @@ func thumbprint(pemData []byte) string {
 // RotateApp replaces the config's secret or certificate: adds a new one, proves it
 // works, removes the old one, and stores the new one in the keyring.
 func RotateApp(ctx context.Context, c *wizard.Config, admin azcore.TokenCredential, k Keyring, lifetime time.Duration, progress func(graph.AppStep)) error {
+	old, _ := k.Get(c.SecretKey(wizard.SecretClientSecret))
+	return rotateApp(ctx, c, admin, k, lifetime, progress, old)
+}
+
+// rotateApp is RotateApp with the secret in use given (its first three characters find
+// it among the app's secrets when its keyId was never stored).
+func rotateApp(ctx context.Context, c *wizard.Config, admin azcore.TokenCredential, k Keyring, lifetime time.Duration, progress func(graph.AppStep), oldSecret string) error {
 	cl, err := CloudFor(c.Cloud, c.Practice)
 	if err != nil {
 		return err
@@ -176,6 +183,9 @@ func RotateApp(ctx context.Context, c *wizard.Config, admin azcore.TokenCredenti
 	case wizard.ModeSecret:
 		o.Kind = graph.CredentialSecret
 		o.OldKeyID, _ = k.Get(c.SecretKey(SecretClientSecretID))
+		if o.OldKeyID == "" && len(oldSecret) >= 3 {
+			o.OldSecretHint = oldSecret[:3]
+		}
 	case wizard.ModeCertificate:
 		if !c.Credential.CertificateInKeyring {
 			return errors.New("rotate: only a certificate made by \"Create it for me\" can be rotated here; upload a new one in the Entra admin center")

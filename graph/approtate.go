@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -21,8 +22,13 @@ type RotateOptions struct {
 	AppID    string // application (client) id
 	Kind     CredentialKind
 	Lifetime time.Duration
-	// OldKeyID is the current secret's keyId (secret rotation; "" = keep all others).
+	// OldKeyID is the current secret's keyId (secret rotation; "" = found by
+	// OldSecretHint, else every other secret is kept).
 	OldKeyID string
+	// OldSecretHint is the first three characters of the current secret, for a secret
+	// whose keyId was never stored (an app made elsewhere): the one other secret with
+	// this hint is removed; none or several are an error and every secret stays.
+	OldSecretHint string
 	// OldCertificatePEM is the current certificate (certificate rotation): it is sent
 	// again while both are registered, then dropped.
 	OldCertificatePEM []byte
@@ -81,14 +87,7 @@ func RotateCredential(ctx context.Context, o RotateOptions) (*Rotated, error) {
 	}
 	c.report(AppStepPropagation, StepDone, "")
 	c.report(AppStepCleanup, StepRunning, "removing the old credential")
-	if o.Kind == CredentialSecret {
-		if o.OldKeyID != "" {
-			err = removePassword(ctx, d, app.ID, o.OldKeyID)
-		}
-	} else {
-		err = setCertificates(ctx, d, app.ID, keyCredential(newDER, credentialName()))
-	}
-	if err != nil {
+	if err := removeOldCredential(ctx, d, app.ID, o, out.KeyID, newDER); err != nil {
 		return out, fmt.Errorf("rotate: the new credential works but removing the old one failed (remove it in the Entra admin center): %w", err)
 	}
 	c.report(AppStepCleanup, StepDone, "")
@@ -148,3 +147,54 @@ func DeleteApp(ctx context.Context, c Cloud, admin azcore.TokenCredential, appID
 	}
 	return nil
 }
+
+// removeOldCredential removes the credential the rotation replaced: the old secret (by
+// its keyId, else found by its hint), or every certificate but the new one.
+func removeOldCredential(ctx context.Context, d directory, objectID string, o RotateOptions, newKeyID string, newDER []byte) error {
+	if o.Kind != CredentialSecret {
+		return setCertificates(ctx, d, objectID, keyCredential(newDER, credentialName()))
+	}
+	old := o.OldKeyID
+	if old == "" && o.OldSecretHint != "" {
+		var err error
+		if old, err = oldSecretByHint(ctx, d, objectID, o.OldSecretHint, newKeyID); err != nil {
+			return err
+		}
+	}
+	if old == "" {
+		return nil // no way to tell: every other secret stays
+	}
+	return removePassword(ctx, d, objectID, old)
+}
+
+// oldSecretByHint finds the keyId of the secret being replaced from its hint, the first
+// three characters of the secret that Microsoft Graph lists for each passwordCredential
+// (the secret itself is never listed). The new secret (newKeyID) is left out; exactly
+// one other secret must carry the hint.
+// https://learn.microsoft.com/en-us/graph/api/resources/passwordcredential
+// https://learn.microsoft.com/en-us/graph/api/application-get
+func oldSecretByHint(ctx context.Context, d directory, objectID, hint, newKeyID string) (string, error) {
+	var app struct {
+		PasswordCredentials []struct {
+			KeyID string `json:"keyId"`
+			Hint  string `json:"hint"`
+		} `json:"passwordCredentials"`
+	}
+	if err := d.do(ctx, http.MethodGet, "/applications/"+url.PathEscape(objectID)+"?$select=passwordCredentials", nil, &app); err != nil {
+		return "", fmt.Errorf("listing the app's secrets: %w", err)
+	}
+	var found []string
+	for _, pc := range app.PasswordCredentials {
+		if pc.Hint == hint && !strings.EqualFold(pc.KeyID, newKeyID) {
+			found = append(found, pc.KeyID)
+		}
+	}
+	if len(found) != 1 {
+		return "", fmt.Errorf("%w: %d secrets of the app start with the old one's first three characters", ErrOldSecretUnknown, len(found))
+	}
+	return found[0], nil
+}
+
+// ErrOldSecretUnknown: after a rotation the old secret could not be told apart from the
+// app's other secrets, so it was not removed (remove it in the Entra admin center).
+var ErrOldSecretUnknown = errors.New("the old secret could not be identified")

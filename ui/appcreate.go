@@ -12,6 +12,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	conn "github.com/m365connect/m365connect/connection"
@@ -38,9 +39,12 @@ type appCreatePanel struct {
 	stop       context.CancelFunc
 	lines      map[string]string
 	order      []string
-	onDone     func()
-	onHandOff  func() // the signed-in account cannot grant: show the script for an admin who can
-	root       fyne.CanvasObject
+	busy       *widget.ProgressBarInfinite
+	// userCancelled is set by Cancel only: the outcome then says Cancelled.
+	userCancelled bool
+	onDone        func()
+	onHandOff     func() // the signed-in account cannot grant: show the script for an admin who can
+	root          fyne.CanvasObject
 }
 
 func newAppCreatePanel(z *Wizard, onDone func()) *appCreatePanel {
@@ -50,12 +54,16 @@ func newAppCreatePanel(z *Wizard, onDone func()) *appCreatePanel {
 	p.keep = widget.NewCheck("If a step fails, keep what was created (default: remove it)", nil)
 	p.start = widget.NewButton("Sign in as an administrator and create it", p.run)
 	p.start.Importance = widget.HighImportance
-	p.cancel = widget.NewButton("Cancel", func() {
+	p.cancel = widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), func() {
 		if p.stop != nil {
+			p.userCancelled = true
 			p.stop()
 		}
 	})
 	p.cancel.Disable()
+	p.busy = widget.NewProgressBarInfinite()
+	p.busy.Stop()
+	p.busy.Hide()
 	p.signIn = wrapLabel("")
 	p.steps = wrapLabel("")
 	p.countdown = wrapLabel("")
@@ -70,7 +78,7 @@ func newAppCreatePanel(z *Wizard, onDone func()) *appCreatePanel {
 		heading("What will be created"), p.summary,
 		p.deviceCode, p.keep,
 		container.NewHBox(p.start, p.cancel),
-		p.signIn, p.steps, p.countdown, p.result,
+		p.busy, p.signIn, p.steps, p.countdown, p.result,
 	)
 	return p
 }
@@ -132,7 +140,9 @@ func (p *appCreatePanel) runRotate() {
 		return
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	p.stop = cancel
+	p.stop, p.userCancelled = cancel, false
+	p.busy.Show()
+	p.busy.Start()
 	p.rotate.Disable()
 	p.start.Disable()
 	p.cancel.Enable()
@@ -158,6 +168,12 @@ func (p *appCreatePanel) runRotate() {
 			p.rotate.Enable()
 			p.start.Enable()
 			p.cancel.Disable()
+			p.busy.Stop()
+			p.busy.Hide()
+			if err != nil && p.userCancelled {
+				p.result.SetText("Cancelled: the credential was not rotated; the current one keeps working.")
+				return
+			}
 			if err != nil {
 				p.result.SetText("The credential was not rotated. " + conn.AdviceText(graph.AdviceFor(err)))
 				return
@@ -215,9 +231,11 @@ func (p *appCreatePanel) run() {
 		return
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	p.stop = cancel
+	p.stop, p.userCancelled = cancel, false
 	p.start.Disable()
 	p.cancel.Enable()
+	p.busy.Show()
+	p.busy.Start()
 	p.lines, p.order = map[string]string{}, nil
 	p.steps.SetText("")
 	p.result.SetText("")
@@ -257,12 +275,19 @@ func (p *appCreatePanel) finish(got *graph.CreatedApp, err error) {
 	p.stop = nil
 	p.start.Enable()
 	p.cancel.Disable()
+	p.busy.Stop()
+	p.busy.Hide()
 	p.countdown.SetText("")
 	if err != nil {
 		var ae *graph.AppCreateError
 		msg := "That did not work. " + conn.AdviceText(graph.AdviceFor(err))
+		if p.userCancelled {
+			msg = "Cancelled: nothing more is created."
+		}
 		if errors.As(err, &ae) {
-			msg = "That did not work. " + conn.AdviceText(ae.Advice)
+			if !p.userCancelled {
+				msg = "That did not work. " + conn.AdviceText(ae.Advice)
+			}
 			for _, x := range ae.Created {
 				state := "removed again"
 				if !ae.Removed {

@@ -169,16 +169,16 @@ func (l *uiLoop) stop() {
 // one goroutine, and a callback queued from a callback runs after it.
 func TestUILoopRunsCallbacksLater(t *testing.T) {
 	l := newUILoop(t)
-	var order []int
-	ranInline := true
-	l.DoAndWait(func() {
-		l.Do(func() { order = append(order, 2) })
+	var order []int // touched on the loop goroutine only
+	l.do(t, func() {
+		ran := false // read and written on the loop goroutine: no race, and no timing
+		l.Do(func() { ran = true; order = append(order, 2) })
+		if ran {
+			t.Fatal("Do ran its callback inline")
+		}
 		order = append(order, 1)
 	})
-	l.Do(func() { ranInline = false; order = append(order, 3) })
-	if !ranInline {
-		t.Fatal("Do ran its callback inline")
-	}
+	l.Do(func() { order = append(order, 3) })
 	l.waitFor(t, "three callbacks", func() bool { return len(order) == 3 })
 	l.DoAndWait(func() {
 		for i, v := range order {

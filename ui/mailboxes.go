@@ -37,6 +37,11 @@ type mailboxesScreen struct {
 	kind     *widget.Select
 	addErr   *widget.Label
 	chosen   *fyne.Container
+	// shared says that choosing a shared mailbox turned the .Shared permissions on
+	// (delegated), with the button that signs in again to grant them.
+	shared    *widget.Label
+	again     *widget.Button
+	sharedBox *fyne.Container
 
 	mu     sync.Mutex
 	badges map[string]badge             // lower-case address → badge
@@ -45,6 +50,20 @@ type mailboxesScreen struct {
 	// searchKey is reachKey() of the last search: its message goes when the values change.
 	searchKey string
 	root      fyne.CanvasObject
+
+	// lookup is the search's or the object-id lookup's progress and Cancel (one at a
+	// time); lookupWhat says which, for the Cancelled line.
+	lookup     *cancelRow
+	lookupWhat string
+	// The reachability checks running share one context, cancelled by reachCancel;
+	// reachN counts those of reachCtx still running.
+	reachBox    *fyne.Container
+	reachText   *widget.Label
+	reachCancel *widget.Button
+	reachAgain  *widget.Button
+	reachCtx    context.Context
+	reachStop   context.CancelFunc
+	reachN      int
 }
 
 func newMailboxesScreen(z *Wizard) *mailboxesScreen {
@@ -63,6 +82,19 @@ func newMailboxesScreen(z *Wizard) *mailboxesScreen {
 	s.addErr = wrapLabel("")
 	s.addErr.Importance = widget.DangerImportance
 	s.chosen = container.NewVBox()
+	s.shared = wrapLabel("")
+	s.shared.Importance = widget.WarningImportance
+	s.again = widget.NewButtonWithIcon("Sign in again", theme.LoginIcon(), s.signInAgain)
+	s.sharedBox = container.NewVBox(s.shared, container.NewHBox(s.again))
+	s.sharedBox.Hide()
+	s.lookup = newCancelRow()
+	s.lookup.onCancel = s.lookupCancelled
+	s.reachText = wrapLabel("")
+	s.reachCancel = widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), s.cancelReach)
+	s.reachAgain = widget.NewButtonWithIcon("Check again", theme.ViewRefreshIcon(), s.checkAgain)
+	s.reachAgain.Hide()
+	s.reachBox = container.NewBorder(nil, nil, nil, container.NewHBox(s.reachCancel, s.reachAgain), s.reachText)
+	s.reachBox.Hide()
 	search := widget.NewButtonWithIcon("Search", theme.SearchIcon(), s.search)
 	add := widget.NewButtonWithIcon("Add", theme.ContentAddIcon(), s.addTyped)
 	s.root = container.NewVBox(
@@ -70,8 +102,11 @@ func newMailboxesScreen(z *Wizard) *mailboxesScreen {
 		container.NewBorder(nil, nil, nil, search, s.query),
 		s.searchSt, s.results,
 		container.NewBorder(nil, nil, nil, container.NewHBox(wideSelect(s.kind), add), s.address),
+		s.lookup.box,
 		s.addErr,
+		s.sharedBox,
 		heading("Chosen mailboxes"),
+		s.reachBox,
 		s.chosen,
 	)
 	return s
@@ -80,6 +115,9 @@ func newMailboxesScreen(z *Wizard) *mailboxesScreen {
 func (s *mailboxesScreen) object() fyne.CanvasObject { return s.root }
 
 func (s *mailboxesScreen) enter() {
+	if s.z.state.SignedIn || !s.z.state.Shared {
+		s.sharedBox.Hide() // signed in again since (or never needed)
+	}
 	if s.z.state.ListUsers {
 		s.searchSt.SetText("Search the organisation's directory, or leave the search empty and press Search to list everyone.")
 	} else {
@@ -166,15 +204,20 @@ func (z *Wizard) gate(id wizard.StepID) error {
 // search lists matching mailboxes off the UI goroutine.
 func (s *mailboxesScreen) search() {
 	q := strings.TrimSpace(s.query.Text)
-	s.searchSt.SetText("Searching…")
+	s.searchSt.SetText("")
 	s.searchKey = s.z.reachKey()
 	c, err := s.z.graphClient() // reads the state: on the UI goroutine
+	s.lookupWhat = "search"
+	ctx, gen := s.lookup.start("Searching the directory…")
 	go func() {
 		var page graph.MailboxPage
 		if err == nil {
-			page, err = c.ListMailboxes(context.Background(), q, "", 25)
+			page, err = c.ListMailboxes(ctx, q, "", 25)
 		}
 		s.z.do(func() {
+			if !s.lookup.finish(gen) {
+				return // cancelled, or another search or lookup started
+			}
 			s.results.Objects = nil
 			if err != nil {
 				s.searchSt.SetText("The app cannot list users here, so type the addresses below. (" + conn.AdviceText(graph.AdviceFor(err)) + ")")
@@ -220,10 +263,95 @@ func (s *mailboxesScreen) add(m wizard.Mailbox) bool {
 		return false
 	}
 	s.addErr.SetText("")
+	if added := conn.TurnOnSharedIfNeeded(s.z.state); len(added) > 0 {
+		s.shared.SetText("Shared mailboxes turned on: " + wizard.Clean(m.Address) + " is not " + s.z.state.ServiceAccount +
+			"'s own mailbox, so the app now also asks for " + strings.Join(added, ", ") +
+			". Sign in again so the account grants them (the chosen mailboxes stay).")
+		s.sharedBox.Show()
+	}
 	s.render()
 	s.checkReach(wizard.Clean(m.Address), true)
 	s.z.refresh()
 	return true
+}
+
+// signInAgain goes to the Consent step and starts the sign-in there, after shared
+// mailboxes were turned on.
+func (s *mailboxesScreen) signInAgain() {
+	if err := s.z.GoTo(wizard.StepConsent); err != nil {
+		return
+	}
+	if cs, ok := s.z.screens[wizard.StepConsent].(*consentScreen); ok && cs.stop == nil {
+		cs.run()
+	}
+}
+
+// lookupCancelled says on screen which lookup Cancel stopped.
+func (s *mailboxesScreen) lookupCancelled() {
+	if s.lookupWhat == "search" {
+		s.searchSt.SetText("Cancelled: the search was stopped. Search again when ready.")
+		return
+	}
+	s.addErr.SetText("Cancelled: " + s.lookupWhat + " was not looked up or added.")
+}
+
+// reachContext is the context of a new reachability check: the running batch's, or a
+// new batch's with the Cancel line shown.
+func (s *mailboxesScreen) reachContext() context.Context {
+	if s.reachStop == nil {
+		s.reachCtx, s.reachStop = context.WithCancel(context.Background())
+		s.reachAgain.Hide()
+		s.reachCancel.Show()
+		s.reachBox.Show()
+	}
+	s.reachN++
+	s.reachText.SetText(fmt.Sprintf("Checking %d mailbox(es)…", s.reachN))
+	return s.reachCtx
+}
+
+// reachDone counts a check of the batch ctx as finished.
+func (s *mailboxesScreen) reachDone(ctx context.Context) {
+	if ctx != s.reachCtx || s.reachStop == nil {
+		return // a cancelled batch
+	}
+	if s.reachN--; s.reachN > 0 {
+		s.reachText.SetText(fmt.Sprintf("Checking %d mailbox(es)…", s.reachN))
+		return
+	}
+	s.reachStop()
+	s.reachStop = nil
+	s.reachBox.Hide()
+}
+
+// cancelReach stops every running reachability check; their badges say so and a late
+// answer is dropped.
+func (s *mailboxesScreen) cancelReach() {
+	if s.reachStop == nil {
+		return
+	}
+	s.reachStop()
+	s.reachStop, s.reachN = nil, 0
+	s.mu.Lock()
+	for k, b := range s.badges {
+		if b.ok == nil {
+			s.gen++
+			no := false
+			s.badges[k] = badge{text: "not checked: cancelled", ok: &no, gen: s.gen} // no key: checked again on the next visit
+		}
+	}
+	s.mu.Unlock()
+	s.reachText.SetText("Cancelled: the checks were stopped.")
+	s.reachCancel.Hide()
+	s.reachAgain.Show()
+	s.render()
+}
+
+// checkAgain checks the chosen mailboxes whose check was cancelled.
+func (s *mailboxesScreen) checkAgain() {
+	s.reachBox.Hide()
+	for _, m := range s.z.state.Mailboxes {
+		s.checkReach(m.Address, false)
+	}
 }
 
 // checkReach opens the mailbox's inbox off the UI goroutine and updates its badge. It
@@ -238,15 +366,25 @@ func (s *mailboxesScreen) checkReach(address string, force bool) {
 	}
 	s.gen++
 	gen := s.gen
+	if st := s.z.state; st.Mode == wizard.ModeDelegated && !st.SignedIn {
+		// Shared mailboxes were just turned on: the old sign-in's answer would be a
+		// misleading "access denied". Checked again after the new sign-in.
+		s.badges[key] = badge{text: "checked once you have signed in again", key: vals, gen: gen}
+		s.mu.Unlock()
+		s.render()
+		return
+	}
 	s.badges[key] = badge{text: "checking…", key: vals, gen: gen}
 	s.mu.Unlock()
 	s.render()
 	c, err := s.z.graphClient() // reads the state: on the UI goroutine
+	ctx := s.reachContext()
 	go func() {
+		defer s.z.do(func() { s.reachDone(ctx) })
 		b := badge{key: vals, gen: gen}
 		var fi graph.FolderInfo
 		if err == nil {
-			fi, err = c.Inbox(context.Background(), address)
+			fi, err = c.Inbox(ctx, address)
 		}
 		ok := err == nil
 		b.ok = &ok

@@ -79,6 +79,7 @@ func (s *prerequisitesScreen) enter() {
 		s.outgoing.SetChecked(true)
 		s.mode.SetSelected(modeLabel(wizard.ModeChoices(st.Features())[0]))
 	}
+	s.shared.SetChecked(st.Shared) // the Mailboxes step may have turned it on
 	s.update()
 }
 

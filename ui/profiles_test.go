@@ -35,9 +35,13 @@ func profileConfigFor(tenant string, locked bool, exp time.Time) *wizard.Config 
 // (tenant, mode, mailboxes, last verified, expiry with its warning); Open loads one
 // (a locked one back at Save & sync with its own secret), Rename, Duplicate, Delete and
 // Export work on the selected row; Save of a new connection adds a profile.
-func TestProfilesOnFirstScreen(t *testing.T) {
+func TestProfilesOnFirstScreen(t *testing.T) { profilesOnFirstScreen(t, nil) }
+
+// profilesOnFirstScreen is TestProfilesOnFirstScreen, dressed as look says (nil: the
+// test theme); TestScreens takes its picture.
+func profilesOnFirstScreen(t *testing.T, look *screenLook) {
 	keyring.MockInit()
-	test.NewTempApp(t)
+	a := test.NewTempApp(t)
 	dir := t.TempDir()
 	store := secretstore.New("m365connect-uitest-profiles", "")
 	ps := &connpkg.Profiles{Dir: dir, Secrets: store}
@@ -54,9 +58,14 @@ func TestProfilesOnFirstScreen(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	h := &harness{t: t, loop: newUILoop(t), dir: dir, store: store, shots: captureDir(t)}
+	h := &harness{t: t, loop: newUILoop(t), dir: dir, store: store, shots: captureDir(t), look: look}
 	h.w = test.NewWindow(nil)
 	h.w.Resize(fyne.NewSize(1000, 720))
+	if look != nil {
+		h.shots = look.dir
+		a.Settings().SetTheme(look.theme())
+		h.w.Resize(screenSize())
+	}
 	opts := Options{AppVersion: "test", ConfigDir: dir, Secrets: store, DataDir: filepath.Join(dir, "data"), Do: h.loop.Do,
 		StartPractice: func() (*emulator.Server, error) {
 			srv, err := emulator.New(emulator.Options{Seed: 7, MessagesPerMailbox: 2})
@@ -65,7 +74,9 @@ func TestProfilesOnFirstScreen(t *testing.T) {
 		}}
 	h.do(func() { h.z = CreateWithOptions(fyne.CurrentApp(), h.w, opts) })
 	t.Cleanup(func() { h.do(func() { h.z.Close(); h.w.Close() }) })
-	h.do(func() { profilesScenario(t, h.z, ps, func(name string) { capture(t, h.w, h.shots, name) }) })
+	h.do(func() {
+		profilesScenario(t, h.z, ps, h.shotNow)
+	})
 	// New started the practice tenant: wait for it, so nothing outlives the test.
 	h.waitFor("the practice tenant", func() bool { return h.z.state.Practice != nil })
 }

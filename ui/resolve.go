@@ -34,10 +34,15 @@ func (s *mailboxesScreen) resolveAndAdd(id string) {
 		s.addErr.SetText("Cannot look the object id up: " + err.Error())
 		return
 	}
-	s.addErr.SetText("Looking up " + id + "…")
+	s.addErr.SetText("")
+	s.lookupWhat = id
+	ctx, gen := s.lookup.start("Looking up " + id + " in the directory…")
 	go func() {
-		info, err := c.ResolveMailbox(context.Background(), id)
+		info, err := c.ResolveMailbox(ctx, id)
 		s.z.do(func() {
+			if !s.lookup.finish(gen) {
+				return // cancelled, or another lookup started
+			}
 			if err != nil {
 				s.addErr.SetText("Not found: " + conn.AdviceText(graph.AdviceFor(err)))
 				return

@@ -42,6 +42,7 @@ type saveScreen struct {
 	outTab   *container.TabItem
 	sync     *syncPanel
 	outbox   *outboxPanel
+	rotation *rotatePanel         // Reset's "Rotate the secret" (rotate.go)
 	syncConf *wizard.SyncSettings // an imported config's sync section, kept on save
 	root     fyne.CanvasObject
 }
@@ -69,7 +70,7 @@ func newSaveScreen(z *Wizard) *saveScreen {
 	s.status = wrapLabel("")
 	s.save = widget.NewButtonWithIcon("Save the connection", theme.DocumentSaveIcon(), s.doSave)
 	s.save.Importance = widget.HighImportance
-	s.reset = widget.NewButtonWithIcon("Reset (rotate a secret or fix a value)", theme.ViewRefreshIcon(), s.doReset)
+	s.reset = widget.NewButtonWithIcon("Reset (rotate a secret or fix a value)", theme.ViewRefreshIcon(), s.askReset)
 	s.export = widget.NewButtonWithIcon("Export verified config…", theme.UploadIcon(), func() {
 		d := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
 			if err != nil || w == nil {
@@ -100,6 +101,7 @@ func newSaveScreen(z *Wizard) *saveScreen {
 		}, z.win)
 	})
 	s.disconnect.Importance = widget.DangerImportance
+	s.rotation = newRotatePanel(z)
 	s.sync = newSyncPanel(z)
 	s.outbox = newOutboxPanel(z)
 	s.connTab = container.NewTabItemWithIcon("Connection", theme.DocumentSaveIcon(), container.NewVBox(
@@ -107,7 +109,7 @@ func newSaveScreen(z *Wizard) *saveScreen {
 			"The config file and every export hold no secret."),
 		s.keyring, s.useFile, s.expiry,
 		container.NewHBox(s.save, s.reset),
-		s.status,
+		s.status, s.rotation.box,
 		widget.NewSeparator(),
 		container.NewHBox(s.export, s.importB, s.disconnect),
 	))

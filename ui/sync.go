@@ -29,9 +29,20 @@ import (
 // syncRefresh is the shortest gap between two redraws of the progress rows.
 const syncRefresh = conn.DefaultRefresh
 
-// dataDir is the folder of the local store and the outbox (Options.DataDir, else the
-// app's data folder), created when missing.
-func (z *Wizard) dataDir() (string, error) { return conn.DataDirOr(z.opts.DataDir) }
+// dataDir is the folder of the local store and the outbox, created when missing: the
+// open profile's own folder (connection.Profiles.DataDirOf) under the app's data folder
+// (Options.DataDir, else connection.DataDir); the data folder itself when no profile is
+// open (an imported file not saved yet).
+func (z *Wizard) dataDir() (string, error) {
+	d, err := conn.DataDirOr(z.opts.DataDir)
+	if err != nil {
+		return "", err
+	}
+	if p := z.profiles(); p.open.ID != "" {
+		return p.store.DataDirOf(d, p.open.ID)
+	}
+	return d, nil
+}
 
 // syncPanel is the Sync tab: Start/Stop, a status line and the progress rows.
 type syncPanel struct {
@@ -100,8 +111,8 @@ func (p *syncPanel) storeHint() string {
 	if c.Sync != nil && c.Sync.Store != "" {
 		return c.Sync.Store
 	}
-	if p.z.opts.DataDir != "" {
-		return conn.SyncOptions(c, p.z.opts.DataDir).StorePath
+	if d, err := p.z.dataDir(); err == nil {
+		return conn.SyncOptions(c, d).StorePath
 	}
 	return conn.StoreFileName + " in the app's data folder"
 }

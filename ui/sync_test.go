@@ -63,6 +63,17 @@ func (h *harness) saveWith(mailboxes ...string) *saveScreen {
 	return sv
 }
 
+// dataDir is the open connection's data folder (its mail store and outbox).
+func (h *harness) dataDir() string {
+	var d string
+	var err error
+	h.do(func() { d, err = h.z.dataDir() })
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return d
+}
+
 // windowCount is how many messages of a folder fall in a backfill window that started
 // between from and to: the engine takes its window start when the round begins.
 func windowCount(t *testing.T, srv *emulator.Server, mailbox, folder string, days int, from, to time.Time) (lo, hi int) {
@@ -88,7 +99,16 @@ func windowCount(t *testing.T, srv *emulator.Server, mailbox, folder string, day
 // backfill window; a second sync on the same store is refused in plain words; a wrong
 // secret ends in advice; Stop and Disconnect stop the engine and keep the mail.
 func TestSaveStepSync(t *testing.T) {
-	h := newHarnessWith(t, emulator.Options{Seed: 7, MessagesPerMailbox: 300})
+	newHarnessWith(t, syncTenant()).saveStepSync()
+}
+
+// syncTenant is the practice tenant of TestSaveStepSync: enough mail that a sync takes
+// a while.
+func syncTenant() emulator.Options { return emulator.Options{Seed: 7, MessagesPerMailbox: 300} }
+
+// saveStepSync is TestSaveStepSync's walk (TestScreens takes its pictures).
+func (h *harness) saveStepSync() {
+	t := h.t
 	h.waitFor("the practice tenant to start", func() bool { return h.z.state.Practice != nil })
 	mbs := h.users(2)
 	sv := h.saveWith(mbs...)
@@ -165,7 +185,10 @@ func TestSaveStepSync(t *testing.T) {
 			t.Fatalf("after Stop: %q, button %q", p.status.Text, p.button.Text)
 		}
 	})
-	storePath := conn.SyncOptions(cfg, filepath.Join(h.dir, "data")).StorePath
+	storePath := conn.SyncOptions(cfg, h.dataDir()).StorePath
+	if !strings.HasPrefix(storePath, filepath.Join(h.dir, "data", "profiles")+string(filepath.Separator)) {
+		t.Fatalf("the Sync tab's store %s is not the saved connection's own (data/profiles/<id>/)", storePath)
+	}
 	st, err := mailsync.OpenSQLite(context.Background(), storePath)
 	if err != nil {
 		t.Fatalf("the store is still held after Stop: %v", err)
@@ -249,8 +272,11 @@ func overlayButton(t *testing.T, w fyne.Window, text string) *widget.Button {
 // messages the policy holds (queued through the Go API and the drop folder) are listed;
 // Approve and Reject change their state in the outbox database, with the approver and
 // the reason on record.
-func TestSaveStepOutbox(t *testing.T) {
-	h := newHarness(t)
+func TestSaveStepOutbox(t *testing.T) { newHarness(t).saveStepOutbox() }
+
+// saveStepOutbox is TestSaveStepOutbox's walk (TestScreens takes its pictures).
+func (h *harness) saveStepOutbox() {
+	t := h.t
 	mbs := h.users(2)
 	from, to := mbs[0], mbs[1]
 	sv := h.saveWith(from)
@@ -276,7 +302,7 @@ func TestSaveStepOutbox(t *testing.T) {
 		t.Fatalf("policy not saved in config.json: %+v", saved.Outbox)
 	}
 
-	db, folder := conn.OutboxFiles(saved, filepath.Join(h.dir, "data"))
+	db, folder := conn.OutboxFiles(saved, h.dataDir())
 	ctx := context.Background()
 	ob, err := outbox.Open(ctx, db, outbox.Options{Policy: conn.OutboxPolicy(saved)})
 	if err != nil {

@@ -24,6 +24,7 @@ type verifyScreen struct {
 	progress *widget.ProgressBar
 	status   *widget.Label
 	rows     *fyne.Container
+	rowOf    map[string]fyne.CanvasObject // check ID → its row in rows
 	results  []graph.CheckResult
 	stop     context.CancelFunc
 	// cancelled is set by the Cancel button, on the UI goroutine, for the run going on.
@@ -110,6 +111,7 @@ func (s *verifyScreen) start() {
 	s.run.Disable()
 	s.cancel.Show()
 	s.rows.Objects = nil
+	s.rowOf = map[string]fyne.CanvasObject{}
 	s.rows.Refresh()
 	s.progress.SetValue(0)
 	s.status.SetText("Running the checks…")
@@ -148,6 +150,9 @@ func (s *verifyScreen) start() {
 				s.status.SetText("Some checks failed. Each failure says what to do; the button beside it goes to the step that fixes it.")
 			}
 			z.refresh()
+			if !v.Passed && !s.cancelled {
+				s.showFirstFailure(rs)
+			}
 		})
 	}()
 }
@@ -199,5 +204,24 @@ func (s *verifyScreen) row(r graph.CheckResult) fyne.CanvasObject {
 			fix = widget.NewButtonWithIcon("Fix in "+string(title), theme.NavigateBackIcon(), func() { _ = s.z.GoTo(step) })
 		}
 	}
-	return container.NewBorder(nil, widget.NewSeparator(), widget.NewIcon(icon), fix, lines)
+	row := container.NewBorder(nil, widget.NewSeparator(), widget.NewIcon(icon), fix, lines)
+	if s.rowOf != nil {
+		s.rowOf[r.ID] = row
+	}
+	return row
+}
+
+// showFirstFailure scrolls the step to the first failed check: with a dozen checks the
+// failure was below the window's edge, out of sight under "Some checks failed".
+func (s *verifyScreen) showFirstFailure(rs []graph.CheckResult) {
+	for _, r := range rs {
+		row, ok := s.rowOf[r.ID]
+		if r.Status != graph.StatusFail || !ok {
+			continue
+		}
+		s.root.Refresh() // lay the new rows out, so their positions are known
+		y := s.rows.Position().Y + row.Position().Y
+		s.z.scroll.ScrollToOffset(fyne.NewPos(0, y))
+		return
+	}
 }

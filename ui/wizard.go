@@ -39,9 +39,10 @@ type Options struct {
 	StartPractice conn.PracticeStarter
 	// DeliveryWait bounds the test send's wait for the message to arrive (default 60 s).
 	DeliveryWait time.Duration
-	// DataDir holds the local mail store (mail.db) and the outbox (outbox.db, outbox/)
-	// unless the config names other files; default connection.DataDir(), resolved when
-	// first needed.
+	// DataDir is the app's data folder: each saved connection keeps its local mail
+	// store (mail.db) and outbox (outbox.db, outbox/) in its own folder there
+	// (connection.DataDirFor) unless the config names other files; default
+	// connection.DataDir(), resolved when first needed.
 	DataDir string
 	// SyncPoll is how often a running sync looks for new mail once it is up to date;
 	// default mailsync.DefaultPollInterval.

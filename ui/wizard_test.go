@@ -132,6 +132,7 @@ type harness struct {
 	dir     string
 	shots   string
 	store   *secretstore.Store
+	look    *screenLook // TestScreens: theme variant, window size and file names (screens_test.go)
 }
 
 func newHarnessNoWait(t *testing.T) *harness {
@@ -141,12 +142,25 @@ func newHarnessNoWait(t *testing.T) *harness {
 // newHarnessWith runs the wizard against a practice tenant built with eo; the local
 // store and outbox go to a temp data dir.
 func newHarnessWith(t *testing.T, eo emulator.Options) *harness {
+	return newHarnessLook(t, eo, nil)
+}
+
+// newHarnessLook is newHarnessWith dressed as look says (nil: the test theme at
+// 1000×720, pictures into captureDir).
+func newHarnessLook(t *testing.T, eo emulator.Options, look *screenLook) *harness {
 	keyring.MockInit()
 	a := test.NewTempApp(t)
-	h := &harness{t: t, loop: newUILoop(t), browser: &browser{t: t, accept: true}, dir: t.TempDir(), shots: captureDir(t)}
+	h := &harness{t: t, loop: newUILoop(t), browser: &browser{t: t, accept: true}, dir: t.TempDir(), look: look}
 	h.store = secretstore.New("m365connect-uitest", filepath.Join(h.dir, "secrets.json"))
 	h.w = test.NewWindow(nil)
-	h.w.Resize(fyne.NewSize(1000, 720))
+	if look != nil {
+		h.shots = look.dir
+		a.Settings().SetTheme(look.theme())
+		h.w.Resize(screenSize())
+	} else {
+		h.shots = captureDir(t)
+		h.w.Resize(fyne.NewSize(1000, 720))
+	}
 	opts := Options{
 		AppVersion: "test", ConfigDir: h.dir, Secrets: h.store, OpenBrowser: h.browser.open,
 		DataDir: filepath.Join(h.dir, "data"),
@@ -183,7 +197,28 @@ func (h *harness) waitFor(what string, cond func() bool) {
 	h.loop.waitFor(h.t, what, cond)
 }
 
-func (h *harness) shot(name string) { h.do(func() { capture(h.t, h.w, h.shots, name) }) }
+// shot captures the window (on the UI loop); see shotNow.
+func (h *harness) shot(name string) {
+	h.t.Helper()
+	h.do(func() { h.shotNow(name) })
+}
+
+// shotNow captures the window from a callback already on the UI loop. Every picture
+// must fit the documented window; under TestScreens the file name says the theme
+// variant and the picture is checked for clipped text first (screens_test.go).
+func (h *harness) shotNow(name string) {
+	h.t.Helper()
+	if ms, max := h.w.Content().MinSize(), screenSize(); ms.Width > max.Width || ms.Height > max.Height {
+		h.t.Errorf("%s: the window needs at least %.0f×%.0f, more than %.0f×%.0f", name, ms.Width, ms.Height, max.Width, max.Height)
+	}
+	if h.look != nil {
+		name += "-" + h.look.name
+		for _, c := range clippedText(h.w) {
+			h.t.Errorf("%s: %s", name, c)
+		}
+	}
+	capture(h.t, h.w, h.shots, name)
+}
 
 func (h *harness) next(want wizard.StepID) {
 	h.t.Helper()
@@ -389,13 +424,17 @@ func TestWizardPracticeTenant(t *testing.T) {
 
 // TestWizardFailurePaths hits the invalid field, declined consent, unreachable mailbox
 // and failed send paths, each with its explanation on screen.
-func TestWizardFailurePaths(t *testing.T) {
-	h := newHarness(t)
+func TestWizardFailurePaths(t *testing.T) { newHarness(t).failurePaths() }
+
+// failurePaths is TestWizardFailurePaths's walk (TestScreens takes its pictures).
+func (h *harness) failurePaths() {
+	t := h.t
 	h.next(wizard.StepPrerequisites)
 	h.next(wizard.StepAppRegistration)
 	reg := h.z.screens[wizard.StepAppRegistration].(*appRegistrationScreen)
 	var tenant, client, secret string
 	h.do(func() {
+		reg.how.SetSelected(howHave) // the fields at the top, as for an app that exists
 		tenant, client, secret = reg.tenant.Text, reg.client.Text, reg.secret.Text
 		reg.tenant.SetText("")
 		test.Type(reg.tenant, "contoso")
@@ -504,6 +543,14 @@ func TestWizardFailurePaths(t *testing.T) {
 		if !strings.HasPrefix(vs.status.Text, "Some checks failed") {
 			t.Fatalf("after a failed check the screen says %q", vs.status.Text)
 		}
+		// The failed check is in sight, not below the window's edge.
+		d := fyne.CurrentApp().Driver()
+		top := d.AbsolutePositionForObject(h.z.scroll).Y
+		if row := vs.rowOf["send"]; row == nil {
+			t.Fatal("no row for the send check")
+		} else if y := d.AbsolutePositionForObject(row).Y; y < top || y+40 > top+h.z.scroll.Size().Height {
+			t.Fatalf("the failed send check is out of sight: row at y=%.0f, the step shows %.0f to %.0f", y, top, top+h.z.scroll.Size().Height)
+		}
 	})
 	h.shot("5-verify-failed-send")
 	h.srv.Mail().ClearFaults()
@@ -522,8 +569,11 @@ func TestWizardFailurePaths(t *testing.T) {
 
 // TestNoKeyringOffersFile: where no keyring exists the save step says so and stores the
 // secret in the user-only file only after the user agreed.
-func TestNoKeyringOffersFile(t *testing.T) {
-	h := newHarness(t)
+func TestNoKeyringOffersFile(t *testing.T) { newHarness(t).noKeyring() }
+
+// noKeyring is TestNoKeyringOffersFile's walk (TestScreens takes its pictures).
+func (h *harness) noKeyring() {
+	t := h.t
 	h.walkTo(wizard.StepSave)
 	keyring.MockInitWithError(errors.New("org.freedesktop.secrets was not provided"))
 	defer keyring.MockInit()

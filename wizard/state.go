@@ -111,6 +111,11 @@ func (s *State) Gate(id StepID) error {
 		if len(s.Mailboxes) == 0 {
 			return errors.New("Mailboxes: add at least one mailbox")
 		}
+		if s.Mode == ModeDelegated && !s.SignedIn {
+			// Choosing a shared mailbox turned the .Shared permissions on after the
+			// sign-in (connection.TurnOnSharedIfNeeded): its token lacks them.
+			return errors.New("Sign-in: sign in again in the Consent step, so the account grants the shared-mailbox permissions")
+		}
 	case StepVerify:
 		if s.Verification == nil {
 			return errors.New("Verify: run the checks")

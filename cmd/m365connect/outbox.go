@@ -35,7 +35,7 @@ func loadOutboxConfig(path, sandboxInfo, profile string) (outboxConfig, error) {
 	oc := outboxConfig{Policy: connection.OutboxPolicy(c), config: c, secrets: secrets}
 	dataDir := ""
 	if c.Outbox == nil || c.Outbox.Database == "" || c.Outbox.Folder == "" {
-		if dataDir, err = connection.DataDir(); err != nil {
+		if dataDir, err = connection.CommandDataDir(secrets.Profile); err != nil { // the profile's own folder
 			return oc, fmt.Errorf("%w (or set outbox.database and outbox.folder in the config)", err)
 		}
 	}

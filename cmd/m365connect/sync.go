@@ -87,7 +87,7 @@ func runSync(ctx context.Context, opts *syncOptions) error {
 		return err
 	}
 	secrets.InsecureStorage, secrets.Warn = opts.InsecureStorage, func(m string) { fmt.Fprintln(opts.Err, m) }
-	dataDir, err := connection.DataDir()
+	dataDir, err := connection.CommandDataDir(secrets.Profile) // the profile's own folder
 	if err != nil && !opts.set["store"] && (c.Sync == nil || c.Sync.Store == "") {
 		return err
 	}

@@ -459,7 +459,12 @@ func walkMode(t *testing.T, mode string) {
 	if strings.EqualFold(to, from) {
 		to = mailbox(t, k.srv, wizard.KindUser, 2)
 	}
-	db, _ := conn.OutboxFiles(saved, filepath.Join(k.dir, "data"))
+	// The saved connection's own data folder (profiles/<id>.json → data/profiles/<id>/).
+	dataDir, err := (&conn.Profiles{Dir: k.dir}).DataDirOf(filepath.Join(k.dir, "data"), strings.TrimSuffix(filepath.Base(cfgPath), ".json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, _ := conn.OutboxFiles(saved, dataDir)
 	ctx := context.Background()
 	ob, err := outbox.Open(ctx, db, outbox.Options{Policy: conn.OutboxPolicy(saved)})
 	if err != nil {

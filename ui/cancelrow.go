@@ -1,0 +1,79 @@
+package ui
+
+import (
+	"context"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+)
+
+// cancelRow is a long action's progress line: what it does, an endless bar and Cancel,
+// which cancels the action's context. One action at a time: starting another cancels
+// the one running. Every method runs on the UI goroutine.
+type cancelRow struct {
+	box    *fyne.Container
+	text   *widget.Label
+	bar    *widget.ProgressBarInfinite
+	cancel *widget.Button
+	stop   context.CancelFunc
+	gen    int // the running action's number; an older action's answer is dropped
+	// onCancel, when set, says on screen that the action was cancelled.
+	onCancel func()
+}
+
+func newCancelRow() *cancelRow {
+	r := &cancelRow{text: wrapLabel(""), bar: widget.NewProgressBarInfinite()}
+	r.cancel = widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), r.doCancel)
+	r.box = container.NewVBox(container.NewBorder(nil, nil, nil, r.cancel, r.text), r.bar)
+	r.bar.Stop()
+	r.box.Hide()
+	return r
+}
+
+// start shows the row saying text and returns the action's context and number.
+func (r *cancelRow) start(text string) (context.Context, int) {
+	if r.stop != nil {
+		r.stop()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	r.stop = cancel
+	r.gen++
+	r.text.SetText(text)
+	r.box.Show()
+	r.bar.Start()
+	return ctx, r.gen
+}
+
+// finish ends action gen: it reports false when the answer is stale (cancelled, or a
+// newer action started) and must not reach the screen.
+func (r *cancelRow) finish(gen int) bool {
+	if gen != r.gen || r.stop == nil {
+		return false
+	}
+	r.stop()
+	r.stop = nil
+	r.hide()
+	return true
+}
+
+func (r *cancelRow) doCancel() {
+	if r.stop == nil {
+		return
+	}
+	r.stop()
+	r.stop = nil
+	r.hide()
+	if r.onCancel != nil {
+		r.onCancel()
+	}
+}
+
+func (r *cancelRow) hide() {
+	r.bar.Stop()
+	r.box.Hide()
+}
+
+// running reports whether an action is under way.
+func (r *cancelRow) running() bool { return r.stop != nil }
