@@ -20,6 +20,7 @@ const slowFor, lateBy = 3 * time.Second, 3500 * time.Millisecond
 // and the answer arriving later adds nothing.
 func TestMailboxLookupCancel(t *testing.T) {
 	h := newHarness(t)
+	h.do(func() { h.z.state.ListUsers = true }) // an object id is looked up in the directory (the picker's permission)
 	h.walkTo(wizard.StepMailboxes)
 	var id string
 	for _, m := range h.srv.Mail().Mailboxes() {
