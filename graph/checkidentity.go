@@ -93,7 +93,7 @@ func checkTenantMatch(_ context.Context, s *Session) CheckResult {
 		return skip("needs a token")
 	}
 	want := s.openid.TenantID()
-	if want == "" && tenantIDRE.MatchString(s.Settings.TenantID) {
+	if want == "" && isGUID(s.Settings.TenantID) {
 		want = s.Settings.TenantID
 	}
 	if want != "" && !strings.EqualFold(want, s.claims.TenantID) {

@@ -104,7 +104,7 @@ func RequestAdminConsent(ctx context.Context, o ConsentOptions) (ConsentResult, 
 func classifyConsent(q url.Values, wantTenant string) ConsentResult {
 	r := ConsentResult{Tenant: q.Get("tenant"), Scope: q.Get("scope"), ErrorCode: q.Get("error"), Description: firstLine(q.Get("error_description"))}
 	if r.ErrorCode == "" && strings.EqualFold(q.Get("admin_consent"), "true") {
-		if tenantIDRE.MatchString(wantTenant) && r.Tenant != "" && !strings.EqualFold(r.Tenant, wantTenant) {
+		if isGUID(wantTenant) && r.Tenant != "" && !strings.EqualFold(r.Tenant, wantTenant) {
 			r.Outcome = ConsentWrongTenant
 			a := adviceCode("tenant_mismatch", "consent came from tenant "+r.Tenant)
 			r.Advice = &a

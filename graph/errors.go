@@ -141,11 +141,14 @@ func (e *Error) Advice() Advice {
 }
 
 // identityError builds the Error of an identity platform answer; the AADSTS code is read
-// from the description here, where the value is made (or from error_codes).
+// from error_codes here, where the value is made (or from the description when an
+// answer has no error_codes).
 func identityError(status int, code, description string, codes []int) *Error {
-	e := &Error{Status: status, Code: code, Message: firstLine(description), Identity: true, AADSTS: findAADSTS(description)}
-	if e.AADSTS == "" && len(codes) > 0 {
+	e := &Error{Status: status, Code: code, Message: firstLine(description), Identity: true}
+	if len(codes) > 0 { // the structured field first; the description only when it is absent
 		e.AADSTS = "AADSTS" + strconv.Itoa(codes[0])
+	} else {
+		e.AADSTS = findAADSTS(description)
 	}
 	return e
 }

@@ -25,6 +25,14 @@ type OpenIDConfig struct {
 
 var tenantIDRE = regexp.MustCompile(`[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}`)
 
+// isGUID reports whether s (trimmed) is exactly a GUID: graph's one test of an id's
+// form (a tenant id, an object id, a secret's ID). wizard.IsGUID is the same rule for
+// typed values; graph does not import wizard.
+func isGUID(s string) bool {
+	s = strings.TrimSpace(s)
+	return len(s) == 36 && tenantIDRE.MatchString(s)
+}
+
 // TenantID returns the tenant GUID named in the issuer, or "".
 func (o OpenIDConfig) TenantID() string { return tenantIDRE.FindString(o.Issuer) }
 
@@ -98,10 +106,7 @@ func CloudMismatch(c Cloud, o OpenIDConfig) (suggest string, mismatch bool) {
 // LooksLikeSecretID reports whether s is a bare GUID: Entra shows a client
 // secret's "Secret ID" (a GUID) next to its "Value"; a pasted GUID is almost
 // surely the ID. Secret values are ~40 characters and contain "~" or ".".
-func LooksLikeSecretID(s string) bool {
-	s = strings.TrimSpace(s)
-	return len(s) == 36 && tenantIDRE.MatchString(s)
-}
+func LooksLikeSecretID(s string) bool { return isGUID(s) }
 
 // PreflightInput is what the pre-flight needs. Nothing is sent to the token
 // endpoint during pre-flight.

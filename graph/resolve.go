@@ -102,7 +102,7 @@ func (c *Client) ResolveMailbox(ctx context.Context, input string) (MailboxInfo,
 	}
 	var err error
 	switch {
-	case tenantIDRE.MatchString(in) && len(in) == 36:
+	case isGUID(in):
 		info.By = FoundByID
 		if u, err = get(in); err != nil {
 			if notFound(err) {

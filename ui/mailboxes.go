@@ -244,7 +244,7 @@ func (s *mailboxesScreen) search() {
 
 func (s *mailboxesScreen) addTyped() {
 	if looksLikeObjectID(s.address.Text) {
-		s.resolveAndAdd(strings.TrimSpace(s.address.Text))
+		s.resolveAndAdd(wizard.Clean(s.address.Text))
 		return
 	}
 	kind := wizard.KindUser

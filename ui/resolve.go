@@ -2,7 +2,6 @@ package ui
 
 import (
 	"context"
-	"regexp"
 	"strings"
 
 	conn "github.com/m365connect/m365connect/connection"
@@ -14,10 +13,8 @@ import (
 // object id; graph.ResolveMailbox finds it in the directory and the chosen list shows
 // its display name, type (user / shared / room) and licence state.
 
-var objectIDRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
-
-// looksLikeObjectID reports whether s is an Entra object id (a GUID).
-func looksLikeObjectID(s string) bool { return objectIDRE.MatchString(strings.TrimSpace(s)) }
+// looksLikeObjectID reports whether s is an Entra object id (a GUID, wizard's one rule).
+func looksLikeObjectID(s string) bool { return wizard.IsGUID(s) }
 
 // validateMailboxInput is the field's validator: an address, or an object id.
 func validateMailboxInput(v string) error {
