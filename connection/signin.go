@@ -2,6 +2,7 @@ package connection
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/m365connect/m365connect/graph"
@@ -55,8 +56,9 @@ type AdminSignInOptions struct {
 	// DeviceCode signs in with a code typed on another device instead of a browser
 	// here (the device authorization grant).
 	DeviceCode bool
-	// OnCode shows the device code and the page to type it on (DeviceCode only).
-	OnCode func(message string)
+	// OnCode shows the device code and the page to type it on (DeviceCode only; its
+	// Message says both in Microsoft's words).
+	OnCode func(graph.DeviceCode)
 }
 
 // AdminSignIn signs an administrator of c's tenant in with Microsoft's admin tool
@@ -68,12 +70,11 @@ func AdminSignIn(ctx context.Context, c *wizard.Config, o AdminSignInOptions) (*
 		return nil, err
 	}
 	if o.DeviceCode {
-		return graph.AdminDeviceCodeSignIn(ctx, graph.DeviceCodeOptions{Cloud: cl, TenantID: c.TenantID, Timeout: o.Timeout,
-			OnCode: func(dc graph.DeviceCode) {
-				if o.OnCode != nil {
-					o.OnCode(dc.Message)
-				}
-			}})
+		show := o.OnCode
+		if show == nil {
+			return nil, errors.New("device code sign-in: nowhere to show the code")
+		}
+		return graph.AdminDeviceCodeSignIn(ctx, graph.DeviceCodeOptions{Cloud: cl, TenantID: c.TenantID, Timeout: o.Timeout, OnCode: show})
 	}
 	so := o.signInOptions(cl, c.TenantID)
 	so.OnPasteBack = nil // the admin tool's redirect is not ours to take by paste

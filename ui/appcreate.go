@@ -125,7 +125,7 @@ func (p *appCreatePanel) adminSignIn(ctx context.Context, c *wizard.Config, devi
 				p.signIn.SetText(p.signIn.Text + "\nNo browser could be opened here: open the address on any device, or Cancel, tick \"Sign in with a code on another device\" and start again.")
 			})
 		}},
-		OnCode: func(msg string) { z.do(func() { p.signIn.SetText(msg) }) }}
+		OnCode: func(dc graph.DeviceCode) { z.do(func() { p.signIn.SetText(dc.Message) }) }}
 	if device {
 		o.Timeout = 15 * time.Minute
 	}

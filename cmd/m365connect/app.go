@@ -168,7 +168,7 @@ func (o *appOptions) adminSignIn(ctx context.Context, c *wizard.Config) (azcore.
 		fmt.Fprintln(o.Err, "Sign in as an administrator in the browser (Microsoft Graph Command Line Tools asks for: "+strings.Join(graph.AdminScopes(), ", ")+").")
 	}
 	return connection.AdminSignIn(ctx, c, connection.AdminSignInOptions{DeviceCode: o.DeviceCode,
-		OnCode: func(msg string) { fmt.Fprintln(o.Err, msg) },
+		OnCode: func(dc graph.DeviceCode) { fmt.Fprintln(o.Err, dc.Message) },
 		Browser: connection.Browser{Open: o.OpenBrowser,
 			OnURL: func(u string) { fmt.Fprintf(o.Err, "If no browser opens, open:\n  %s\n", u) },
 			OnBrowserError: func(error) {
