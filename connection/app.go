@@ -56,14 +56,14 @@ type AppOptions struct {
 	// Config holds cloud, tenant, access mode, features and mailboxes; CreateApp fills
 	// in ClientID, Permissions, Credential and Verification.
 	Config *wizard.Config
-	// Admin is the admin's sign-in (graph.AdminSignIn or DeviceCodeSignIn).
+	// Admin is the admin's sign-in (AdminSignIn).
 	Admin    azcore.TokenCredential
 	Keyring  Keyring
 	Name     string        // app registration name; default graph.DefaultAppName
 	Lifetime time.Duration // secret/certificate; default 12 months
-	// SignInDelegated signs the mailbox account in with the new app (delegated mode);
-	// the refresh token goes to the keyring here.
-	SignInDelegated   func(ctx context.Context, o graph.SignInOptions) (*graph.DelegatedCredential, error)
+	// Delegated is how the mailbox account signs in with the new app to prove it works
+	// (delegated mode; nil: no such sign-in); its refresh token goes to the keyring.
+	Delegated         *DelegatedProof
 	OnLifetimeRefused func(tried time.Duration) (time.Duration, bool)
 	KeepOnFailure     bool
 	Wait              graph.PropagationWait
@@ -91,10 +91,10 @@ func CreateApp(ctx context.Context, o AppOptions) (*graph.CreatedApp, error) {
 	plan := PlanFor(c, o.Name, o.Lifetime)
 	g := graph.CreateAppOptions{Cloud: s.Cloud, TenantID: c.TenantID, Admin: o.Admin, Plan: plan, Verify: s,
 		OnLifetimeRefused: o.OnLifetimeRefused, KeepOnFailure: o.KeepOnFailure, Wait: o.Wait, Progress: o.Progress}
-	if o.SignInDelegated != nil {
+	if o.Delegated != nil {
 		g.SignInDelegated = func(ctx context.Context, clientID string) (azcore.TokenCredential, error) {
 			key := keyFor(c, clientID, wizard.SecretRefreshToken)
-			return o.SignInDelegated(ctx, graph.SignInOptions{Cloud: s.Cloud, TenantID: c.TenantID, ClientID: clientID,
+			return o.Delegated.signIn(ctx, graph.SignInOptions{Cloud: s.Cloud, TenantID: c.TenantID, ClientID: clientID,
 				Permissions:    graph.RequestedPermissions(graph.ModeDelegated, s.Features),
 				OnRefreshToken: func(rt string) { _ = o.Keyring.Set(key, rt) }})
 		}

@@ -112,14 +112,11 @@ func (p *appCreatePanel) enter() {
 	p.rotate.Show()
 }
 
-// adminSignIn signs the administrator in (browser or device code), reporting on p.signIn.
-func (p *appCreatePanel) adminSignIn(ctx context.Context, cl graph.Cloud, tenant string, device bool) (*graph.DelegatedCredential, error) {
+// adminSignIn signs the administrator of c's tenant in (browser or device code),
+// reporting on p.signIn.
+func (p *appCreatePanel) adminSignIn(ctx context.Context, c *wizard.Config, device bool) (*graph.DelegatedCredential, error) {
 	z := p.z
-	if device {
-		return graph.AdminDeviceCodeSignIn(ctx, graph.DeviceCodeOptions{Cloud: cl, TenantID: tenant, Timeout: 15 * time.Minute,
-			OnCode: func(dc graph.DeviceCode) { z.do(func() { p.signIn.SetText(dc.Message) }) }})
-	}
-	return graph.AdminSignIn(ctx, graph.SignInOptions{Cloud: cl, TenantID: tenant, OpenBrowser: z.opts.OpenBrowser, Timeout: 10 * time.Minute,
+	o := conn.AdminSignInOptions{DeviceCode: device, Browser: conn.Browser{Open: z.opts.OpenBrowser, Timeout: 10 * time.Minute,
 		OnURL: func(u string) {
 			z.do(func() { p.signIn.SetText("If no browser opened, open this address: " + u) })
 		},
@@ -127,15 +124,19 @@ func (p *appCreatePanel) adminSignIn(ctx context.Context, cl graph.Cloud, tenant
 			z.do(func() {
 				p.signIn.SetText(p.signIn.Text + "\nNo browser could be opened here: open the address on any device, or Cancel, tick \"Sign in with a code on another device\" and start again.")
 			})
-		}})
+		}},
+		OnCode: func(dc graph.DeviceCode) { z.do(func() { p.signIn.SetText(dc.Message) }) }}
+	if device {
+		o.Timeout = 15 * time.Minute
+	}
+	return conn.AdminSignIn(ctx, c, o)
 }
 
 // runRotate replaces the secret or certificate: new one added, checked, old one removed.
 func (p *appCreatePanel) runRotate() {
 	z := p.z
 	cfg := z.state.Config(z.opts.AppVersion, z.opts.Now())
-	cl, err := conn.CloudFor(cfg.Cloud, cfg.Practice)
-	if err != nil {
+	if _, err := conn.CloudFor(cfg.Cloud, cfg.Practice); err != nil {
 		p.result.SetText(err.Error())
 		return
 	}
@@ -152,7 +153,7 @@ func (p *appCreatePanel) runRotate() {
 	path := z.ConfigPath()
 	go func() {
 		defer cancel()
-		admin, err := p.adminSignIn(ctx, cl, cfg.TenantID, device)
+		admin, err := p.adminSignIn(ctx, cfg, device)
 		if err == nil {
 			err = conn.RotateApp(ctx, cfg, admin, keyring, 0, func(s graph.AppStep) { z.do(func() { p.show(s) }) })
 		}
@@ -225,8 +226,7 @@ func (p *appCreatePanel) run() {
 		return
 	}
 	c := p.config()
-	cl, err := conn.CloudFor(c.Cloud, c.Practice)
-	if err != nil {
+	if _, err := conn.CloudFor(c.Cloud, c.Practice); err != nil {
 		p.result.SetText(err.Error())
 		return
 	}
@@ -244,7 +244,7 @@ func (p *appCreatePanel) run() {
 	var refresh string
 	go func() {
 		defer cancel()
-		admin, err := p.adminSignIn(ctx, cl, c.TenantID, device)
+		admin, err := p.adminSignIn(ctx, c, device)
 		if err != nil {
 			z.do(func() { p.finish(nil, err) })
 			return
@@ -253,13 +253,11 @@ func (p *appCreatePanel) run() {
 		o := conn.AppOptions{Config: c, Admin: admin, Keyring: conn.StoreKeyring{Store: z.opts.Secrets}, KeepOnFailure: keep,
 			Progress: func(s graph.AppStep) { z.do(func() { p.show(s) }) }}
 		if c.AccessMode == wizard.ModeDelegated {
-			o.SignInDelegated = func(ctx context.Context, so graph.SignInOptions) (*graph.DelegatedCredential, error) {
-				z.do(func() { p.signIn.SetText("Now sign in as the mailbox (service) account, to prove the new app works.") })
-				so.OpenBrowser = open
-				save := so.OnRefreshToken
-				so.OnRefreshToken = func(rt string) { refresh = rt; save(rt) }
-				return graph.SignIn(ctx, so)
-			}
+			o.Delegated = &conn.DelegatedProof{Browser: conn.Browser{Open: open},
+				OnStart: func() {
+					z.do(func() { p.signIn.SetText("Now sign in as the mailbox (service) account, to prove the new app works.") })
+				},
+				OnRefreshToken: func(rt string) { refresh = rt }}
 		}
 		got, err := conn.CreateApp(ctx, o)
 		if got != nil && refresh != "" {

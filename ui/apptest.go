@@ -14,8 +14,8 @@ import (
 )
 
 // The App registration step's "Test these values": the typed values checked against the
-// tenant off the UI goroutine (graph.TestValues through connection's settings and
-// secrets), with Cancel, and the first failure shown beside the field that holds it.
+// tenant off the UI goroutine (connection.ValuesTest), with Cancel, and the first
+// failure shown beside the field that holds it.
 
 // testValues checks the typed values against the tenant, off the UI goroutine: the
 // tenant in the chosen cloud (its OpenID configuration), then for the app-only modes a
@@ -30,21 +30,16 @@ func (s *appRegistrationScreen) testValues() {
 		s.showTest("", err.Error())
 		return
 	}
-	settings, err := conn.StateSettings(st)
-	if err != nil {
+	vt, err := conn.NewValuesTest(st, s.z.opts.Secrets)
+	var ce *conn.CertificateError
+	switch {
+	case errors.As(err, &ce):
+		s.showTest("", "Certificate: the file cannot be read: "+ce.Err.Error())
+		return
+	case err != nil:
 		s.showTest("", "Cannot test: "+err.Error())
 		return
 	}
-	settings.Mailboxes = nil // the values only: no mailbox is reached here
-	sec, err := conn.StateSecrets(st, nil, s.z.opts.Secrets)
-	if err != nil {
-		if inner := errors.Unwrap(err); inner != nil {
-			err = inner // StateSecrets says "certificate file: …"; so does this line
-		}
-		s.showTest("", "Certificate: the file cannot be read: "+err.Error())
-		return
-	}
-	sec.RefreshToken = "" // nor a sign-in: the next step proves that
 	ctx, cancel := context.WithCancel(context.Background())
 	s.testStop, s.testUserCancelled = cancel, false
 	run := s.testRun
@@ -53,7 +48,7 @@ func (s *appRegistrationScreen) testValues() {
 	s.testBusy.Show()
 	s.testBusy.Start()
 	go func() {
-		rs, err := graph.TestValues(ctx, settings, sec, nil)
+		rs, err := vt.Run(ctx, nil)
 		cancel()
 		z.do(func() {
 			if run != s.testRun {

@@ -130,15 +130,11 @@ func (s *consentScreen) enter() {
 	}
 }
 
-// consentRequest is what one run of the browser flow needs, read from the state on the
-// UI goroutine before the run starts.
+// consentRequest is what one run of the browser flow needs: the run read from the state
+// on the UI goroutine before it starts, and how it reaches the person.
 type consentRequest struct {
-	cloud                      graph.Cloud
-	mode, tenant, client, hint string
-	perms                      []string
-	open                       func(string) error
-	onURL                      func(string)
-	onBrowserErr               func(error)
+	run     *conn.Consent
+	browser conn.Browser
 }
 
 // run starts the browser flow off the UI goroutine: the tenant first, then the
@@ -146,7 +142,7 @@ type consentRequest struct {
 func (s *consentScreen) run() {
 	z := s.z
 	st := z.state
-	cl, err := conn.CloudFor(st.Cloud, st.Practice)
+	run, err := conn.NewConsent(st)
 	if err != nil {
 		s.show("Cannot start: "+err.Error(), "", false)
 		return
@@ -161,26 +157,26 @@ func (s *consentScreen) run() {
 	s.waiting.SetText("Checking the tenant…")
 	s.outcome.SetText("")
 	s.advice.SetText("")
-	req := consentRequest{cloud: cl, mode: st.Mode, tenant: st.TenantID, client: st.ClientID, hint: st.ServiceAccount,
-		perms: append([]string(nil), st.Permissions...), open: z.opts.OpenBrowser,
-		onURL: func(u string) { z.do(func() { s.url.SetText(u) }) },
-		onBrowserErr: func(error) {
+	req := consentRequest{run: run, browser: conn.Browser{Open: z.opts.OpenBrowser,
+		OnURL: func(u string) { z.do(func() { s.url.SetText(u) }) },
+		OnBrowserError: func(error) {
 			z.do(func() {
 				s.urlRow.Show()
 				s.waiting.SetText("No browser could be opened here. Copy the address below into a browser; this window keeps waiting.")
 			})
-		}}
+		}}}
 	go func() {
 		defer cancel()
 		if !s.tenantFound(ctx, req) {
 			return
 		}
-		if req.mode == wizard.ModeDelegated {
+		if req.run.Delegated() {
 			s.signIn(ctx, req)
 			return
 		}
-		res, err := graph.RequestAdminConsent(ctx, graph.ConsentOptions{Cloud: req.cloud, TenantID: req.tenant, ClientID: req.client,
-			OpenBrowser: req.open, OnURL: req.onURL, OnBrowserError: req.onBrowserErr, Timeout: 10 * time.Minute})
+		b := req.browser
+		b.Timeout = 10 * time.Minute
+		res, err := req.run.AdminConsent(ctx, b)
 		z.do(func() {
 			s.finish()
 			if err != nil {
@@ -197,7 +193,7 @@ func (s *consentScreen) run() {
 // Called off the UI goroutine.
 func (s *consentScreen) tenantFound(ctx context.Context, req consentRequest) bool {
 	z := s.z
-	if r := graph.ProbeTenant(ctx, req.cloud, req.tenant); r.Status != graph.StatusPass {
+	if r := req.run.CheckTenant(ctx); r.Status != graph.StatusPass {
 		z.do(func() {
 			s.finish()
 			if s.userCancelled {
@@ -208,7 +204,7 @@ func (s *consentScreen) tenantFound(ctx context.Context, req consentRequest) boo
 			if r.Advice != nil {
 				adv = conn.AdviceText(*r.Advice) + " Fix the tenant in App registration (or the environment), then try again."
 			}
-			s.show("The tenant \""+req.tenant+"\" was not found in the chosen cloud, so the browser was not opened.", adv, false)
+			s.show("The tenant \""+req.run.Tenant()+"\" was not found in the chosen cloud, so the browser was not opened.", adv, false)
 		})
 		return false
 	}
@@ -224,16 +220,10 @@ func (s *consentScreen) tenantFound(ctx context.Context, req consentRequest) boo
 // goroutine.
 func (s *consentScreen) signIn(ctx context.Context, req consentRequest) {
 	z := s.z
-	cred, err := graph.SignIn(ctx, graph.SignInOptions{Cloud: req.cloud, TenantID: req.tenant, ClientID: req.client, Permissions: req.perms,
-		LoginHint: req.hint, OpenBrowser: req.open, OnURL: req.onURL, OnBrowserError: req.onBrowserErr, Timeout: 5 * time.Minute,
-		OnPasteBack:    func(p func(string) error) { z.do(func() { s.pb.offer(p) }) },
-		OnRefreshToken: func(t string) { z.do(func() { z.refreshTokenRotated(t) }) }})
-	var who string
-	if err == nil {
-		var claims graph.Claims
-		_, claims, err = graph.GetToken(ctx, req.cloud, cred)
-		who = claims.UPN
-	}
+	b := req.browser
+	b.Timeout = 5 * time.Minute
+	b.OnPasteBack = func(p func(string) error) { z.do(func() { s.pb.offer(p) }) }
+	in, err := req.run.SignIn(ctx, b, func(t string) { z.do(func() { z.refreshTokenRotated(t) }) })
 	z.do(func() {
 		s.finish()
 		if err != nil {
@@ -241,11 +231,11 @@ func (s *consentScreen) signIn(ctx context.Context, req consentRequest) {
 			return
 		}
 		z.mu.Lock()
-		z.conn = &connection{delegated: cred}
+		z.conn = &connection{delegated: in.Credential}
 		z.mu.Unlock()
 		st := z.state
-		st.SignedIn, st.ServiceAccount = true, who
-		s.show("Signed in as "+who+".", "The sign-in is kept; press Next to choose the mailboxes.", true)
+		st.SignedIn, st.ServiceAccount = true, in.Account
+		s.show("Signed in as "+in.Account+".", "The sign-in is kept; press Next to choose the mailboxes.", true)
 	})
 }
 
@@ -308,25 +298,18 @@ func (s *consentScreen) show(outcome, advice string, ok bool) {
 }
 
 func (s *consentScreen) prepareHandoff() {
-	st := s.z.state
-	cl, err := conn.CloudFor(st.Cloud, st.Practice)
-	if err == nil {
-		s.hand, err = graph.AdminHandoff(cl, st.TenantID, st.ClientID, "m365connect", st.Permissions)
-	}
+	h, err := conn.ConsentHandoff(s.z.state, "m365connect")
 	if err != nil {
 		s.show("Cannot prepare the message.", conn.AdviceText(graph.AdviceFor(err)), false)
 		return
 	}
+	s.hand = h
 	s.handoff.SetText(s.hand.Message)
 	s.handBox.Show()
 }
 
 func (s *consentScreen) checkPasted() {
-	tenant := ""
-	if wizard.IsGUID(s.z.state.TenantID) {
-		tenant = s.z.state.TenantID
-	}
-	r, err := graph.ParseConsentRedirect(s.pasted.Text, tenant, s.hand.State)
+	r, err := conn.CheckHandoffReply(s.z.state, s.hand, s.pasted.Text)
 	if err != nil {
 		s.show("The pasted address was not understood: "+err.Error()+".", "Ask the admin for the full address from the browser's address bar after choosing Accept.", false)
 		return

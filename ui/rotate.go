@@ -93,8 +93,7 @@ func (r *rotatePanel) run() {
 	s := z.screens[wizard.StepSave].(*saveScreen)
 	s.sync.stop(nil) // it uses the credential about to be replaced
 	cfg := z.saveConfig()
-	cl, err := conn.CloudFor(cfg.Cloud, cfg.Practice)
-	if err != nil {
+	if _, err := conn.CloudFor(cfg.Cloud, cfg.Practice); err != nil {
 		r.status.SetText("Cannot rotate: " + err.Error())
 		r.box.Show()
 		return
@@ -114,14 +113,14 @@ func (r *rotatePanel) run() {
 	s.reset.Disable()
 	go func() {
 		defer cancel()
-		admin, err := graph.AdminSignIn(ctx, graph.SignInOptions{Cloud: cl, TenantID: cfg.TenantID, OpenBrowser: open, Timeout: 10 * time.Minute,
+		admin, err := conn.AdminSignIn(ctx, cfg, conn.AdminSignInOptions{Browser: conn.Browser{Open: open, Timeout: 10 * time.Minute,
 			OnURL: func(u string) {
 				z.do(func() {
 					if r.stop != nil {
 						r.status.SetText("Waiting for the administrator's sign-in. If no browser opened, open this address: " + u)
 					}
 				})
-			}})
+			}}})
 		var res conn.RotationResult
 		if err == nil {
 			res, err = conn.RotateAndVerify(ctx, conn.RotateAndVerifyOptions{

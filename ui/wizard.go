@@ -18,7 +18,6 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	conn "github.com/m365connect/m365connect/connection"
-	"github.com/m365connect/m365connect/graph"
 	"github.com/m365connect/m365connect/wizard"
 )
 
@@ -32,7 +31,7 @@ type Options struct {
 	// Secrets is where secrets go; default the OS keyring with ConfigDir/secrets.json as
 	// the fallback the user may opt in to.
 	Secrets *conn.SecretStore
-	// OpenBrowser opens a URL in the system browser; default graph.DefaultOpenBrowser.
+	// OpenBrowser opens a URL in a browser; nil means the system's (connection.Browser).
 	OpenBrowser func(url string) error
 	// StartPractice starts the practice tenant; default connection.DefaultPracticeStarter
 	// (PracticeSeed, its state kept under ConfigDir/practice).
@@ -68,9 +67,6 @@ func (o *Options) defaults() {
 		o.Secrets = conn.DefaultSecrets(o.ConfigDir)
 	} else if o.Secrets == nil {
 		o.Secrets = conn.NewSecretStore(conn.SecretService, "") // no folder: no fallback file
-	}
-	if o.OpenBrowser == nil {
-		o.OpenBrowser = graph.DefaultOpenBrowser
 	}
 	if o.StartPractice == nil {
 		o.StartPractice = conn.DefaultPracticeStarter(o.ConfigDir)

@@ -161,26 +161,19 @@ func (o *appOptions) keyring() (connection.Keyring, error) {
 	return o.Keyring, nil
 }
 
-// adminSignIn signs the administrator in: the browser (URL printed too), or a device code.
+// adminSignIn signs the administrator in (connection.AdminSignIn): the browser (URL
+// printed too), or a device code.
 func (o *appOptions) adminSignIn(ctx context.Context, c *wizard.Config) (azcore.TokenCredential, error) {
-	cl, err := connection.CloudFor(c.Cloud, c.Practice)
-	if err != nil {
-		return nil, err
+	if !o.DeviceCode {
+		fmt.Fprintln(o.Err, "Sign in as an administrator in the browser (Microsoft Graph Command Line Tools asks for: "+strings.Join(graph.AdminScopes(), ", ")+").")
 	}
-	if o.DeviceCode {
-		return graph.AdminDeviceCodeSignIn(ctx, graph.DeviceCodeOptions{Cloud: cl, TenantID: c.TenantID,
-			OnCode: func(dc graph.DeviceCode) { fmt.Fprintln(o.Err, dc.Message) }})
-	}
-	open := o.OpenBrowser
-	if open == nil {
-		open = graph.DefaultOpenBrowser
-	}
-	fmt.Fprintln(o.Err, "Sign in as an administrator in the browser (Microsoft Graph Command Line Tools asks for: "+strings.Join(graph.AdminScopes(), ", ")+").")
-	return graph.AdminSignIn(ctx, graph.SignInOptions{Cloud: cl, TenantID: c.TenantID, OpenBrowser: open,
-		OnURL: func(u string) { fmt.Fprintf(o.Err, "If no browser opens, open:\n  %s\n", u) },
-		OnBrowserError: func(error) {
-			fmt.Fprintln(o.Err, "No browser could be opened; open the address above, or run again with --device-code.")
-		}})
+	return connection.AdminSignIn(ctx, c, connection.AdminSignInOptions{DeviceCode: o.DeviceCode,
+		OnCode: func(dc graph.DeviceCode) { fmt.Fprintln(o.Err, dc.Message) },
+		Browser: connection.Browser{Open: o.OpenBrowser,
+			OnURL: func(u string) { fmt.Fprintf(o.Err, "If no browser opens, open:\n  %s\n", u) },
+			OnBrowserError: func(error) {
+				fmt.Fprintln(o.Err, "No browser could be opened; open the address above, or run again with --device-code.")
+			}}})
 }
 
 // printStep prints one progress report on stderr (countdowns on one line each).
@@ -221,11 +214,8 @@ func runAppCreate(ctx context.Context, o appOptions) error {
 	opts := connection.AppOptions{Config: c, Admin: admin, Keyring: k, Name: o.Name, Lifetime: o.Lifetime,
 		KeepOnFailure: o.Keep, Wait: o.Wait, Progress: printStep(o.Err)}
 	if c.AccessMode == wizard.ModeDelegated {
-		opts.SignInDelegated = func(ctx context.Context, so graph.SignInOptions) (*graph.DelegatedCredential, error) {
-			fmt.Fprintln(o.Err, "Now sign in as the mailbox account, to prove the new app works.")
-			so.OpenBrowser = o.OpenBrowser
-			return graph.SignIn(ctx, so)
-		}
+		opts.Delegated = &connection.DelegatedProof{Browser: connection.Browser{Open: o.OpenBrowser},
+			OnStart: func() { fmt.Fprintln(o.Err, "Now sign in as the mailbox account, to prove the new app works.") }}
 	}
 	got, err := connection.CreateApp(ctx, opts)
 	if err != nil {

@@ -1,0 +1,138 @@
+package ui
+
+import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// graphValueHelpers are the functions of package graph that ui's non-test files may
+// name: each turns values into values (words, lists, scripts) and does no network I/O,
+// opens no browser or listener and builds no credential. Sign-in, admin consent, the
+// tenant probe, the values test and the consent hand-off go through package connection,
+// which reads the wizard's state and does the settings, secret and credential work the
+// command line shares (docs/ARCHITECTURE.md, "Dependency direction").
+var graphValueHelpers = map[string]string{
+	"AdviceFor":            "an error's advice, for display",
+	"LookupAdvice":         "the advice of a code, for display",
+	"PermissionLines":      "the permission table in words",
+	"RequestedPermissions": "the permission names a mode and features need",
+	"ReadDetail":           "a read message in words",
+	"SendDetail":           "a test send in words",
+	"Failed":               "whether any check failed",
+	"Summarize":            "check results counted",
+	"GenerateScripts":      "setup scripts as text",
+	"AppStepTitle":         "a creation step's title",
+	"Clouds":               "the clouds table",
+	"CloudByName":          "one row of the clouds table",
+	"FirstLines":           "text shortened for display",
+	"RedactURL":            "an address without its query, for display",
+	"NeedsShared":          "whether the mailboxes need the shared permission",
+	"AdminScopes":          "the admin sign-in's scopes, for display",
+	"RolesThatCanGrant":    "directory role names, for display",
+}
+
+// TestUICallsOnlyGraphValueHelpers walks ui's non-test files with go/ast: every name of
+// package graph they use that is a function of graph (not a type or constant) must be
+// one of graphValueHelpers. A call such as graph.SignIn, graph.RequestAdminConsent or
+// graph.TestValues belongs in package connection.
+func TestUICallsOnlyGraphValueHelpers(t *testing.T) {
+	funcs := graphFuncs(t)
+	for name := range graphValueHelpers {
+		if !funcs[name] {
+			t.Errorf("graphValueHelpers lists %s, which is no function of package graph: remove it", name)
+		}
+	}
+	fset := token.NewFileSet()
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := 0
+	for _, path := range files {
+		if strings.HasSuffix(path, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, path, nil, parser.SkipObjectResolution)
+		if err != nil {
+			t.Fatal(err)
+		}
+		local := graphImportName(f)
+		if local == "" {
+			continue
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			sel, ok := n.(*ast.SelectorExpr)
+			if !ok {
+				return true
+			}
+			if id, ok := sel.X.(*ast.Ident); !ok || id.Name != local || !funcs[sel.Sel.Name] {
+				return true
+			}
+			seen++
+			if _, ok := graphValueHelpers[sel.Sel.Name]; !ok {
+				t.Errorf("%s: ui uses graph.%s, which is not a value helper: raise the intent through package connection instead",
+					fset.Position(sel.Pos()), sel.Sel.Name)
+			}
+			return true
+		})
+	}
+	if seen == 0 {
+		t.Error("no use of graph's functions found in ui: the walk looked at the wrong files")
+	}
+}
+
+// graphImportName is the name under which f imports package graph ("" when it does not).
+func graphImportName(f *ast.File) string {
+	const path = "github.com/m365connect/m365connect/graph"
+	for _, imp := range f.Imports {
+		if p, _ := strconv.Unquote(imp.Path.Value); p != path {
+			continue
+		}
+		if imp.Name != nil {
+			return imp.Name.Name
+		}
+		return "graph"
+	}
+	return ""
+}
+
+// graphFuncs are the exported package-level functions (no methods) of package graph's
+// non-test files.
+func graphFuncs(t *testing.T) map[string]bool {
+	t.Helper()
+	fset := token.NewFileSet()
+	files, err := filepath.Glob(filepath.Join("..", "graph", "*.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]bool{}
+	for _, path := range files {
+		if strings.HasSuffix(path, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, path, nil, parser.SkipObjectResolution)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range f.Decls {
+			if fd, ok := d.(*ast.FuncDecl); ok && fd.Recv == nil && fd.Name.IsExported() {
+				out[fd.Name.Name] = true
+			}
+		}
+	}
+	if len(out) < 10 || !out["SignIn"] || !out["AdviceFor"] {
+		names := make([]string, 0, len(out))
+		for n := range out {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		t.Fatalf("package graph's functions were not found (got %v)", names)
+	}
+	return out
+}
