@@ -83,8 +83,19 @@ func (s *environmentScreen) startPractice() {
 	}
 	s.busy.Show()
 	s.status.SetText("Starting the practice tenant…")
+	z.starting.Add(1)
 	go func() {
 		srv, err := z.startPracticeNow()
+		z.mu.Lock()
+		closed := z.closed
+		z.mu.Unlock()
+		if closed && err == nil {
+			srv.Close() // the window closed while it started
+		}
+		z.starting.Done()
+		if closed {
+			return
+		}
 		z.do(func() {
 			s.busy.Hide()
 			if err != nil {
@@ -92,6 +103,11 @@ func (s *environmentScreen) startPractice() {
 				return
 			}
 			z.mu.Lock()
+			if z.closed { // closed after the start: nobody will close it
+				z.mu.Unlock()
+				srv.Close()
+				return
+			}
 			if z.practice != nil { // started twice: keep the first
 				srv.Close()
 				srv = z.practice

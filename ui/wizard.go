@@ -103,6 +103,10 @@ type Wizard struct {
 	// session holds what the connection learned (practice tenant, credential, client).
 	mu       sync.Mutex
 	practice *conn.Practice
+	// closed is set by Close; starting counts practice-tenant starts still running
+	// (Close waits for them, so none writes into ConfigDir after Close returns).
+	closed   bool
+	starting sync.WaitGroup
 	conn     *connection
 	prof     *profileState // saved connections and the one open (profiles.go)
 	lock     *lockState    // controls disabled while locked (lock.go)
@@ -245,8 +249,9 @@ func (z *Wizard) GoTo(id wizard.StepID) error {
 func (z *Wizard) Close() {
 	z.mu.Lock()
 	p := z.practice
-	z.practice = nil
+	z.practice, z.closed = nil, true
 	z.mu.Unlock()
+	z.starting.Wait() // a start still running closes what it started itself
 	if p != nil {
 		p.Close()
 	}
