@@ -68,7 +68,7 @@ func (s *Server) Info() Info {
 	}
 	for _, a := range id.Apps() {
 		info.Apps = append(info.Apps, InfoApp{
-			Name: a.Name, ClientID: a.ClientID, ClientSecret: a.secret, CertificateFile: files.certs[a.ClientID],
+			Name: a.Name, ClientID: a.ClientID, ClientSecret: a.ClientSecret(), CertificateFile: files.certs[a.ClientID],
 			Access: a.Access, Roles: nonNil(id.grantedRoles(a)), Scopes: nonNil(a.Scopes), RedirectURIs: nonNil(a.RedirectURIs),
 		})
 	}
@@ -101,7 +101,7 @@ func (s *Server) WriteInfo(path string) error {
 		return err
 	}
 	for _, a := range s.identity.Apps() {
-		if a.cert == nil {
+		if a.CertificatePEM() == nil {
 			continue
 		}
 		slug := appSlug(a.Name)

@@ -81,7 +81,6 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir.reg = newRegistry(dir.tenantID)
 	id, err := newIdentity(dir, opts.Now)
 	if err != nil {
 		return nil, err
