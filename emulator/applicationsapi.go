@@ -130,14 +130,19 @@ func (s *Server) handlePatchApplication(w http.ResponseWriter, r *http.Request) 
 	if !ok {
 		return
 	}
+	changed := false
 	s.changeApp(w, r, p, func(g *registry, reg *registration) {
 		if msg := s.patchApplication(reg, raw); msg != "" {
 			s.badRequest(w, r, msg)
 			return
 		}
 		g.refresh(reg)
-		w.WriteHeader(http.StatusNoContent)
+		changed = true
 	})
+	if changed {
+		s.credentialsChanged() // before the answer: a client that saw 204 may restart the tenant
+		w.WriteHeader(http.StatusNoContent)
+	}
 }
 
 // patchApplication applies the properties of a PATCH body to reg, in order, and stops
@@ -197,6 +202,7 @@ func (s *Server) handleDeleteApplication(w http.ResponseWriter, r *http.Request)
 	if readyMade { // outside the registry's lock: appByID takes the apps' lock first
 		s.identity.dir.removeApp(clientID)
 	}
+	s.credentialsChanged()
 	s.identity.RevokeTokens(clientID)
 	w.WriteHeader(http.StatusNoContent)
 }

@@ -64,6 +64,7 @@ func (s *Server) handleAddPassword(w http.ResponseWriter, r *http.Request) {
 		s.badRequest(w, r, "Invalid value specified for property 'endDateTime' of resource 'PasswordCredential'.")
 		return
 	}
+	var answer map[string]any
 	s.changeApp(w, r, p, func(g *registry, reg *registration) {
 		if g.maxPwdLife > 0 && end.Sub(start) > g.maxPwdLife {
 			s.dirError(w, r, http.StatusBadRequest, "CredentialInvalidLifetimeAsPerAppPolicy",
@@ -74,11 +75,15 @@ func (s *Server) handleAddPassword(w http.ResponseWriter, r *http.Request) {
 		pc := passwordCred{keyID: newGUID(), displayName: in.PasswordCredential.DisplayName, secret: secret, start: start, end: end}
 		reg.creds.addPassword(pc)
 		g.refresh(reg)
-		writeJSON(w, http.StatusOK, map[string]any{
+		answer = map[string]any{
 			"@odata.context":      s.GraphBaseURL() + "/$metadata#microsoft.graph.passwordCredential",
 			"customKeyIdentifier": nil, "displayName": pc.displayName, "endDateTime": end.UTC().Format(time.RFC3339),
-			"hint": secret[:3], "keyId": pc.keyID, "secretText": secret, "startDateTime": start.UTC().Format(time.RFC3339)})
+			"hint": secret[:3], "keyId": pc.keyID, "secretText": secret, "startDateTime": start.UTC().Format(time.RFC3339)}
 	})
+	if answer != nil {
+		s.credentialsChanged() // before the answer: a client that saw the secret may restart the tenant
+		writeJSON(w, http.StatusOK, answer)
+	}
 }
 
 // handleRemovePassword is POST /applications/{id}/removePassword
@@ -95,12 +100,17 @@ func (s *Server) handleRemovePassword(w http.ResponseWriter, r *http.Request) {
 		s.badRequest(w, r, "Property keyId is required.")
 		return
 	}
+	removed := false
 	s.changeApp(w, r, p, func(g *registry, reg *registration) {
 		if !reg.creds.removePassword(in.KeyID) {
 			s.dirError(w, r, http.StatusNotFound, "Request_ResourceNotFound", "No password credential found with keyId '"+in.KeyID+"'.", "", "")
 			return
 		}
 		g.refresh(reg)
-		w.WriteHeader(http.StatusNoContent)
+		removed = true
 	})
+	if removed {
+		s.credentialsChanged()
+		w.WriteHeader(http.StatusNoContent)
+	}
 }

@@ -145,7 +145,30 @@ func (s *Server) SaveState() error {
 	if s.opts.StateFile == "" {
 		return nil
 	}
+	s.saveMu.Lock() // the state taken last is the one written last
+	defer s.saveMu.Unlock()
 	return s.identity.saveState(s.opts.StateFile)
+}
+
+// credentialsChanged writes the state file and the info file after an app's
+// credentials changed through Graph (a rotation, a deleted app), so the new secret is
+// what a restart accepts — even after a crash — and what the info file hands out.
+// Best effort, as Close: the change itself has succeeded.
+func (s *Server) credentialsChanged() {
+	_ = s.SaveState()
+	s.mu.Lock()
+	path := s.infoFiles.path
+	s.mu.Unlock()
+	if path == "" {
+		return
+	}
+	s.saveMu.Lock()
+	defer s.saveMu.Unlock()
+	data, err := json.MarshalIndent(s.Info(), "", "  ")
+	if err != nil {
+		return
+	}
+	_ = writeFileAtomic(path, append(data, '\n'))
 }
 
 // setCertificate replaces the app's certificate credential with a stored one.

@@ -108,7 +108,8 @@ func passwordKeyID(t *testing.T, s *emulator.Server, tok, appID, secret string) 
 // Rotating a ready-made app's secret through Graph, as the app's Reset does: the new
 // secret (addPassword) gets a token at once, the old one too until removePassword,
 // then the old one is refused with AADSTS7000215 and the new one still works; the
-// practice tenant hands out the new one. A rotated secret survives a restart.
+// practice tenant hands out the new one (its info file too). A rotated secret survives
+// a restart, even one after a crash (the first tenant is never closed before it).
 // https://learn.microsoft.com/en-us/graph/api/application-addpassword
 // https://learn.microsoft.com/en-us/graph/api/application-removepassword
 func TestReadyMadeAppSecretRotation(t *testing.T) {
@@ -116,6 +117,11 @@ func TestReadyMadeAppSecretRotation(t *testing.T) {
 	opts := emulator.Options{Seed: 22, Users: 2, MessagesPerMailbox: 1, StateFile: state}
 	first, err := emulator.New(opts)
 	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close()
+	infoPath := filepath.Join(t.TempDir(), "info.json")
+	if err := first.WriteInfo(infoPath); err != nil {
 		t.Fatal(err)
 	}
 	id := first.Identity()
@@ -159,7 +165,9 @@ func TestReadyMadeAppSecretRotation(t *testing.T) {
 	if st, m := call(t, first, ga, "POST", "/applications(appId='"+app.ClientID+"')/removePassword", map[string]any{"keyId": oldKey}); st != 404 {
 		t.Errorf("removing it twice: %d %v", st, m)
 	}
-	first.Close()
+	if info, err := os.ReadFile(infoPath); err != nil || !strings.Contains(string(info), fresh) || strings.Contains(string(info), old) {
+		t.Errorf("the info file does not hand out the rotated secret (read: %v)", err)
+	}
 
 	second := newServer(t, opts)
 	if err := tokenErr(second, fresh); err != nil {

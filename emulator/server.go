@@ -52,6 +52,8 @@ type Server struct {
 	mu        sync.Mutex
 	infoFiles infoFiles // paths written by WriteInfo
 
+	saveMu sync.Mutex // one writer of the state and info files at a time (persist.go)
+
 	closeOnce sync.Once
 }
 
