@@ -44,7 +44,7 @@ func (s *Server) handleCreateApplication(w http.ResponseWriter, r *http.Request)
 	}
 	g := id.dir.reg
 	reg := &registration{objectID: newGUID(), created: now, owner: p.UserID, displayName: in.DisplayName,
-		signInAudience: in.SignInAudience, required: in.RequiredResourceAccess, keys: keys}
+		signInAudience: in.SignInAudience, required: in.RequiredResourceAccess, creds: &appCredentials{keys: keys}}
 	if reg.signInAudience == "" {
 		reg.signInAudience = "AzureADandPersonalMicrosoftAccount"
 	}
@@ -57,7 +57,7 @@ func (s *Server) handleCreateApplication(w http.ResponseWriter, r *http.Request)
 	if in.IsFallbackPublicClient != nil {
 		reg.fallbackPublic = *in.IsFallbackPublicClient
 	}
-	reg.app = &App{ClientID: newGUID()}
+	reg.app = &App{ClientID: newGUID(), creds: reg.creds}
 	g.mu.Lock()
 	reg.spPending = g.spDelay
 	tokenDelay := g.tokenDelay
@@ -73,8 +73,11 @@ func (s *Server) handleCreateApplication(w http.ResponseWriter, r *http.Request)
 	writeJSON(w, http.StatusCreated, out)
 }
 
-// wire renders a registration (caller holds g.mu). Secrets and keys are never returned.
+// wire renders a registration (caller holds g.mu). Secrets and keys are never returned:
+// a passwordCredential shows its hint, the secret's first three characters
+// (https://learn.microsoft.com/en-us/graph/api/resources/passwordcredential).
 func (g *registry) wire(r *registration) wireApplication {
+	passwords, keys := r.creds.snapshot()
 	fb := r.fallbackPublic
 	out := wireApplication{ID: r.objectID, AppID: r.app.ClientID, DisplayName: r.displayName, SignInAudience: r.signInAudience,
 		CreatedDateTime: r.created.UTC().Format(time.RFC3339), IsFallbackPublicClient: &fb,
@@ -84,18 +87,20 @@ func (g *registry) wire(r *registration) wireApplication {
 	if out.RequiredResourceAccess == nil {
 		out.RequiredResourceAccess = []wireRequiredResourceAccess{}
 	}
-	for _, k := range r.keys {
+	for _, k := range keys {
 		out.KeyCredentials = append(out.KeyCredentials, wireKeyCredential{KeyID: k.keyID, DisplayName: k.displayName,
 			Type: "AsymmetricX509Cert", Usage: "Verify", StartDateTime: k.start.UTC().Format(time.RFC3339), EndDateTime: k.end.UTC().Format(time.RFC3339)})
 	}
-	for _, p := range r.passwords {
+	for _, p := range passwords {
 		out.PasswordCredentials = append(out.PasswordCredentials, wirePasswordCredential{KeyID: p.keyID, DisplayName: p.displayName,
 			Hint: p.secret[:3], StartDateTime: p.start.UTC().Format(time.RFC3339), EndDateTime: p.end.UTC().Format(time.RFC3339)})
 	}
 	return out
 }
 
-// handleGetApplication is GET /applications/{id}.
+// handleGetApplication is GET /applications/{id} and /applications(appId='{appId}')
+// (https://learn.microsoft.com/en-us/graph/api/application-get), for created and
+// ready-made apps alike.
 func (s *Server) handleGetApplication(w http.ResponseWriter, r *http.Request) {
 	if _, ok := s.caller(w, r, "Application.Read.All", "Application.ReadWrite.All", "Directory.Read.All"); !ok {
 		return
@@ -125,14 +130,19 @@ func (s *Server) handlePatchApplication(w http.ResponseWriter, r *http.Request) 
 	if !ok {
 		return
 	}
+	changed := false
 	s.changeApp(w, r, p, func(g *registry, reg *registration) {
 		if msg := s.patchApplication(reg, raw); msg != "" {
 			s.badRequest(w, r, msg)
 			return
 		}
 		g.refresh(reg)
-		w.WriteHeader(http.StatusNoContent)
+		changed = true
 	})
+	if changed {
+		s.credentialsChanged() // before the answer: a client that saw 204 may restart the tenant
+		w.WriteHeader(http.StatusNoContent)
+	}
 }
 
 // patchApplication applies the properties of a PATCH body to reg, in order, and stops
@@ -155,7 +165,7 @@ func (s *Server) patchApplication(reg *registration, raw map[string]json.RawMess
 		if msg != "" {
 			return msg
 		}
-		reg.keys = keys
+		reg.creds.setKeys(keys)
 	}
 	if v, ok := field("requiredResourceAccess"); ok {
 		var in []wireRequiredResourceAccess
@@ -173,20 +183,26 @@ func (s *Server) patchApplication(reg *registration, raw map[string]json.RawMess
 // handleDeleteApplication is DELETE /applications/{id}
 // (https://learn.microsoft.com/en-us/graph/api/application-delete): 204; the app's
 // service principal, its app role assignments and grants go with it, and its tokens
-// stop working.
+// stop working. A ready-made app leaves the practice tenant's list too (until the next
+// start, which builds it again from the seed).
 func (s *Server) handleDeleteApplication(w http.ResponseWriter, r *http.Request) {
 	p, ok := s.caller(w, r, "Application.ReadWrite.All", "Directory.ReadWrite.All")
 	if !ok {
 		return
 	}
 	var clientID string
+	readyMade := false
 	deleted := s.changeApp(w, r, p, func(g *registry, reg *registration) {
-		clientID = reg.app.ClientID
+		clientID, readyMade = reg.app.ClientID, reg.readyMade
 		delete(g.apps, strings.ToLower(clientID))
 	})
 	if !deleted {
 		return
 	}
+	if readyMade { // outside the registry's lock: appByID takes the apps' lock first
+		s.identity.dir.removeApp(clientID)
+	}
+	s.credentialsChanged()
 	s.identity.RevokeTokens(clientID)
 	w.WriteHeader(http.StatusNoContent)
 }

@@ -1,7 +1,6 @@
 package emulator
 
 import (
-	"crypto/x509"
 	"slices"
 	"strings"
 	"sync"
@@ -9,7 +8,8 @@ import (
 )
 
 // The directory side of the practice tenant: the registry of app registrations
-// (application objects) created through Graph, with their service principals,
+// (application objects) — those created through Graph and, registered at start, the
+// ready-made practice apps (appcredentials.go) — with their service principals,
 // credentials, app role assignments and delegated permission grants, written from
 // Microsoft Graph's v1.0 reference:
 // https://learn.microsoft.com/en-us/graph/api/resources/application
@@ -29,7 +29,8 @@ const AdminToolClientID = "14d82eec-204b-4c2f-b7e8-296a70dab67e"
 // AdminToolName is that app's display name.
 const AdminToolName = "Microsoft Graph Command Line Tools"
 
-// registry holds the app registrations created through Graph, the directory roles of
+// registry holds the app registrations (created through Graph, and the ready-made
+// practice apps as application objects), the directory roles of
 // the practice users and the directory-side faults. It has its own lock.
 type registry struct {
 	mu       sync.Mutex
@@ -45,9 +46,12 @@ type registry struct {
 	devices    map[string]*deviceCode // device_code → pending device sign-in
 }
 
-// registration is one application object (with its service principal once created).
+// registration is one application object (with its service principal once created):
+// one created through Graph, or a ready-made practice app (readyMade, appcredentials.go).
 type registration struct {
 	app            *App
+	readyMade      bool // a ready-made practice app: its permissions are not the registry's
+	creds          *appCredentials
 	objectID       string
 	created        time.Time
 	owner          string
@@ -56,26 +60,10 @@ type registration struct {
 	required       []wireRequiredResourceAccess
 	web, public    []string
 	fallbackPublic bool
-	passwords      []passwordCred
-	keys           []keyCred
 	spID           string // "" until POST /servicePrincipals succeeded
 	spPending      int
 	assignments    []wireAppRoleAssignment
 	grants         []wireOAuth2PermissionGrant
-}
-
-// passwordCred is a client secret of a registration.
-type passwordCred struct {
-	keyID, displayName, secret string
-	start, end                 time.Time
-}
-
-// keyCred is a certificate of a registration.
-type keyCred struct {
-	keyID, displayName string
-	cert               *x509.Certificate
-	x5tS256, x5tS1     string
-	start, end         time.Time
 }
 
 func newRegistry(tenantID string) *registry {
@@ -84,7 +72,7 @@ func newRegistry(tenantID string) *registry {
 	return &registry{tenantID: tenantID, apps: map[string]*registration{}, tool: tool, roles: map[string][]string{}}
 }
 
-// app finds a created app (or the admin tool) by client id; nil if none.
+// app finds an app of the registry (or the admin tool) by client id; nil if none.
 func (g *registry) app(clientID string) *App {
 	if g == nil {
 		return nil
@@ -120,8 +108,12 @@ func (id *Identity) CreatedApps() []CreatedApp {
 	defer g.mu.Unlock()
 	var out []CreatedApp
 	for _, r := range g.apps {
+		if r.readyMade {
+			continue
+		}
+		passwords, keys := r.creds.snapshot()
 		c := CreatedApp{ObjectID: r.objectID, AppID: r.app.ClientID, DisplayName: r.displayName, ServicePrincipalID: r.spID,
-			RedirectURIs: append(slices.Clone(r.web), r.public...), Passwords: len(r.passwords), Certificates: len(r.keys)}
+			RedirectURIs: append(slices.Clone(r.web), r.public...), Passwords: len(passwords), Certificates: len(keys)}
 		for _, a := range r.assignments {
 			c.Roles = append(c.Roles, graphRoleValue(g.tenantID, a.AppRoleID))
 		}
@@ -173,14 +165,20 @@ func (id *Identity) SetPasswordLifetimePolicy(max time.Duration) {
 // configured ones, which still need consent); consent when anything was granted.
 //
 // The App is replaced, never changed in place: the token endpoint and the browser pages
-// read the App they looked up without the registry's lock.
+// read the App they looked up without the registry's lock. A ready-made app keeps the
+// permissions and consent the practice tenant gave it (its credentials are shared, so
+// there is nothing to recompute).
 func (g *registry) refresh(r *registration) {
+	if r.readyMade {
+		return
+	}
+	passwords, keys := r.creds.snapshot()
 	cp := *r.app
 	a := &cp
 	defer func() { r.app = a }()
 	a.Name = r.displayName
 	a.RedirectURIs = append(slices.Clone(r.public), r.web...)
-	a.Public = (len(r.public) > 0 || r.fallbackPublic) && len(r.passwords) == 0 && len(r.keys) == 0
+	a.Public = (len(r.public) > 0 || r.fallbackPublic) && len(passwords) == 0 && len(keys) == 0
 	a.Roles = nil
 	for _, as := range r.assignments {
 		if v := graphRoleValue(g.tenantID, as.AppRoleID); v != "" {

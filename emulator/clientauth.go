@@ -16,8 +16,9 @@ import (
 
 // How a token request proves which client it comes from: nothing for a public
 // client, a client secret, or a client assertion signed with a registered
-// certificate — checked against the ready-made app's own credential or a created
-// app's password and key credentials (credentialsapi.go adds those).
+// certificate — checked against the app's password and key credentials, the one list
+// the directory API shows and changes for ready-made and created apps alike
+// (appcredentials.go, credentialsapi.go).
 
 // clientAuth is how a token request authenticated its client.
 type clientAuth int
@@ -125,13 +126,11 @@ func thumbprintEqual(got, want string) bool {
 	return norm(got) == norm(want)
 }
 
-// secretValid checks a client secret against the app's secrets: the ready-made app's
-// own, or a created app's password credentials (expired ones answer AADSTS7000222).
+// secretValid checks a client secret against the app's password credentials: none
+// matching answers AADSTS7000215, an expired one AADSTS7000222
+// (https://learn.microsoft.com/en-us/entra/identity-platform/reference-error-codes).
 func (id *Identity) secretValid(app *App, secret string) *stsError {
-	if app.secret != "" && subtle.ConstantTimeCompare([]byte(secret), []byte(app.secret)) == 1 {
-		return nil
-	}
-	passwords, _ := id.dir.reg.credentials(app.ClientID)
+	passwords, _ := app.creds.snapshot()
 	now := id.now()
 	for _, p := range passwords {
 		if subtle.ConstantTimeCompare([]byte(secret), []byte(p.secret)) != 1 {
@@ -146,12 +145,9 @@ func (id *Identity) secretValid(app *App, secret string) *stsError {
 }
 
 // certificateFor finds the registered certificate named by a client assertion's
-// x5t#S256 / x5t header: the ready-made app's own or one of a created app's keys.
+// x5t#S256 / x5t header among the app's key credentials (not expired).
 func (id *Identity) certificateFor(app *App, s256, s1 string) *x509.Certificate {
-	if app.cert != nil && (thumbprintEqual(s256, app.x5tSHA256) || thumbprintEqual(s1, app.x5tSHA1)) {
-		return app.cert
-	}
-	_, keys := id.dir.reg.credentials(app.ClientID)
+	_, keys := app.creds.snapshot()
 	now := id.now()
 	for _, k := range keys {
 		if (thumbprintEqual(s256, k.x5tS256) || thumbprintEqual(s1, k.x5tS1)) && (k.end.IsZero() || now.Before(k.end)) {
@@ -163,20 +159,8 @@ func (id *Identity) certificateFor(app *App, s256, s1 string) *x509.Certificate 
 
 // hasCertificates reports whether the app has any certificate credential.
 func (id *Identity) hasCertificates(app *App) bool {
-	_, keys := id.dir.reg.credentials(app.ClientID)
-	return app.cert != nil || len(keys) > 0
-}
-
-// credentials returns a created app's client secrets and certificates, copied under
-// the registry's lock (none for other apps).
-func (g *registry) credentials(clientID string) ([]passwordCred, []keyCred) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	r := g.apps[strings.ToLower(clientID)]
-	if r == nil {
-		return nil, nil
-	}
-	return slices.Clone(r.passwords), slices.Clone(r.keys)
+	_, keys := app.creds.snapshot()
+	return len(keys) > 0
 }
 
 // thumbprints returns the x5t#S256 and x5t values of a certificate.

@@ -4,14 +4,14 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 )
 
-// An application's credentials through Graph: client secrets added and removed with
-// addPassword / removePassword, certificates given as keyCredentials on create or
-// PATCH. Checking them at the token endpoint is clientauth.go's part.
+// An application's credentials through Graph — created and ready-made apps alike
+// (appcredentials.go holds them): client secrets added and removed with addPassword /
+// removePassword, certificates given as keyCredentials on create or PATCH. Checking
+// them at the token endpoint is clientauth.go's part.
 
 // parseKeyCredentials turns keyCredentials of a request into certificates. Only
 // AsymmetricX509Cert / Verify keys are accepted, key = base64 of the certificate.
@@ -33,9 +33,7 @@ func parseKeyCredentials(in []wireKeyCredential, now time.Time) ([]keyCred, stri
 		if id == "" {
 			id = newGUID()
 		}
-		s256, s1 := thumbprints(cert)
-		out = append(out, keyCred{keyID: id, displayName: k.DisplayName, cert: cert, x5tS256: s256, x5tS1: s1,
-			start: cert.NotBefore, end: cert.NotAfter})
+		out = append(out, newKeyCred(id, k.DisplayName, cert))
 	}
 	_ = now
 	return out, ""
@@ -66,6 +64,7 @@ func (s *Server) handleAddPassword(w http.ResponseWriter, r *http.Request) {
 		s.badRequest(w, r, "Invalid value specified for property 'endDateTime' of resource 'PasswordCredential'.")
 		return
 	}
+	var answer map[string]any
 	s.changeApp(w, r, p, func(g *registry, reg *registration) {
 		if g.maxPwdLife > 0 && end.Sub(start) > g.maxPwdLife {
 			s.dirError(w, r, http.StatusBadRequest, "CredentialInvalidLifetimeAsPerAppPolicy",
@@ -74,13 +73,17 @@ func (s *Server) handleAddPassword(w http.ResponseWriter, r *http.Request) {
 		}
 		secret := newClientSecret()
 		pc := passwordCred{keyID: newGUID(), displayName: in.PasswordCredential.DisplayName, secret: secret, start: start, end: end}
-		reg.passwords = append(reg.passwords, pc)
+		reg.creds.addPassword(pc)
 		g.refresh(reg)
-		writeJSON(w, http.StatusOK, map[string]any{
+		answer = map[string]any{
 			"@odata.context":      s.GraphBaseURL() + "/$metadata#microsoft.graph.passwordCredential",
 			"customKeyIdentifier": nil, "displayName": pc.displayName, "endDateTime": end.UTC().Format(time.RFC3339),
-			"hint": secret[:3], "keyId": pc.keyID, "secretText": secret, "startDateTime": start.UTC().Format(time.RFC3339)})
+			"hint": secret[:3], "keyId": pc.keyID, "secretText": secret, "startDateTime": start.UTC().Format(time.RFC3339)}
 	})
+	if answer != nil {
+		s.credentialsChanged() // before the answer: a client that saw the secret may restart the tenant
+		writeJSON(w, http.StatusOK, answer)
+	}
 }
 
 // handleRemovePassword is POST /applications/{id}/removePassword
@@ -97,14 +100,17 @@ func (s *Server) handleRemovePassword(w http.ResponseWriter, r *http.Request) {
 		s.badRequest(w, r, "Property keyId is required.")
 		return
 	}
+	removed := false
 	s.changeApp(w, r, p, func(g *registry, reg *registration) {
-		i := slices.IndexFunc(reg.passwords, func(pc passwordCred) bool { return strings.EqualFold(pc.keyID, in.KeyID) })
-		if i < 0 {
+		if !reg.creds.removePassword(in.KeyID) {
 			s.dirError(w, r, http.StatusNotFound, "Request_ResourceNotFound", "No password credential found with keyId '"+in.KeyID+"'.", "", "")
 			return
 		}
-		reg.passwords = slices.Delete(reg.passwords, i, i+1)
 		g.refresh(reg)
-		w.WriteHeader(http.StatusNoContent)
+		removed = true
 	})
+	if removed {
+		s.credentialsChanged()
+		w.WriteHeader(http.StatusNoContent)
+	}
 }

@@ -3,13 +3,13 @@ package emulator
 import (
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -47,21 +47,31 @@ type App struct {
 	// Public is true for a public client (no credential; PKCE required).
 	Public bool
 
-	secret      string
+	// creds are the app's client secrets and certificates, the one list the token
+	// endpoint checks and the directory API changes (appcredentials.go).
+	creds *appCredentials
+	// cert, certKey and certPEM are the certificate the practice tenant issued the app
+	// and its private key (which Microsoft never holds): what it hands out in the info
+	// file. The certificate counts only while it is among creds' keys.
 	cert        *x509.Certificate
 	certKey     *rsa.PrivateKey
 	certPEM     []byte // certificate + PKCS#8 private key
 	consented   bool   // admin consent granted tenant-wide
-	x5tSHA256   string
-	x5tSHA1     string
 	displayName string
 }
 
-// ClientSecret returns the app's client secret ("" if it has none).
-func (a *App) ClientSecret() string { return a.secret }
+// ClientSecret returns the app's newest client secret ("" if it has none): the one the
+// practice tenant issued at start, or the last one added through Graph (addPassword).
+func (a *App) ClientSecret() string { return a.creds.newestSecret() }
 
-// CertificatePEM returns the app's certificate and private key as PEM (nil if none).
-func (a *App) CertificatePEM() []byte { return a.certPEM }
+// CertificatePEM returns the certificate the practice tenant issued the app and its
+// private key as PEM (nil if none, or once that certificate was removed from the app).
+func (a *App) CertificatePEM() []byte {
+	if !a.creds.hasCertificate(a.cert) {
+		return nil
+	}
+	return a.certPEM
+}
 
 // directory is the practice tenant's static data.
 type directory struct {
@@ -70,7 +80,7 @@ type directory struct {
 	tenantName string
 	appsMu     sync.RWMutex // guards apps (RegisterApp adds at run time)
 	apps       []*App
-	reg        *registry // apps created through Graph (appregistry.go)
+	reg        *registry // every app as an application object (appregistry.go)
 }
 
 // seededGUID derives a stable GUID (version-4 layout) from the seed and a label.
@@ -116,19 +126,21 @@ func randomToken(n int) string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// newDirectory builds the default tenant and its four apps.
+// newDirectory builds the default tenant and its ready-made apps, each registered as
+// an application object with its credentials (appcredentials.go).
 func newDirectory(seed int64, now time.Time) (*directory, error) {
 	d := &directory{
 		tenantID:   seededGUID(seed, "tenant"),
 		domain:     "contoso-practice.onmicrosoft.com",
 		tenantName: "Contoso (practice)",
 	}
+	d.reg = newRegistry(d.tenantID)
 	appRoles := []string{"Mail.Read", "Mail.ReadWrite", "Mail.Send", "User.Read.All"}
 	// The general-purpose apps hold every permission any mode may request (the per-mode
 	// apps in practiceapps.go hold exactly one mode's set).
 	delegated := []string{"Mail.Read", "Mail.ReadWrite", "Mail.Send", "Mail.Read.Shared", "Mail.ReadWrite.Shared", "Mail.Send.Shared", "User.Read", "User.ReadBasic.All", "offline_access"}
 	secretApp := &App{Name: AppSecretName, ClientID: seededGUID(seed, "app-secret"), Access: AccessApplication,
-		Roles: appRoles, secret: newClientSecret(), consented: true}
+		Roles: appRoles, consented: true}
 	certApp := &App{Name: AppCertificateName, ClientID: seededGUID(seed, "app-certificate"), Access: AccessApplication,
 		Roles: appRoles, consented: true}
 	if err := certApp.makeCertificate(now); err != nil {
@@ -139,12 +151,16 @@ func newDirectory(seed int64, now time.Time) (*directory, error) {
 	// The unconsented app can be used both ways: client credentials get a token without
 	// roles (Graph then answers 403), delegated sign-in needs consent first.
 	notConsented := &App{Name: AppNotConsentedName, ClientID: seededGUID(seed, "app-not-consented"), Access: AccessApplication,
-		Roles: []string{"Mail.Read"}, Scopes: delegated, RedirectURIs: []string{"http://localhost"}, secret: newClientSecret()}
+		Roles: []string{"Mail.Read"}, Scopes: delegated, RedirectURIs: []string{"http://localhost"}}
+	newReadyMadeCredentials(secretApp, true, now)
+	newReadyMadeCredentials(certApp, false, now)
+	newReadyMadeCredentials(delegatedApp, false, now)
+	newReadyMadeCredentials(notConsented, true, now)
 	exact, err := exactApps(seed, now, certApp.certKey)
 	if err != nil {
 		return nil, err
 	}
-	d.apps = append(append([]*App{secretApp, certApp, delegatedApp, notConsented}, modeApps(seed)...), exact...)
+	d.apps = append(append([]*App{secretApp, certApp, delegatedApp, notConsented}, modeApps(seed, now)...), exact...)
 	// Every app is registered with the redirect URI the wizard tells admins to add
 	// (Authentication > Mobile and desktop applications > http://localhost), so the
 	// admin-consent page can return to the app whatever its access mode. Loopback
@@ -154,6 +170,7 @@ func newDirectory(seed int64, now time.Time) (*directory, error) {
 		if len(a.RedirectURIs) == 0 {
 			a.RedirectURIs = []string{"http://localhost"}
 		}
+		d.reg.addReadyMade(a, now)
 	}
 	return d, nil
 }
@@ -187,15 +204,19 @@ func (a *App) makeCertificate(now time.Time) error {
 	return nil
 }
 
-// fillCertificate sets the app's certificate credential and what is derived from it.
+// fillCertificate sets the certificate the practice tenant issued the app and its key
+// (registered as a key credential by newReadyMadeCredentials).
 func (a *App) fillCertificate(cert *x509.Certificate, key *rsa.PrivateKey, keyDER []byte) {
-	der := cert.Raw
 	a.cert, a.certKey = cert, key
-	a.certPEM = append(pemBlock("CERTIFICATE", der), pemBlock("PRIVATE KEY", keyDER)...)
-	s256 := sha256.Sum256(der)
-	s1 := sha1.Sum(der)
-	a.x5tSHA256 = base64.StdEncoding.EncodeToString(s256[:])
-	a.x5tSHA1 = base64.StdEncoding.EncodeToString(s1[:])
+	a.certPEM = append(pemBlock("CERTIFICATE", cert.Raw), pemBlock("PRIVATE KEY", keyDER)...)
+}
+
+// removeApp takes a ready-made app off the practice tenant's list (its application
+// object was deleted through Graph).
+func (d *directory) removeApp(clientID string) {
+	d.appsMu.Lock()
+	defer d.appsMu.Unlock()
+	d.apps = slices.DeleteFunc(d.apps, func(a *App) bool { return strings.EqualFold(a.ClientID, clientID) })
 }
 
 // appByID finds an app by client id.

@@ -155,9 +155,11 @@ func (s *Server) appAdmin(p graphmail.Principal) bool {
 }
 
 // mayManage: the owner (creator) of the app, or an administrator (admin, from
-// appAdmin), may change it (caller holds g.mu).
+// appAdmin), may change it (caller holds g.mu). The ready-made practice apps have no
+// owner: only an administrator (or an app holding Application.ReadWrite.All) may.
+// https://learn.microsoft.com/en-us/graph/api/application-addpassword#permissions
 func mayManage(p graphmail.Principal, admin bool, reg *registration) bool {
-	return p.AppOnly || p.UserID == reg.owner || admin
+	return p.AppOnly || (reg.owner != "" && p.UserID == reg.owner) || admin
 }
 
 // changeApp runs change on the application the path names, under the registry's lock,

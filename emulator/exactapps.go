@@ -52,7 +52,7 @@ func exactApps(seed int64, now time.Time, key *rsa.PrivateKey) ([]*App, error) {
 	}
 	var out []*App
 	for _, e := range ExactApps() {
-		a := newPracticeApp(e.Name, seededGUID(seed, "exact-app/"+e.Name), false, e.Permissions)
+		a := newPracticeApp(e.Name, seededGUID(seed, "exact-app/"+e.Name), false, e.Permissions, now)
 		tmpl := &x509.Certificate{SerialNumber: randSerial(), Subject: pkix.Name{CommonName: e.Name},
 			NotBefore: now.Add(-time.Hour), NotAfter: now.Add(365 * 24 * time.Hour), KeyUsage: x509.KeyUsageDigitalSignature}
 		der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
@@ -64,6 +64,7 @@ func exactApps(seed int64, now time.Time, key *rsa.PrivateKey) ([]*App, error) {
 			return nil, fmt.Errorf("parse app certificate: %w", err)
 		}
 		a.fillCertificate(cert, key, keyDER)
+		a.creds.setKeys([]keyCred{newKeyCred(newGUID(), "Practice certificate", cert)})
 		out = append(out, a)
 	}
 	return out, nil

@@ -44,8 +44,9 @@ type InfoMailbox struct {
 	Kind        string `json:"kind"` // "user" | "shared"
 }
 
-// infoFiles remembers where WriteInfo put the CA and certificate files.
+// infoFiles remembers where WriteInfo put the info file, the CA and certificate files.
 type infoFiles struct {
+	path  string // the info file ("" until WriteInfo)
 	ca    string
 	certs map[string]string // client id → PEM path
 }
@@ -68,7 +69,7 @@ func (s *Server) Info() Info {
 	}
 	for _, a := range id.Apps() {
 		info.Apps = append(info.Apps, InfoApp{
-			Name: a.Name, ClientID: a.ClientID, ClientSecret: a.secret, CertificateFile: files.certs[a.ClientID],
+			Name: a.Name, ClientID: a.ClientID, ClientSecret: a.ClientSecret(), CertificateFile: files.certs[a.ClientID],
 			Access: a.Access, Roles: nonNil(id.grantedRoles(a)), Scopes: nonNil(a.Scopes), RedirectURIs: nonNil(a.RedirectURIs),
 		})
 	}
@@ -96,12 +97,12 @@ func (s *Server) WriteInfo(path string) error {
 	}
 	dir := filepath.Dir(abs)
 	base := strings.TrimSuffix(filepath.Base(abs), filepath.Ext(abs))
-	files := infoFiles{ca: filepath.Join(dir, base+"-ca.pem"), certs: map[string]string{}}
+	files := infoFiles{path: abs, ca: filepath.Join(dir, base+"-ca.pem"), certs: map[string]string{}}
 	if err := writeFileAtomic(files.ca, s.pki.caPEM); err != nil {
 		return err
 	}
 	for _, a := range s.identity.Apps() {
-		if a.cert == nil {
+		if a.CertificatePEM() == nil {
 			continue
 		}
 		slug := appSlug(a.Name)

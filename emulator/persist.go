@@ -14,15 +14,17 @@ import (
 	"time"
 )
 
-// A practice tenant started with Options.StateFile keeps what it generated at random —
-// the apps' client secrets and certificates, tenant-wide and per-user consent, and the
-// refresh tokens it handed out — in that file, so a tenant started again (new ports,
+// A practice tenant started with Options.StateFile keeps what it generated at random or
+// was changed through Graph — every app's client secrets and certificates (rotated ones
+// included), the issued certificates' keys, tenant-wide and per-user consent, the apps
+// created through Graph and the refresh tokens it handed out — in that file, so a tenant started again (new ports,
 // new TLS certificate) accepts the credentials a saved connection holds, as a real
 // tenant would after a restart of the app. Tenant and client ids already follow the
 // seed. The file holds secrets: it is written 0600, atomically, in a 0700 folder.
 
-// stateVersion is the state file's format version.
-const stateVersion = 1
+// stateVersion is the state file's format version. Version 1 kept one secret per
+// ready-made app (persistedApp.Secret); version 2 keeps its credential lists. Both load.
+const stateVersion = 2
 
 // persistedState is the state file's content.
 type persistedState struct {
@@ -35,11 +37,15 @@ type persistedState struct {
 	Registered []persistedRegistration `json:"registered,omitempty"`
 }
 
+// persistedApp is a ready-made app in the state file: its credentials and the
+// certificate the tenant issued it with the private key (CertDER, KeyDER).
 type persistedApp struct {
-	Secret    string `json:"secret,omitempty"`
-	CertDER   []byte `json:"cert_der,omitempty"`
-	KeyDER    []byte `json:"key_der,omitempty"` // PKCS#8
-	Consented bool   `json:"consented"`
+	Secret    string              `json:"secret,omitempty"` // version 1 only: the one secret
+	Passwords []persistedPassword `json:"passwords,omitempty"`
+	Keys      []persistedKey      `json:"keys,omitempty"`
+	CertDER   []byte              `json:"cert_der,omitempty"`
+	KeyDER    []byte              `json:"key_der,omitempty"` // PKCS#8
+	Consented bool                `json:"consented"`
 }
 
 type persistedRefresh struct {
@@ -63,7 +69,7 @@ func (id *Identity) loadState(path string) error {
 	if err := json.Unmarshal(data, &st); err != nil {
 		return fmt.Errorf("practice tenant state %s is damaged: %w", filepath.Base(path), err)
 	}
-	if st.Version != stateVersion || !strings.EqualFold(st.TenantID, id.dir.tenantID) {
+	if (st.Version != 1 && st.Version != stateVersion) || !strings.EqualFold(st.TenantID, id.dir.tenantID) {
 		return nil // another seed or format: start afresh, the file is rewritten
 	}
 	id.mu.Lock()
@@ -74,13 +80,8 @@ func (id *Identity) loadState(path string) error {
 			continue
 		}
 		a.consented = p.Consented
-		if p.Secret != "" && a.secret != "" {
-			a.secret = p.Secret
-		}
-		if len(p.CertDER) > 0 && a.cert != nil {
-			if err := a.setCertificate(p.CertDER, p.KeyDER); err != nil {
-				return fmt.Errorf("practice tenant state: %s: %w", a.Name, err)
-			}
+		if err := a.restoreCredentials(st.Version, p); err != nil {
+			return fmt.Errorf("practice tenant state: %s: %w", a.Name, err)
 		}
 	}
 	if err := id.dir.reg.restore(st.Registered); err != nil {
@@ -103,7 +104,8 @@ func (id *Identity) saveState(path string) error {
 	id.mu.Lock()
 	st := persistedState{Version: stateVersion, TenantID: id.dir.tenantID, Apps: map[string]persistedApp{}, RefreshTokens: map[string]persistedRefresh{}}
 	for _, a := range id.Apps() { // a copy: RegisterAppWithout may add apps
-		p := persistedApp{Secret: a.secret, Consented: a.consented}
+		passwords, keys := a.creds.snapshot()
+		p := persistedApp{Passwords: passwordsToState(passwords), Keys: keysToState(keys), Consented: a.consented}
 		if a.cert != nil {
 			key, err := x509.MarshalPKCS8PrivateKey(a.certKey)
 			if err != nil {
@@ -143,7 +145,30 @@ func (s *Server) SaveState() error {
 	if s.opts.StateFile == "" {
 		return nil
 	}
+	s.saveMu.Lock() // the state taken last is the one written last
+	defer s.saveMu.Unlock()
 	return s.identity.saveState(s.opts.StateFile)
+}
+
+// credentialsChanged writes the state file and the info file after an app's
+// credentials changed through Graph (a rotation, a deleted app), so the new secret is
+// what a restart accepts — even after a crash — and what the info file hands out.
+// Best effort, as Close: the change itself has succeeded.
+func (s *Server) credentialsChanged() {
+	_ = s.SaveState()
+	s.mu.Lock()
+	path := s.infoFiles.path
+	s.mu.Unlock()
+	if path == "" {
+		return
+	}
+	s.saveMu.Lock()
+	defer s.saveMu.Unlock()
+	data, err := json.MarshalIndent(s.Info(), "", "  ")
+	if err != nil {
+		return
+	}
+	_ = writeFileAtomic(path, append(data, '\n'))
 }
 
 // setCertificate replaces the app's certificate credential with a stored one.
@@ -194,21 +219,21 @@ type persistedKey struct {
 	CertDER            []byte
 }
 
-// export lists the created apps for the state file.
+// export lists the created apps for the state file (the ready-made ones are kept by
+// saveState with their App).
 func (g *registry) export() []persistedRegistration {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	var out []persistedRegistration
 	for _, r := range g.apps {
+		if r.readyMade {
+			continue
+		}
 		p := persistedRegistration{ObjectID: r.objectID, AppID: r.app.ClientID, DisplayName: r.displayName, Created: r.created,
 			Owner: r.owner, SignInAudience: r.signInAudience, Required: r.required, Web: r.web, Public: r.public,
 			FallbackPublic: r.fallbackPublic, SPID: r.spID, Assignments: r.assignments, Grants: r.grants}
-		for _, pw := range r.passwords {
-			p.Passwords = append(p.Passwords, persistedPassword{KeyID: pw.keyID, DisplayName: pw.displayName, Secret: pw.secret, Start: pw.start, End: pw.end})
-		}
-		for _, k := range r.keys {
-			p.Keys = append(p.Keys, persistedKey{KeyID: k.keyID, DisplayName: k.displayName, CertDER: k.cert.Raw})
-		}
+		passwords, keys := r.creds.snapshot()
+		p.Passwords, p.Keys = passwordsToState(passwords), keysToState(keys)
 		out = append(out, p)
 	}
 	slices.SortFunc(out, func(a, b persistedRegistration) int { return strings.Compare(a.ObjectID, b.ObjectID) })
@@ -220,23 +245,81 @@ func (g *registry) restore(list []persistedRegistration) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	for _, p := range list {
-		r := &registration{app: &App{ClientID: p.AppID}, objectID: p.ObjectID, created: p.Created, owner: p.Owner,
-			displayName: p.DisplayName, signInAudience: p.SignInAudience, required: p.Required, web: p.Web, public: p.Public,
-			fallbackPublic: p.FallbackPublic, spID: p.SPID, assignments: p.Assignments, grants: p.Grants}
-		for _, pw := range p.Passwords {
-			r.passwords = append(r.passwords, passwordCred{keyID: pw.KeyID, displayName: pw.DisplayName, secret: pw.Secret, start: pw.Start, end: pw.End})
+		keys, err := keysFromState(p.Keys)
+		if err != nil {
+			return fmt.Errorf("created app %s: %w", p.DisplayName, err)
 		}
-		for _, k := range p.Keys {
-			cert, err := x509.ParseCertificate(k.CertDER)
-			if err != nil {
-				return fmt.Errorf("created app %s: %w", p.DisplayName, err)
-			}
-			s256, s1 := thumbprints(cert)
-			r.keys = append(r.keys, keyCred{keyID: k.KeyID, displayName: k.DisplayName, cert: cert, x5tS256: s256, x5tS1: s1,
-				start: cert.NotBefore, end: cert.NotAfter})
-		}
+		creds := &appCredentials{passwords: passwordsFromState(p.Passwords), keys: keys}
+		r := &registration{app: &App{ClientID: p.AppID, creds: creds}, creds: creds, objectID: p.ObjectID, created: p.Created,
+			owner: p.Owner, displayName: p.DisplayName, signInAudience: p.SignInAudience, required: p.Required, web: p.Web,
+			public: p.Public, fallbackPublic: p.FallbackPublic, spID: p.SPID, assignments: p.Assignments, grants: p.Grants}
 		g.refresh(r)
 		g.apps[strings.ToLower(p.AppID)] = r
 	}
 	return nil
+}
+
+// restoreCredentials brings back a ready-made app's credentials from the state file:
+// the certificate it was issued (with its key) and, from version 2, its secrets and
+// certificates as Graph left them; a version 1 file held only the one secret and the
+// issued certificate, which replace those generated at start.
+func (a *App) restoreCredentials(version int, p persistedApp) error {
+	if len(p.CertDER) > 0 && a.cert != nil {
+		if err := a.setCertificate(p.CertDER, p.KeyDER); err != nil {
+			return err
+		}
+	}
+	if version >= 2 {
+		keys, err := keysFromState(p.Keys)
+		if err != nil {
+			return err
+		}
+		a.creds.set(passwordsFromState(p.Passwords), keys)
+		return nil
+	}
+	passwords, keys := a.creds.snapshot()
+	if p.Secret != "" && len(passwords) == 1 {
+		passwords[0].secret = p.Secret
+	}
+	if a.cert != nil && len(keys) == 1 {
+		keys[0] = newKeyCred(keys[0].keyID, keys[0].displayName, a.cert)
+	}
+	a.creds.set(passwords, keys)
+	return nil
+}
+
+func passwordsToState(in []passwordCred) []persistedPassword {
+	var out []persistedPassword
+	for _, p := range in {
+		out = append(out, persistedPassword{KeyID: p.keyID, DisplayName: p.displayName, Secret: p.secret, Start: p.start, End: p.end})
+	}
+	return out
+}
+
+func passwordsFromState(in []persistedPassword) []passwordCred {
+	var out []passwordCred
+	for _, p := range in {
+		out = append(out, passwordCred{keyID: p.KeyID, displayName: p.DisplayName, secret: p.Secret, start: p.Start, end: p.End})
+	}
+	return out
+}
+
+func keysToState(in []keyCred) []persistedKey {
+	var out []persistedKey
+	for _, k := range in {
+		out = append(out, persistedKey{KeyID: k.keyID, DisplayName: k.displayName, CertDER: k.cert.Raw})
+	}
+	return out
+}
+
+func keysFromState(in []persistedKey) ([]keyCred, error) {
+	var out []keyCred
+	for _, k := range in {
+		cert, err := x509.ParseCertificate(k.CertDER)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, newKeyCred(k.KeyID, k.DisplayName, cert))
+	}
+	return out, nil
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Practice apps per connection mode. Each holds exactly the permissions a real tenant
@@ -65,21 +66,25 @@ func ModeApps() []ModeApp {
 }
 
 // modeApps builds the per-mode apps (consented, stable client ids for a seed).
-func modeApps(seed int64) []*App {
+func modeApps(seed int64, now time.Time) []*App {
 	var out []*App
 	for _, m := range ModeApps() {
-		out = append(out, newPracticeApp(m.Name, seededGUID(seed, "mode-app/"+m.Name), m.Delegated, m.Permissions))
+		out = append(out, newPracticeApp(m.Name, seededGUID(seed, "mode-app/"+m.Name), m.Delegated, m.Permissions, now))
 	}
 	return out
 }
 
-func newPracticeApp(name, clientID string, delegated bool, perms []string) *App {
+// newPracticeApp builds a consented practice app: a public client with delegated
+// permissions, or an app-only one with a client secret. A certificate, when the app
+// gets one, is added to its credentials by the caller (exactapps.go).
+func newPracticeApp(name, clientID string, delegated bool, perms []string, now time.Time) *App {
 	a := &App{Name: name, ClientID: clientID, RedirectURIs: []string{"http://localhost"}, consented: true}
 	if delegated {
 		a.Access, a.Scopes, a.Public = AccessDelegated, slices.Clone(perms), true
 	} else {
-		a.Access, a.Roles, a.secret = AccessApplication, slices.Clone(perms), newClientSecret()
+		a.Access, a.Roles = AccessApplication, slices.Clone(perms)
 	}
+	newReadyMadeCredentials(a, !delegated, now)
 	return a
 }
 
@@ -99,9 +104,10 @@ func (id *Identity) RegisterAppWithout(base, permission string) (*App, error) {
 		return nil, fmt.Errorf("practice app %q does not hold %s", base, permission)
 	}
 	kept := slices.DeleteFunc(slices.Clone(perms), func(p string) bool { return strings.EqualFold(p, permission) })
-	a := newPracticeApp(base+" without "+permission, newGUID(), b.Access == AccessDelegated, kept)
+	a := newPracticeApp(base+" without "+permission, newGUID(), b.Access == AccessDelegated, kept, id.now())
 	id.dir.appsMu.Lock()
-	defer id.dir.appsMu.Unlock()
 	id.dir.apps = append(id.dir.apps, a)
+	id.dir.appsMu.Unlock()
+	id.dir.reg.addReadyMade(a, id.now())
 	return a, nil
 }

@@ -52,6 +52,8 @@ type Server struct {
 	mu        sync.Mutex
 	infoFiles infoFiles // paths written by WriteInfo
 
+	saveMu sync.Mutex // one writer of the state and info files at a time (persist.go)
+
 	closeOnce sync.Once
 }
 
@@ -81,7 +83,6 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir.reg = newRegistry(dir.tenantID)
 	id, err := newIdentity(dir, opts.Now)
 	if err != nil {
 		return nil, err

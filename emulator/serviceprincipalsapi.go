@@ -102,11 +102,13 @@ func (s *Server) handleListServicePrincipals(w http.ResponseWriter, r *http.Requ
 	writeJSON(w, http.StatusOK, map[string]any{"@odata.context": s.GraphBaseURL() + "/$metadata#servicePrincipals", "value": list})
 }
 
-// spOwner finds the registration whose service principal has this object id (caller
-// holds g.mu).
+// spOwner finds the created app whose service principal has this object id (caller
+// holds g.mu). The ready-made apps' permissions are the practice tenant's own
+// (SetAdminConsent, AddAppRoles), not granted through Graph, so their service
+// principals are not found here.
 func (g *registry) spOwner(spID string) *registration {
 	for _, r := range g.apps {
-		if r.spID != "" && strings.EqualFold(r.spID, spID) {
+		if !r.readyMade && r.spID != "" && strings.EqualFold(r.spID, spID) {
 			return r
 		}
 	}

@@ -75,7 +75,11 @@ func (id *Identity) sign(claims jwt.MapClaims) (string, error) {
 }
 
 // servicePrincipalID is the object id of an app's service principal in the tenant.
-func (id *Identity) servicePrincipalID(clientID string) string {
+func (id *Identity) servicePrincipalID(clientID string) string { return servicePrincipalID(clientID) }
+
+// servicePrincipalID derives the object id of an app's service principal from its
+// client id.
+func servicePrincipalID(clientID string) string {
 	h := sha256.Sum256([]byte("sp/" + strings.ToLower(clientID)))
 	return guidFromBytes(h[:16])
 }

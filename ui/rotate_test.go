@@ -25,9 +25,8 @@ func (h *harness) tokenStatus(tenant, client, secret string) int {
 	return resp.StatusCode
 }
 
-// saveCreated walks the secret mode with an app made by "Create it for me" (an app in
-// the directory, as every real one is; the practice tenant's ready-made apps are not)
-// and saves the connection.
+// saveCreated walks the secret mode with an app made by "Create it for me" and saves the
+// connection (savePractice does the same with the practice tenant's ready-made app).
 func (h *harness) saveCreated() *saveScreen {
 	t := h.t
 	h.next(wizard.StepPrerequisites)
@@ -57,16 +56,56 @@ func (h *harness) saveCreated() *saveScreen {
 	return sv
 }
 
+// savePractice walks the default practice flow — the practice tenant's ready-made app
+// for the mode, filled in by the App registration step, not "Create it for me" — and
+// saves the connection.
+func (h *harness) savePractice() *saveScreen {
+	sv := h.saveWith(h.mailbox(wizard.KindUser))
+	h.do(func() {
+		client := h.z.state.ClientID
+		if a := h.srv.Identity().App(client); a == nil || a.ClientSecret() != h.z.state.ClientSecret {
+			h.t.Fatalf("the saved connection does not use a ready-made practice app (%s)", client)
+		}
+		if len(h.srv.Identity().CreatedApps()) != 0 {
+			h.t.Fatal("an app was created on the default practice flow")
+		}
+	})
+	return sv
+}
+
 // TestResetRotatesTheSecret: Reset on the last step offers "Rotate the secret"; with one
 // administrator sign-in the secret is replaced (progress shown), the new one is filled in
 // and stored under the profile's key, every check runs again and passes, and the
 // connection stays locked. Afterwards the old secret gets no token and the new one does.
 func TestResetRotatesTheSecret(t *testing.T) { newHarness(t).resetRotates() }
 
+// TestResetRotatesThePracticeAppSecret: the same with the practice tenant's ready-made
+// app (the default practice flow): the practice tenant has an application object for
+// every app, as a real tenant has, so the rotation finds it by appId, removes the old
+// secret by its hint, and the practice tenant hands out the new secret from then on.
+func TestResetRotatesThePracticeAppSecret(t *testing.T) {
+	h := newHarness(t)
+	sv := h.savePractice()
+	fresh := h.rotateSaved(sv, false)
+	var client string
+	h.do(func() { client = h.z.state.ClientID })
+	if got := h.srv.Identity().App(client).ClientSecret(); got != fresh {
+		t.Error("the practice tenant hands out another secret than the rotated one")
+	}
+}
+
 // resetRotates is TestResetRotatesTheSecret's walk (TestScreens takes its picture).
-func (h *harness) resetRotates() {
+func (h *harness) resetRotates() { h.rotateSaved(h.saveCreated(), true) }
+
+// rotateSaved rotates the saved connection's secret with Reset → Rotate the secret,
+// checks the outcome and returns the new secret; shots takes the pictures.
+func (h *harness) rotateSaved(sv *saveScreen, shots bool) string {
 	t := h.t
-	sv := h.saveCreated()
+	shot := func(name string) {
+		if shots {
+			h.shot(name)
+		}
+	}
 	var tenant, client, old string
 	h.do(func() { tenant, client, old = h.z.state.TenantID, h.z.state.ClientID, h.z.state.ClientSecret })
 	if code := h.tokenStatus(tenant, client, old); code != http.StatusOK {
@@ -79,7 +118,7 @@ func (h *harness) resetRotates() {
 			t.Fatal("Reset offered no choice between rotating and changing values")
 		}
 	})
-	h.shot("6-save-reset-choice")
+	shot("6-save-reset-choice")
 	h.do(func() {
 		test.Tap(r.rotateB)
 		if r.stop == nil || !r.box.Visible() || !r.cancel.Visible() {
@@ -104,7 +143,7 @@ func (h *harness) resetRotates() {
 			t.Fatalf("the profile's keyring entry does not hold the new secret: %v", err)
 		}
 	})
-	h.shot("6-save-rotated")
+	shot("6-save-rotated")
 	if code := h.tokenStatus(tenant, client, old); code == http.StatusOK {
 		t.Error("the old secret still gets a token after rotation")
 	}
@@ -121,6 +160,7 @@ func (h *harness) resetRotates() {
 	if c.Credential.ExpiresAt == nil || !c.VerificationOutcome().Passed {
 		t.Fatalf("saved config: expiry %v, verification %+v", c.Credential.ExpiresAt, c.VerificationOutcome())
 	}
+	return fresh
 }
 
 // TestResetRotateCancel: Cancel while the rotation waits for the administrator stops it
