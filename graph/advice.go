@@ -80,6 +80,7 @@ func AdviceFor(err error) Advice {
 		{ErrWrongCloud, "wrong_cloud"}, {ErrSecretLooksLikeID, "secret_id"}, {ErrTenantMismatch, "tenant_mismatch"},
 		{ErrCommonTenant, "common_tenant"}, {ErrNoRefreshToken, "no_refresh_token"},
 		{ErrConsentDeclined, "consent_declined"}, {ErrNotDelivered, "not_delivered"},
+		{ErrAppNotFound, "app_not_found"},
 	} {
 		if errors.Is(err, s.err) {
 			return adviceCode(s.code, s.err.Error())

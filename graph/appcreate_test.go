@@ -431,6 +431,16 @@ func TestAppRotateSecretAndCertificateThenDelete(t *testing.T) {
 			t.Errorf("%s: deleted app: %v", mode, err)
 		}
 		expectNothingLeft(t, a.srv)
+		// Rotating or deleting it again: the advice names the app registration, not a
+		// mailbox (Graph answers Request_ResourceNotFound for both).
+		_, err = RotateCredential(context.Background(), RotateOptions{Cloud: a.cloud, TenantID: got.TenantID, Admin: a.admin,
+			AppID: got.AppID, Kind: got.Credential, OldCertificatePEM: got.CertificatePEM, Wait: instantWait(3)})
+		if !errors.Is(err, ErrAppNotFound) || AdviceFor(err).Code != "app_not_found" || AdviceFor(err).Step != StepAppRegistration {
+			t.Errorf("%s: rotating a deleted app: %v, advice %+v", mode, err, AdviceFor(err))
+		}
+		if err := DeleteApp(context.Background(), a.cloud, a.admin, got.AppID); !errors.Is(err, ErrAppNotFound) {
+			t.Errorf("%s: deleting it twice: %v", mode, err)
+		}
 	}
 }
 

@@ -62,7 +62,7 @@ func RotateCredential(ctx context.Context, o RotateOptions) (*Rotated, error) {
 		ID string `json:"id"`
 	}
 	if err := d.do(ctx, http.MethodGet, "/applications(appId='"+url.PathEscape(o.AppID)+"')", nil, &app); err != nil {
-		return nil, fmt.Errorf("rotate: finding the app: %w", err)
+		return nil, fmt.Errorf("rotate: finding the app: %w", appLookupError(err))
 	}
 	c.report(AppStepCredential, StepRunning, "adding the new credential")
 	out, newDER, err := addRotated(ctx, d, app.ID, o)
@@ -143,7 +143,7 @@ func setCertificates(ctx context.Context, d directory, objectID string, certs ..
 // https://learn.microsoft.com/en-us/graph/api/application-delete
 func DeleteApp(ctx context.Context, c Cloud, admin azcore.TokenCredential, appID string) error {
 	if err := (directory{c, admin}).do(ctx, http.MethodDelete, "/applications(appId='"+url.PathEscape(appID)+"')", nil, nil); err != nil {
-		return fmt.Errorf("delete app: %w", err)
+		return fmt.Errorf("delete app: %w", appLookupError(err))
 	}
 	return nil
 }
@@ -198,3 +198,13 @@ func oldSecretByHint(ctx context.Context, d directory, objectID, hint, newKeyID 
 // ErrOldSecretUnknown: after a rotation the old secret could not be told apart from the
 // app's other secrets, so it was not removed (remove it in the Entra admin center).
 var ErrOldSecretUnknown = errors.New("the old secret could not be identified")
+
+// appLookupError marks a 404 on an application addressed by its appId as
+// ErrAppNotFound (the advice then names the app, not a mailbox), keeping Microsoft's
+// error beside it. https://learn.microsoft.com/en-us/graph/api/application-get
+func appLookupError(err error) error {
+	if ge := (*Error)(nil); errors.As(err, &ge) && (ge.Status == http.StatusNotFound || ge.Code == "Request_ResourceNotFound") {
+		return fmt.Errorf("%w (%w)", ErrAppNotFound, err)
+	}
+	return err
+}

@@ -37,6 +37,8 @@ var (
 	ErrCommonTenant = errors.New("a specific tenant (ID or domain) is required, not common/organizations/consumers")
 	// ErrNoRefreshToken: a delegated sign-in is needed (no refresh token saved).
 	ErrNoRefreshToken = errors.New("no saved sign-in: sign in again")
+	// ErrAppNotFound: the app registration (by its client id) is not in the tenant.
+	ErrAppNotFound = errors.New("the app registration is not in this tenant")
 	// ErrConsentDeclined: the admin declined or cancelled the consent prompt.
 	ErrConsentDeclined = errors.New("admin consent was declined")
 	// ErrNotDelivered: the test message was sent but not seen in time.
