@@ -288,6 +288,11 @@ func (e *Engine) setMailboxState(id string, st State, lastErr error) {
 
 func (e *Engine) runMailbox(ctx context.Context, r *mailboxRun) error {
 	if err := e.store.EnsureMailbox(ctx, r.mb.ID, r.mb.Address); err != nil {
+		if !errors.Is(err, context.Canceled) {
+			// Shown, not only returned: a continuous run would otherwise sit at "waiting".
+			e.setMailboxState(r.mb.ID, StateError, err)
+			e.logf(r.mb.ID, "", "error", "mailbox-error", err.Error())
+		}
 		return err
 	}
 	for {

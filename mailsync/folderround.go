@@ -13,8 +13,18 @@ import (
 
 // folderRound runs one delta round of a folder: from scratch (backfill) when it has no
 // links, else from the stored nextLink (a round cut short) or deltaLink (incremental).
-func (e *Engine) folderRound(ctx context.Context, r *mailboxRun, folder string) error {
+//
+// Every way out with an error leaves the folder failed or idle, never "syncing": a store
+// call that fails (or sees the context cancelled because another folder's 403 stopped
+// the mailbox) returns through the deferred folderStopped like a failed fetch does.
+func (e *Engine) folderRound(ctx context.Context, r *mailboxRun, folder string) (err error) {
 	mb := r.mb.ID
+	defer func() {
+		var stopped *folderStop
+		if err != nil && !errors.As(err, &stopped) {
+			e.folderStopped(mb, folder, err)
+		}
+	}()
 	st, err := e.store.Folder(ctx, mb, folder)
 	if err != nil {
 		return err
@@ -115,15 +125,30 @@ func (e *Engine) estimateTotal(ctx context.Context, r *mailboxRun, folder string
 // folderFailed marks the folder failed (idle when the sync was cancelled) and returns
 // the error, named with the folder.
 func (e *Engine) folderFailed(mb, folder string, err error) error {
+	e.folderStopped(mb, folder, err)
+	return &folderStop{folder: folder, err: err}
+}
+
+// folderStop is the error of a folder whose status folderFailed has already set.
+type folderStop struct {
+	folder string
+	err    error
+}
+
+func (s *folderStop) Error() string { return fmt.Sprintf("folder %s: %v", s.folder, s.err) }
+func (s *folderStop) Unwrap() error { return s.err }
+
+// folderStopped records why a folder's round ended early: failed with the error, or idle
+// when the sync was cancelled.
+func (e *Engine) folderStopped(mb, folder string, err error) {
 	e.update(mb, folder, func(_ *MailboxStatus, fs *FolderStatus) {
-		if !errors.Is(err, context.Canceled) {
-			fs.State = StateError
-			fs.LastError, fs.Failure = failure(err)
-		} else {
+		if errors.Is(err, context.Canceled) {
 			fs.State = StateIdle
+			return
 		}
+		fs.State = StateError
+		fs.LastError, fs.Failure = failure(err)
 	})
-	return fmt.Errorf("folder %s: %w", folder, err)
 }
 
 // applyPage stores one page, logs the start of a gap fill and updates the folder's

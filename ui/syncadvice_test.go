@@ -56,6 +56,16 @@ func TestSyncTabAdvice(t *testing.T) {
 		}
 	}
 	h.waitFor("the 403 advice", inbox(denied, "Stopped: ", words("ErrorAccessDenied")))
+	// The 403 stops the whole mailbox: its Sent Items row stops too (it was left
+	// "Syncing" for ever when its store call saw the cancellation).
+	h.waitFor("the denied mailbox's Sent Items to stop", func() bool {
+		for _, r := range p.byKey {
+			if r.mailbox == denied && r.name.Text == "Sent Items" {
+				return !strings.HasPrefix(r.detail.Text, "Syncing")
+			}
+		}
+		return false
+	})
 	h.waitFor("the 429 advice", inbox(throttled, "Waiting: ", words("TooManyRequests")+" Try again in 1s."))
 	h.waitFor("the synced mailbox", inbox(revoked, "Up to date", ""))
 	h.shot("6-sync-advice")
