@@ -53,9 +53,9 @@ func StateSecrets(st *wizard.State, delegated *graph.DelegatedCredential, src Se
 	return sec, nil
 }
 
-// StateClient is a Graph client for the values being entered (the mailbox picker and
-// the address check). It sends nothing until used.
-func StateClient(st *wizard.State, delegated *graph.DelegatedCredential, src SecretSource) (*graph.Client, error) {
+// stateClient is a Graph client for the values being entered (the mailbox step's
+// Directory). It sends nothing until used.
+func stateClient(st *wizard.State, delegated *graph.DelegatedCredential, src SecretSource) (*graph.Client, error) {
 	s, err := StateSettings(st)
 	if err != nil {
 		return nil, err

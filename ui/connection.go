@@ -27,8 +27,8 @@ func (z *Wizard) delegated() *graph.DelegatedCredential {
 	return z.conn.delegated
 }
 
-// graphClient builds a Graph client for the values typed so far (connection.StateClient).
-// It reads the state: call it on the UI goroutine.
-func (z *Wizard) graphClient() (*graph.Client, error) {
-	return conn.StateClient(z.state, z.delegated(), z.opts.Secrets)
+// directory asks the tenant the mailbox step's questions with the values typed so far
+// (connection.StateDirectory). It reads the state: call it on the UI goroutine.
+func (z *Wizard) directory() (*conn.Directory, error) {
+	return conn.StateDirectory(z.state, z.delegated(), z.opts.Secrets)
 }

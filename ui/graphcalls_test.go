@@ -136,3 +136,90 @@ func graphFuncs(t *testing.T) map[string]bool {
 	}
 	return out
 }
+
+// graphHeldTypes are graph's types with methods that talk to the tenant which ui may
+// still name, because it only holds a value and hands it back to package connection.
+var graphHeldTypes = map[string]string{
+	"DelegatedCredential": "the consent step's sign-in, kept for the mailbox step and Save",
+}
+
+// TestUINamesNoGraphClient: ui's non-test files name none of graph's types whose methods
+// take a context (the ones that send requests, such as graph.Client), except those it
+// only holds (graphHeldTypes). The mailbox step's search, look-up and reach test go
+// through connection.Directory; before, ui built a *graph.Client and called it.
+func TestUINamesNoGraphClient(t *testing.T) {
+	io := graphIOTypes(t)
+	if !io["Client"] {
+		t.Fatalf("graph.Client was not found among graph's types that send requests (%v)", io)
+	}
+	fset := token.NewFileSet()
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range files {
+		if strings.HasSuffix(path, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, path, nil, parser.SkipObjectResolution)
+		if err != nil {
+			t.Fatal(err)
+		}
+		local := graphImportName(f)
+		if local == "" {
+			continue
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			sel, ok := n.(*ast.SelectorExpr)
+			if !ok {
+				return true
+			}
+			if id, ok := sel.X.(*ast.Ident); !ok || id.Name != local || !io[sel.Sel.Name] {
+				return true
+			}
+			if _, held := graphHeldTypes[sel.Sel.Name]; !held {
+				t.Errorf("%s: ui names graph.%s, whose methods send requests: ask package connection instead",
+					fset.Position(sel.Pos()), sel.Sel.Name)
+			}
+			return true
+		})
+	}
+}
+
+// graphIOTypes are the exported types of package graph with an exported method whose
+// first parameter is a context.Context.
+func graphIOTypes(t *testing.T) map[string]bool {
+	t.Helper()
+	fset := token.NewFileSet()
+	files, err := filepath.Glob(filepath.Join("..", "graph", "*.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]bool{}
+	for _, path := range files {
+		if strings.HasSuffix(path, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, path, nil, parser.SkipObjectResolution)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range f.Decls {
+			fd, ok := d.(*ast.FuncDecl)
+			if !ok || fd.Recv == nil || !fd.Name.IsExported() || len(fd.Type.Params.List) == 0 {
+				continue
+			}
+			if sel, ok := fd.Type.Params.List[0].Type.(*ast.SelectorExpr); !ok || sel.Sel.Name != "Context" {
+				continue
+			}
+			recv := fd.Recv.List[0].Type
+			if star, ok := recv.(*ast.StarExpr); ok {
+				recv = star.X
+			}
+			if id, ok := recv.(*ast.Ident); ok && id.IsExported() {
+				out[id.Name] = true
+			}
+		}
+	}
+	return out
+}

@@ -206,13 +206,13 @@ func (s *mailboxesScreen) search() {
 	q := strings.TrimSpace(s.query.Text)
 	s.searchSt.SetText("")
 	s.searchKey = s.z.reachKey()
-	c, err := s.z.graphClient() // reads the state: on the UI goroutine
+	c, err := s.z.directory() // reads the state: on the UI goroutine
 	s.lookupWhat = "search"
 	ctx, gen := s.lookup.start("Searching the directory…")
 	go func() {
 		var page graph.MailboxPage
 		if err == nil {
-			page, err = c.ListMailboxes(ctx, q, "", 25)
+			page, err = c.Find(ctx, q, 25)
 		}
 		s.z.do(func() {
 			if !s.lookup.finish(gen) {
@@ -377,14 +377,14 @@ func (s *mailboxesScreen) checkReach(address string, force bool) {
 	s.badges[key] = badge{text: "checking…", key: vals, gen: gen}
 	s.mu.Unlock()
 	s.render()
-	c, err := s.z.graphClient() // reads the state: on the UI goroutine
+	c, err := s.z.directory() // reads the state: on the UI goroutine
 	ctx := s.reachContext()
 	go func() {
 		defer s.z.do(func() { s.reachDone(ctx) })
 		b := badge{key: vals, gen: gen}
 		var fi graph.FolderInfo
 		if err == nil {
-			fi, err = c.Inbox(ctx, address)
+			fi, err = c.Reach(ctx, address)
 		}
 		ok := err == nil
 		b.ok = &ok

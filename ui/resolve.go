@@ -26,7 +26,7 @@ func validateMailboxInput(v string) error {
 
 // resolveAndAdd looks an object id up and adds the mailbox it names.
 func (s *mailboxesScreen) resolveAndAdd(id string) {
-	c, err := s.z.graphClient()
+	c, err := s.z.directory()
 	if err != nil {
 		s.addErr.SetText("Cannot look the object id up: " + err.Error())
 		return
@@ -35,7 +35,7 @@ func (s *mailboxesScreen) resolveAndAdd(id string) {
 	s.lookupWhat = id
 	ctx, gen := s.lookup.start("Looking up " + id + " in the directory…")
 	go func() {
-		info, err := c.ResolveMailbox(ctx, id)
+		info, err := c.Resolve(ctx, id)
 		s.z.do(func() {
 			if !s.lookup.finish(gen) {
 				return // cancelled, or another lookup started
@@ -54,12 +54,12 @@ func (s *mailboxesScreen) resolveAndAdd(id string) {
 
 // describeLater looks up a typed address (a UPN or an alias) for the list's details.
 func (s *mailboxesScreen) describeLater(address string) {
-	c, err := s.z.graphClient()
+	c, err := s.z.directory()
 	if err != nil {
 		return
 	}
 	go func() {
-		info, err := c.ResolveMailbox(context.Background(), address)
+		info, err := c.Resolve(context.Background(), address)
 		if err != nil {
 			return
 		}
