@@ -37,7 +37,13 @@ func ReadDetail(m MessageSummary) string {
 // was sent and when it arrived.
 func SendDetail(r SendResult) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "sent %q from %s to %s (marker %s)", r.Subject, r.From, strings.Join(r.To, ", "), r.Marker)
+	verb := "sent"
+	if r.SentAt.IsZero() {
+		// Graph did not accept it (the draft or the send step failed): say so, or a
+		// failed check would read "sent" above its advice.
+		verb = "not sent"
+	}
+	fmt.Fprintf(&b, "%s %q from %s to %s (marker %s)", verb, r.Subject, r.From, strings.Join(r.To, ", "), r.Marker)
 	if !r.SentAt.IsZero() {
 		b.WriteString(" at " + r.SentAt.UTC().Format(detailTime))
 	}

@@ -38,6 +38,12 @@ func TestFirstLinesAndDetails(t *testing.T) {
 	if got != want {
 		t.Errorf("SendDetail =\n%s\nwant\n%s", got, want)
 	}
+	// The draft or send step failed: Graph never accepted it.
+	got = SendDetail(SendResult{Subject: "m365connect test message m365c-y", Marker: "m365c-y", From: "a@c.com", To: []string{"b@c.com"}})
+	want = `not sent "m365connect test message m365c-y" from a@c.com to b@c.com (marker m365c-y)`
+	if got != want {
+		t.Errorf("SendDetail of a failed send =\n%s\nwant\n%s", got, want)
+	}
 }
 
 // TestE2EReadAndSendDetails: the test read reports the newest message's sender,

@@ -162,6 +162,13 @@ func TestE2ENegativeAppsNameTheMissingPermission(t *testing.T) {
 				if x := byID(rs)[op]; x.Status != StatusFail {
 					t.Errorf("check %s: %s %s", op, x.Status, x.Seen)
 				}
+				// A refused test send is told as not sent (the Verify row shows the
+				// SendDetail of its data above the advice).
+				if x := byID(rs)["send"]; x.Status == StatusFail {
+					if d, ok := x.Data.(SendResult); ok && !strings.HasPrefix(SendDetail(d), "not sent ") {
+						t.Errorf("failed send reads %q", SendDetail(d))
+					}
+				}
 			})
 		}
 	}
