@@ -1,7 +1,10 @@
 package connection
 
 import (
+	"context"
 	"errors"
+	"maps"
+	"slices"
 
 	"github.com/m365connect/m365connect/secretstore"
 	"github.com/m365connect/m365connect/wizard"
@@ -38,20 +41,46 @@ type SavedSecrets struct {
 // SaveWithSecrets stores the secrets (keyring key → value) and then writes the config
 // to path: a config is never saved whose secrets were refused. allowFile is the user's
 // consent to the fallback file where there is no keyring; without it a missing keyring
-// fails with ErrNoKeyring. Blocking: call it off the UI goroutine.
-func SaveWithSecrets(cfg *wizard.Config, path string, store *SecretStore, allowFile bool, secrets map[string]string) (SavedSecrets, error) {
+// is ErrNoKeyring.
+//
+// ctx is the window's Cancel (a keyring that waits for its unlock prompt can take
+// minutes): when it ends before the config is written, or a secret is refused, each
+// secret already stored is put back as it was (restored, or deleted when it was new),
+// the config is not written and the error is ctx's (or the refusal). A keyring call
+// under way when Cancel comes is waited for here, so the rollback follows it; the caller
+// need not wait for this function to return.
+func SaveWithSecrets(ctx context.Context, cfg *wizard.Config, path string, store *SecretStore, allowFile bool, secrets map[string]string) (SavedSecrets, error) {
 	if allowFile {
 		store = store.AllowFileFallback()
 	}
 	where := secretstore.BackendKeyring
-	for key, v := range secrets {
+	var undo []func()
+	rollback := func(err error) (SavedSecrets, error) {
+		for i := len(undo) - 1; i >= 0; i-- {
+			undo[i]()
+		}
+		return SavedSecrets{}, err
+	}
+	for _, key := range slices.Sorted(maps.Keys(secrets)) {
+		if err := ctx.Err(); err != nil {
+			return rollback(err)
+		}
+		old, getErr := store.Get(key)
 		var err error
-		if where, err = store.Set(key, v); err != nil {
-			return SavedSecrets{}, err
+		if where, err = store.Set(key, secrets[key]); err != nil {
+			return rollback(err)
+		}
+		if getErr == nil {
+			undo = append(undo, func() { _, _ = store.Set(key, old) })
+		} else {
+			undo = append(undo, func() { _ = store.Delete(key) })
 		}
 	}
+	if err := ctx.Err(); err != nil {
+		return rollback(err)
+	}
 	if err := cfg.Save(path); err != nil {
-		return SavedSecrets{}, err
+		return rollback(err)
 	}
 	if where == secretstore.BackendFile {
 		return SavedSecrets{InFile: true, Place: store.FallbackPath()}, nil

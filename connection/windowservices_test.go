@@ -49,7 +49,7 @@ func TestSaveWithSecrets(t *testing.T) {
 			dir := t.TempDir()
 			store := connection.NewSecretStore("m365connect-test", filepath.Join(dir, "secrets.json"))
 			path := filepath.Join(dir, "config.json")
-			saved, err := connection.SaveWithSecrets(c, path, store, tc.allowFile, map[string]string{key: secret})
+			saved, err := connection.SaveWithSecrets(context.Background(), c, path, store, tc.allowFile, map[string]string{key: secret})
 			if tc.wantErr {
 				if !errors.Is(err, connection.ErrNoKeyring) {
 					t.Fatalf("want ErrNoKeyring, got %v", err)

@@ -65,7 +65,7 @@ type Store struct {
 	timeout  time.Duration
 	fallback string // path of the user-only file; "" = no fallback
 	allow    bool   // the user agreed to new secrets going to the fallback file
-	kr       osKeyring
+	kr       Keyring
 
 	mu sync.Mutex // serialises fallback-file read-modify-write
 }
@@ -78,8 +78,15 @@ func New(service, fallbackPath string) *Store {
 	return &Store{service: service, timeout: DefaultTimeout, fallback: fallbackPath, kr: goKeyring{}}
 }
 
-// osKeyring is the slice of go-keyring the store uses; tests swap in a slow one.
-type osKeyring interface {
+// NewWithKeyring is New over another keyring than the OS's: tests use it for a keyring
+// that is slow, locked or gone.
+func NewWithKeyring(service, fallbackPath string, kr Keyring) *Store {
+	return &Store{service: service, timeout: DefaultTimeout, fallback: fallbackPath, kr: kr}
+}
+
+// Keyring is the slice of go-keyring the store uses (github.com/zalando/go-keyring's
+// Set, Get and Delete); it answers keyring.ErrNotFound for a key it does not hold.
+type Keyring interface {
 	Set(service, user, password string) error
 	Get(service, user string) (string, error)
 	Delete(service, user string) error

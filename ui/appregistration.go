@@ -97,6 +97,10 @@ const (
 
 func (s *appRegistrationScreen) object() fyne.CanvasObject { return s.root }
 
+func (s *appRegistrationScreen) cancelAction() bool {
+	return cancelFirst(nil, s.testCancel, s.create.cancel)
+}
+
 func (s *appRegistrationScreen) enter() {
 	st := s.z.state
 	s.secretBox.Hide()

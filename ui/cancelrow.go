@@ -77,3 +77,27 @@ func (r *cancelRow) hide() {
 
 // running reports whether an action is under way.
 func (r *cancelRow) running() bool { return r.stop != nil }
+
+// actionCanceller is a screen with long actions: cancelAction cancels the one under way
+// and reports whether there was one (Escape cancels it before it goes Back).
+type actionCanceller interface {
+	cancelAction() bool
+}
+
+// cancelFirst cancels the first action under way: a cancelRow running, or a Cancel button
+// shown and enabled (each screen shows its Cancel only while its action runs).
+func cancelFirst(rows []*cancelRow, buttons ...*widget.Button) bool {
+	for _, r := range rows {
+		if r.running() {
+			r.doCancel()
+			return true
+		}
+	}
+	for _, b := range buttons {
+		if b.Visible() && !b.Disabled() && b.OnTapped != nil {
+			b.OnTapped()
+			return true
+		}
+	}
+	return false
+}

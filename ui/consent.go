@@ -97,6 +97,8 @@ func newConsentScreen(z *Wizard) *consentScreen {
 
 func (s *consentScreen) object() fyne.CanvasObject { return s.root }
 
+func (s *consentScreen) cancelAction() bool { return cancelFirst(nil, s.cancel) }
+
 func (s *consentScreen) enter() {
 	st := s.z.state
 	if key := st.TenantID + "|" + st.ClientID + "|" + st.Mode; key != s.shownFor && s.stop == nil {

@@ -114,6 +114,10 @@ func newMailboxesScreen(z *Wizard) *mailboxesScreen {
 
 func (s *mailboxesScreen) object() fyne.CanvasObject { return s.root }
 
+func (s *mailboxesScreen) cancelAction() bool {
+	return cancelFirst([]*cancelRow{s.lookup}, s.reachCancel)
+}
+
 func (s *mailboxesScreen) enter() {
 	if s.z.state.SignedIn || !s.z.state.Shared {
 		s.sharedBox.Hide() // signed in again since (or never needed)

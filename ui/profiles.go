@@ -57,14 +57,18 @@ func (z *Wizard) openDefaultProfile() string {
 }
 
 // ensureProfile gives a connection about to be saved a profile when none is open: named
-// after the tenant, made unique.
+// after the tenant, made unique. The profile starts as an unlocked draft of c: Save
+// writes the locked config only once the secrets are in the keyring, so a Save that
+// fails or is cancelled leaves no locked connection without its secrets.
 func (z *Wizard) ensureProfile(c *wizard.Config) error {
 	p := z.profiles()
 	if p.open.ID != "" {
 		return nil
 	}
 	name := p.store.FreeName(c.TenantID)
-	e, err := p.store.Add(name, c)
+	draft := *c
+	draft.Locked = false
+	e, err := p.store.Add(name, &draft)
 	if err != nil {
 		return err
 	}

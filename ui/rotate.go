@@ -52,6 +52,7 @@ func newRotatePanel(z *Wizard) *rotatePanel {
 			r.stop()
 		}
 	})
+	r.cancel.Hide() // shown while a rotation runs
 	r.box = container.NewVBox(heading("Rotating the credential"), r.busy, r.steps, container.NewHBox(r.cancel), r.status)
 	r.box.Hide()
 	return r

@@ -31,6 +31,7 @@ type saveScreen struct {
 	importB    *widget.Button
 	disconnect *widget.Button
 	status     *widget.Label
+	saving     *cancelRow // Save under way: the keyring may wait for its unlock prompt
 	noKeyring  error
 	probeGen   int // ignores the answer of an older probe
 
@@ -68,6 +69,8 @@ func newSaveScreen(z *Wizard) *saveScreen {
 	s.expiry = wrapLabel("")
 	s.expiry.Importance = widget.WarningImportance
 	s.status = wrapLabel("")
+	s.saving = newCancelRow()
+	s.saving.onCancel = s.saveCancelled
 	s.save = widget.NewButtonWithIcon("Save the connection", theme.DocumentSaveIcon(), s.doSave)
 	s.save.Importance = widget.HighImportance
 	s.reset = widget.NewButtonWithIcon("Reset (rotate a secret or fix a value)", theme.ViewRefreshIcon(), s.askReset)
@@ -109,7 +112,7 @@ func newSaveScreen(z *Wizard) *saveScreen {
 			"The config file and every export hold no secret."),
 		s.keyring, s.useFile, s.expiry,
 		container.NewHBox(s.save, s.reset),
-		s.status, s.rotation.box,
+		s.saving.box, s.status, s.rotation.box,
 		widget.NewSeparator(),
 		container.NewHBox(s.export, s.importB, s.disconnect),
 	))
@@ -141,6 +144,10 @@ func (z *Wizard) saveConfig() *wizard.Config {
 }
 
 func (s *saveScreen) object() fyne.CanvasObject { return s.root }
+
+func (s *saveScreen) cancelAction() bool {
+	return cancelFirst([]*cancelRow{s.saving}, s.rotation.cancel)
+}
 
 func (s *saveScreen) enter() {
 	z := s.z
@@ -176,6 +183,13 @@ func (s *saveScreen) enter() {
 }
 
 func (s *saveScreen) lockButtons() {
+	if s.saving.running() {
+		s.save.Disable()
+		s.reset.Disable()
+		s.disconnect.Disable()
+		s.sync.setCanStart(false)
+		return
+	}
 	if s.z.state.Locked {
 		s.save.Disable()
 		s.reset.Enable()
@@ -242,11 +256,19 @@ func (s *saveScreen) doSave() {
 		keys[z.secretKey(cfg, kind)] = v
 	}
 	allowFile := s.useFile.Checked // the fallback file only once the user agreed
-	s.save.Disable()
-	s.status.SetText("Saving…")
+	s.status.SetText("")
+	place := "the OS keyring"
+	if allowFile {
+		place = "the keyring or the file only you can read"
+	}
+	ctx, gen := s.saving.start("Saving: putting the secrets into " + place + " (it may ask you to unlock it), then writing " + path + "…")
+	s.lockButtons()
 	go func() {
-		saved, err := conn.SaveWithSecrets(cfg, path, z.opts.Secrets, allowFile, keys)
+		saved, err := conn.SaveWithSecrets(ctx, cfg, path, z.opts.Secrets, allowFile, keys)
 		z.do(func() {
+			if !s.saving.finish(gen) {
+				return // cancelled: saveCancelled said so; SaveWithSecrets put the keyring back
+			}
 			if err != nil {
 				z.state.Locked = false
 				s.lockButtons()
@@ -267,6 +289,15 @@ func (s *saveScreen) doSave() {
 			z.refresh()
 		})
 	}()
+}
+
+// saveCancelled is Save's Cancel: the settings stay unlocked and nothing is saved (the
+// config is not written; the keyring is put back as it was once its call returns).
+func (s *saveScreen) saveCancelled() {
+	s.z.state.Locked = false
+	s.lockButtons()
+	s.status.SetText("Save cancelled: the config was not written and the keyring keeps what it held before. Save again when ready.")
+	s.z.refresh()
 }
 
 func (s *saveScreen) doReset() {

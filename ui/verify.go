@@ -59,6 +59,8 @@ func newVerifyScreen(z *Wizard) *verifyScreen {
 
 func (s *verifyScreen) object() fyne.CanvasObject { return s.root }
 
+func (s *verifyScreen) cancelAction() bool { return cancelFirst(nil, s.cancel) }
+
 func (s *verifyScreen) enter() {
 	if s.z.state.Verification != nil && s.stop == nil && !s.z.verificationCurrent() {
 		s.z.state.Verification = nil

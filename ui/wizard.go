@@ -182,12 +182,15 @@ func CreateWithOptions(a fyne.App, w fyne.Window, o Options) *Wizard {
 	z.root = container.NewBorder(nil, nil, left, nil, container.NewPadded(right))
 	w.SetContent(z.root)
 	// Enter = Next when no text field has the focus (a multi-line field keeps Enter);
-	// Escape = Back.
+	// Escape = Cancel of the action under way on this step, else Back.
 	w.Canvas().SetOnTypedKey(func(ev *fyne.KeyEvent) {
 		switch ev.Name {
 		case fyne.KeyReturn, fyne.KeyEnter:
 			z.Next()
 		case fyne.KeyEscape:
+			if c, ok := z.screens[z.Current()].(actionCanceller); ok && c.cancelAction() {
+				return // Escape = Cancel while an action runs, else Back
+			}
 			z.Back()
 		}
 	})

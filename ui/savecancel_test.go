@@ -1,0 +1,145 @@
+package ui
+
+import (
+	"errors"
+	"io/fs"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"github.com/zalando/go-keyring"
+
+	"github.com/m365connect/m365connect/secretstore"
+	"github.com/m365connect/m365connect/wizard"
+)
+
+// lockedKeyring holds its Set calls until released, as the OS keyring does while its
+// unlock prompt waits for a password.
+type lockedKeyring struct {
+	mu      sync.Mutex
+	m       map[string]string
+	entered chan struct{}
+	once    sync.Once
+	release chan struct{}
+}
+
+func (k *lockedKeyring) Set(_, user, password string) error {
+	k.once.Do(func() { close(k.entered) })
+	<-k.release
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.m[user] = password
+	return nil
+}
+
+func (k *lockedKeyring) Get(_, user string) (string, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if v, ok := k.m[user]; ok {
+		return v, nil
+	}
+	return "", keyring.ErrNotFound
+}
+
+func (k *lockedKeyring) Delete(_, user string) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if _, ok := k.m[user]; !ok {
+		return keyring.ErrNotFound
+	}
+	delete(k.m, user)
+	return nil
+}
+
+func (k *lockedKeyring) len() int {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return len(k.m)
+}
+
+// TestSaveCancel: Save while the keyring waits for its unlock prompt shows progress and
+// Cancel; Escape cancels it (Escape = Cancel while an action runs). The settings stay
+// unlocked, no config is written, and once the keyring's call returns the secret it
+// stored is taken out again. Save then works with a keyring that answers.
+func TestSaveCancel(t *testing.T) {
+	h := newHarness(t)
+	h.walkTo(wizard.StepSave)
+	kr := &lockedKeyring{m: map[string]string{}, entered: make(chan struct{}), release: make(chan struct{})}
+	sv := h.z.screens[wizard.StepSave].(*saveScreen)
+	h.do(func() { h.z.opts.Secrets = secretstore.NewWithKeyring("m365connect-uitest", "", kr) })
+	h.tap(sv.save)
+	waitChan(t, kr.entered, 10*time.Second, "Save to reach the keyring")
+	h.do(func() {
+		if !sv.saving.box.Visible() || !sv.saving.cancel.Visible() || !strings.HasPrefix(sv.saving.text.Text, "Saving") {
+			t.Fatalf("no progress with Cancel while saving: %q", sv.saving.text.Text)
+		}
+		if !sv.save.Disabled() || !sv.reset.Disabled() {
+			t.Error("Save or Reset can be pressed while saving")
+		}
+		h.w.Canvas().Unfocus()
+		h.w.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyEscape})
+	})
+	h.do(func() {
+		if h.z.Current() != wizard.StepSave {
+			t.Fatalf("Escape went Back to %s instead of cancelling the save", h.z.Current())
+		}
+		if h.z.state.Locked || sv.save.Disabled() || sv.saving.box.Visible() || !strings.HasPrefix(sv.status.Text, "Save cancelled") {
+			t.Fatalf("after Cancel: locked %v, Save off %v, progress shown %v, status %q", h.z.state.Locked, sv.save.Disabled(), sv.saving.box.Visible(), sv.status.Text)
+		}
+	})
+	var path string // the open profile's config (Save made the profile)
+	h.do(func() { path = h.z.ConfigPath() })
+	close(kr.release) // the unlock prompt answered after Cancel
+	deadline := time.Now().Add(10 * time.Second)
+	for kr.len() != 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := kr.len(); n != 0 {
+		t.Fatalf("the keyring holds %d secret(s) of the cancelled save", n)
+	}
+	// The profile Save made for this connection holds an unlocked draft at most: no
+	// locked connection whose secrets are not in the keyring.
+	if c, err := wizard.Load(path); err == nil && c.Locked {
+		t.Fatal("the cancelled save left a locked config")
+	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		t.Fatal(err)
+	}
+	h.do(func() { h.z.opts.Secrets = h.store })
+	h.tap(sv.save)
+	h.waitFor("the second save", func() bool { return strings.HasPrefix(sv.status.Text, "Saved to ") })
+	if c, err := wizard.Load(path); err != nil || !c.Locked {
+		t.Fatalf("the second save: %v (locked %v)", err, err == nil && c.Locked)
+	}
+}
+
+// TestEscapeCancelsVerify: Escape while the checks run cancels them and stays on
+// Verify; Escape with nothing running goes Back.
+func TestEscapeCancelsVerify(t *testing.T) {
+	h := newHarness(t)
+	h.walkTo(wizard.StepVerify)
+	vs := h.z.screens[wizard.StepVerify].(*verifyScreen)
+	escape := func() {
+		h.w.Canvas().Unfocus()
+		h.w.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyEscape})
+	}
+	h.do(func() {
+		test.Tap(vs.run)
+		escape()
+		if h.z.Current() != wizard.StepVerify {
+			t.Fatalf("Escape during the checks went to %s", h.z.Current())
+		}
+	})
+	h.waitFor("the cancelled run", func() bool { return h.z.state.Verification != nil && !vs.cancel.Visible() })
+	h.do(func() {
+		if h.z.state.Verification.Passed || !strings.HasPrefix(vs.status.Text, "Cancelled") {
+			t.Fatalf("after Escape: passed %v, status %q", h.z.state.Verification.Passed, vs.status.Text)
+		}
+		escape()
+		if h.z.Current() != wizard.StepMailboxes {
+			t.Fatalf("Escape with nothing running: at %s, want Back to mailboxes", h.z.Current())
+		}
+	})
+}
