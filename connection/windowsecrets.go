@@ -43,8 +43,8 @@ type SavedSecrets struct {
 // consent to the fallback file where there is no keyring; without it a missing keyring
 // is ErrNoKeyring.
 //
-// ctx is the window's Cancel (a keyring that waits for its unlock prompt can take
-// minutes): when it ends before the config is written, or a secret is refused, each
+// ctx is the window's Cancel (a keyring waiting on its unlock prompt holds each call up
+// to the store's timeout): when it ends before the config is written, or a secret is refused, each
 // secret already stored is put back as it was (restored, or deleted when it was new),
 // the config is not written and the error is ctx's (or the refusal). A keyring call
 // under way when Cancel comes is waited for here, so the rollback follows it; the caller
