@@ -14,14 +14,16 @@ import (
 	"github.com/m365connect/m365connect/secretstore"
 )
 
-// gateKeyring is an in-memory keyring whose Set of one key waits for release, as the
-// OS keyring waits for its unlock prompt; entered says that Set began.
+// gateKeyring is an in-memory keyring whose Set (or, with onDelete, Delete) of one key
+// waits for release, as the OS keyring waits for its unlock prompt; entered says that
+// the call began.
 type gateKeyring struct {
-	mu      sync.Mutex
-	m       map[string]string
-	block   string
-	entered chan struct{}
-	release chan struct{}
+	mu       sync.Mutex
+	m        map[string]string
+	block    string
+	onDelete bool
+	entered  chan struct{}
+	release  chan struct{}
 }
 
 func newGateKeyring(block string) *gateKeyring {
@@ -29,7 +31,7 @@ func newGateKeyring(block string) *gateKeyring {
 }
 
 func (k *gateKeyring) Set(_, user, password string) error {
-	if user == k.block {
+	if user == k.block && !k.onDelete {
 		close(k.entered)
 		<-k.release
 	}
@@ -50,6 +52,10 @@ func (k *gateKeyring) Get(_, user string) (string, error) {
 }
 
 func (k *gateKeyring) Delete(_, user string) error {
+	if user == k.block && k.onDelete {
+		close(k.entered)
+		<-k.release
+	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if _, ok := k.m[user]; !ok {
@@ -87,5 +93,34 @@ func TestSaveWithSecretsCancelRollsBack(t *testing.T) {
 	}
 	if _, ok := kr.m["b-new"]; ok {
 		t.Error("b-new is still in the keyring after Cancel")
+	}
+}
+
+// Disconnect cancelled while the keyring waits: the secrets already removed are put back
+// and the one whose removal was under way too.
+func TestForgetSecretsCancelPutsBack(t *testing.T) {
+	kr := newGateKeyring("b")
+	kr.onDelete = true
+	kr.m["a"], kr.m["b"], kr.m["c"] = "secret a", "secret b", "secret c"
+	store := secretstore.NewWithKeyring("m365connect-test", "", kr)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- connection.ForgetSecrets(ctx, store, "a", "b", "c") }()
+	<-kr.entered
+	cancel()
+	close(kr.release)
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("ForgetSecrets after Cancel: %v, want context.Canceled", err)
+	}
+	for _, k := range []string{"a", "b", "c"} {
+		if kr.m[k] != "secret "+k {
+			t.Errorf("%s holds %q after Cancel, want it back", k, kr.m[k])
+		}
+	}
+	// Not cancelled: all gone; a key never stored is no error.
+	kr2 := newGateKeyring("")
+	kr2.m["a"] = "secret a"
+	if err := connection.ForgetSecrets(context.Background(), secretstore.NewWithKeyring("m365connect-test", "", kr2), "a", "never-stored"); err != nil || len(kr2.m) != 0 {
+		t.Fatalf("ForgetSecrets: %v, left %v", err, kr2.m)
 	}
 }

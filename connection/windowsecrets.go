@@ -53,39 +53,72 @@ func SaveWithSecrets(ctx context.Context, cfg *wizard.Config, path string, store
 	if allowFile {
 		store = store.AllowFileFallback()
 	}
+	tx := &keyringTx{store: store}
 	where := secretstore.BackendKeyring
-	var undo []func()
-	rollback := func(err error) (SavedSecrets, error) {
-		for i := len(undo) - 1; i >= 0; i-- {
-			undo[i]()
-		}
-		return SavedSecrets{}, err
-	}
 	for _, key := range slices.Sorted(maps.Keys(secrets)) {
 		if err := ctx.Err(); err != nil {
-			return rollback(err)
+			return SavedSecrets{}, tx.rollback(err)
 		}
-		old, getErr := store.Get(key)
 		var err error
-		if where, err = store.Set(key, secrets[key]); err != nil {
-			return rollback(err)
-		}
-		if getErr == nil {
-			undo = append(undo, func() { _, _ = store.Set(key, old) })
-		} else {
-			undo = append(undo, func() { _ = store.Delete(key) })
+		if where, err = tx.set(key, secrets[key]); err != nil {
+			return SavedSecrets{}, tx.rollback(err)
 		}
 	}
 	if err := ctx.Err(); err != nil {
-		return rollback(err)
+		return SavedSecrets{}, tx.rollback(err)
 	}
 	if err := cfg.Save(path); err != nil {
-		return rollback(err)
+		return SavedSecrets{}, tx.rollback(err)
 	}
 	if where == secretstore.BackendFile {
 		return SavedSecrets{InFile: true, Place: store.FallbackPath()}, nil
 	}
 	return SavedSecrets{Place: "the OS keyring"}, nil
+}
+
+// keyringTx changes secrets one key at a time and remembers how to put each back.
+type keyringTx struct {
+	store *SecretStore
+	undo  []func()
+}
+
+// set stores value under key (the previous value, or none, kept for rollback).
+func (t *keyringTx) set(key, value string) (secretstore.Backend, error) {
+	old, getErr := t.store.Get(key)
+	where, err := t.store.Set(key, value)
+	if err != nil {
+		return where, err
+	}
+	if getErr == nil {
+		t.undo = append(t.undo, func() { _, _ = t.store.Set(key, old) })
+	} else {
+		t.undo = append(t.undo, func() { _ = t.store.Delete(key) })
+	}
+	return where, nil
+}
+
+// del deletes key (its value kept for rollback); a key not held is no error.
+func (t *keyringTx) del(key string) error {
+	old, getErr := t.store.Get(key)
+	if errors.Is(getErr, secretstore.ErrNotFound) {
+		return nil
+	}
+	if err := t.store.Delete(key); err != nil {
+		return err
+	}
+	if getErr == nil {
+		t.undo = append(t.undo, func() { _, _ = t.store.Set(key, old) })
+	}
+	return nil
+}
+
+// rollback puts back, newest first, what the transaction changed and returns err.
+func (t *keyringTx) rollback(err error) error {
+	for i := len(t.undo) - 1; i >= 0; i-- {
+		t.undo[i]()
+	}
+	t.undo = nil
+	return err
 }
 
 // StoreSecret keeps one secret (a rotated refresh token of a saved connection).
@@ -106,13 +139,22 @@ func LoadSecrets(store *SecretStore, keys map[string]string) map[string]string {
 	return out
 }
 
-// ForgetSecrets deletes the given keys from the store (Disconnect).
-func ForgetSecrets(store *SecretStore, keys ...string) error {
+// ForgetSecrets deletes the given keys from the store (Disconnect). A key that cannot be
+// deleted is reported and the others are still deleted; when ctx ends first (the
+// window's Cancel) the keys already deleted are put back and the error is ctx's.
+func ForgetSecrets(ctx context.Context, store *SecretStore, keys ...string) error {
+	tx := &keyringTx{store: store}
 	var errs []error
 	for _, k := range keys {
-		if err := store.Delete(k); err != nil {
+		if err := ctx.Err(); err != nil {
+			return tx.rollback(err)
+		}
+		if err := tx.del(k); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	if err := ctx.Err(); err != nil {
+		return tx.rollback(err)
 	}
 	return errors.Join(errs...)
 }

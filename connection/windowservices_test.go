@@ -73,7 +73,7 @@ func TestSaveWithSecrets(t *testing.T) {
 			if len(got) != 1 || got[wizard.SecretClientSecret] != secret {
 				t.Fatalf("loaded %d secrets", len(got))
 			}
-			if err := connection.ForgetSecrets(store, key); err != nil {
+			if err := connection.ForgetSecrets(context.Background(), store, key); err != nil {
 				t.Fatal(err)
 			}
 			if got := connection.LoadSecrets(store, map[string]string{wizard.SecretClientSecret: key}); len(got) != 0 {

@@ -31,7 +31,7 @@ type saveScreen struct {
 	importB    *widget.Button
 	disconnect *widget.Button
 	status     *widget.Label
-	saving     *cancelRow // Save under way: the keyring may wait for its unlock prompt
+	work       *cancelRow // Save or Disconnect under way: the keyring may wait for its unlock prompt
 	noKeyring  error
 	probeGen   int // ignores the answer of an older probe
 
@@ -69,8 +69,7 @@ func newSaveScreen(z *Wizard) *saveScreen {
 	s.expiry = wrapLabel("")
 	s.expiry.Importance = widget.WarningImportance
 	s.status = wrapLabel("")
-	s.saving = newCancelRow()
-	s.saving.onCancel = s.saveCancelled
+	s.work = newCancelRow()
 	s.save = widget.NewButtonWithIcon("Save the connection", theme.DocumentSaveIcon(), s.doSave)
 	s.save.Importance = widget.HighImportance
 	s.reset = widget.NewButtonWithIcon("Reset (rotate a secret or fix a value)", theme.ViewRefreshIcon(), s.askReset)
@@ -112,7 +111,7 @@ func newSaveScreen(z *Wizard) *saveScreen {
 			"The config file and every export hold no secret."),
 		s.keyring, s.useFile, s.expiry,
 		container.NewHBox(s.save, s.reset),
-		s.saving.box, s.status, s.rotation.box,
+		s.work.box, s.status, s.rotation.box,
 		widget.NewSeparator(),
 		container.NewHBox(s.export, s.importB, s.disconnect),
 	))
@@ -146,7 +145,7 @@ func (z *Wizard) saveConfig() *wizard.Config {
 func (s *saveScreen) object() fyne.CanvasObject { return s.root }
 
 func (s *saveScreen) cancelAction() bool {
-	return cancelFirst([]*cancelRow{s.saving}, s.rotation.cancel)
+	return cancelFirst([]*cancelRow{s.work}, s.rotation.cancel)
 }
 
 func (s *saveScreen) enter() {
@@ -183,7 +182,7 @@ func (s *saveScreen) enter() {
 }
 
 func (s *saveScreen) lockButtons() {
-	if s.saving.running() {
+	if s.work.running() {
 		s.save.Disable()
 		s.reset.Disable()
 		s.disconnect.Disable()
@@ -261,12 +260,13 @@ func (s *saveScreen) doSave() {
 	if allowFile {
 		place = "the keyring or the file only you can read"
 	}
-	ctx, gen := s.saving.start("Saving: putting the secrets into " + place + " (it may ask you to unlock it), then writing " + path + "…")
+	s.work.onCancel = s.saveCancelled
+	ctx, gen := s.work.start("Saving: putting the secrets into " + place + " (it may ask you to unlock it), then writing " + path + "…")
 	s.lockButtons()
 	go func() {
 		saved, err := conn.SaveWithSecrets(ctx, cfg, path, z.opts.Secrets, allowFile, keys)
 		z.do(func() {
-			if !s.saving.finish(gen) {
+			if !s.work.finish(gen) {
 				return // cancelled: saveCancelled said so; SaveWithSecrets put the keyring back
 			}
 			if err != nil {
@@ -422,6 +422,8 @@ func (s *saveScreen) doDisconnect() {
 	s.sync.stop(s.disconnectNow)
 }
 
+// disconnectNow forgets the secrets off the UI goroutine (the keyring may wait for its
+// unlock prompt) with progress and Cancel, which puts back what was removed.
 func (s *saveScreen) disconnectNow() {
 	z := s.z
 	cfg := z.state.Config(z.opts.AppVersion, z.opts.Now())
@@ -429,17 +431,31 @@ func (s *saveScreen) disconnectNow() {
 	for _, kind := range []string{wizard.SecretClientSecret, wizard.SecretCertPassword, wizard.SecretRefreshToken} {
 		keys = append(keys, z.secretKey(cfg, kind))
 	}
-	forgetErr := conn.ForgetSecrets(z.opts.Secrets, keys...)
-	z.state.Locked = false
-	z.state.SignedIn = false
-	z.state.RefreshToken = ""
-	z.mu.Lock()
-	z.conn = nil
-	z.mu.Unlock()
-	s.lockButtons()
-	if err := forgetErr; err != nil {
-		s.status.SetText("Disconnected, but some secrets could not be removed: " + err.Error())
-		return
+	store := z.opts.Secrets
+	s.work.onCancel = func() {
+		s.lockButtons()
+		s.status.SetText("Disconnect cancelled: the connection stays saved; what was removed from the keyring is put back.")
 	}
-	s.status.SetText("Disconnected: the stored secret and sign-in are removed from this computer. Mail already synced is kept.")
+	ctx, gen := s.work.start("Disconnecting: removing the stored secret and sign-in from the keyring…")
+	s.lockButtons()
+	go func() {
+		forgetErr := conn.ForgetSecrets(ctx, store, keys...)
+		z.do(func() {
+			if !s.work.finish(gen) {
+				return // cancelled: onCancel said so; ForgetSecrets put the keyring back
+			}
+			z.state.Locked = false
+			z.state.SignedIn = false
+			z.state.RefreshToken = ""
+			z.mu.Lock()
+			z.conn = nil
+			z.mu.Unlock()
+			s.lockButtons()
+			if err := forgetErr; err != nil {
+				s.status.SetText("Disconnected, but some secrets could not be removed: " + err.Error())
+				return
+			}
+			s.status.SetText("Disconnected: the stored secret and sign-in are removed from this computer. Mail already synced is kept.")
+		})
+	}()
 }

@@ -19,16 +19,23 @@ import (
 // lockedKeyring holds its Set calls until released, as the OS keyring does while its
 // unlock prompt waits for a password.
 type lockedKeyring struct {
-	mu      sync.Mutex
-	m       map[string]string
-	entered chan struct{}
-	once    sync.Once
-	release chan struct{}
+	onDelete bool // Delete waits instead of Set
+	mu       sync.Mutex
+	m        map[string]string
+	entered  chan struct{}
+	once     sync.Once
+	release  chan struct{}
+}
+
+func (k *lockedKeyring) wait() {
+	k.once.Do(func() { close(k.entered) })
+	<-k.release
 }
 
 func (k *lockedKeyring) Set(_, user, password string) error {
-	k.once.Do(func() { close(k.entered) })
-	<-k.release
+	if !k.onDelete {
+		k.wait()
+	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.m[user] = password
@@ -45,6 +52,9 @@ func (k *lockedKeyring) Get(_, user string) (string, error) {
 }
 
 func (k *lockedKeyring) Delete(_, user string) error {
+	if k.onDelete {
+		k.wait()
+	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if _, ok := k.m[user]; !ok {
@@ -73,8 +83,8 @@ func TestSaveCancel(t *testing.T) {
 	h.tap(sv.save)
 	waitChan(t, kr.entered, 10*time.Second, "Save to reach the keyring")
 	h.do(func() {
-		if !sv.saving.box.Visible() || !sv.saving.cancel.Visible() || !strings.HasPrefix(sv.saving.text.Text, "Saving") {
-			t.Fatalf("no progress with Cancel while saving: %q", sv.saving.text.Text)
+		if !sv.work.box.Visible() || !sv.work.cancel.Visible() || !strings.HasPrefix(sv.work.text.Text, "Saving") {
+			t.Fatalf("no progress with Cancel while saving: %q", sv.work.text.Text)
 		}
 		if !sv.save.Disabled() || !sv.reset.Disabled() {
 			t.Error("Save or Reset can be pressed while saving")
@@ -86,8 +96,8 @@ func TestSaveCancel(t *testing.T) {
 		if h.z.Current() != wizard.StepSave {
 			t.Fatalf("Escape went Back to %s instead of cancelling the save", h.z.Current())
 		}
-		if h.z.state.Locked || sv.save.Disabled() || sv.saving.box.Visible() || !strings.HasPrefix(sv.status.Text, "Save cancelled") {
-			t.Fatalf("after Cancel: locked %v, Save off %v, progress shown %v, status %q", h.z.state.Locked, sv.save.Disabled(), sv.saving.box.Visible(), sv.status.Text)
+		if h.z.state.Locked || sv.save.Disabled() || sv.work.box.Visible() || !strings.HasPrefix(sv.status.Text, "Save cancelled") {
+			t.Fatalf("after Cancel: locked %v, Save off %v, progress shown %v, status %q", h.z.state.Locked, sv.save.Disabled(), sv.work.box.Visible(), sv.status.Text)
 		}
 	})
 	var path string // the open profile's config (Save made the profile)
@@ -140,6 +150,53 @@ func TestEscapeCancelsVerify(t *testing.T) {
 		escape()
 		if h.z.Current() != wizard.StepMailboxes {
 			t.Fatalf("Escape with nothing running: at %s, want Back to mailboxes", h.z.Current())
+		}
+	})
+}
+
+// TestDisconnectCancel: Disconnect while the keyring waits shows progress and Cancel;
+// Cancel keeps the connection saved and locked, and the secret whose removal was under
+// way is put back once the keyring answers. Disconnect then works.
+func TestDisconnectCancel(t *testing.T) {
+	h := newHarness(t)
+	h.walkTo(wizard.StepSave)
+	sv := h.z.screens[wizard.StepSave].(*saveScreen)
+	h.tap(sv.save)
+	h.waitFor("the save", func() bool { return strings.HasPrefix(sv.status.Text, "Saved to ") })
+	kr := &lockedKeyring{onDelete: true, m: map[string]string{}, entered: make(chan struct{}), release: make(chan struct{})}
+	var key string
+	h.do(func() {
+		key = h.z.secretKey(h.z.saveConfig(), wizard.SecretClientSecret)
+		kr.m[key] = h.z.state.ClientSecret
+		h.z.opts.Secrets = secretstore.NewWithKeyring("m365connect-uitest", "", kr)
+		sv.doDisconnect()
+	})
+	waitChan(t, kr.entered, 10*time.Second, "Disconnect to reach the keyring")
+	h.do(func() {
+		if !sv.work.box.Visible() || !strings.HasPrefix(sv.work.text.Text, "Disconnecting") || !sv.disconnect.Disabled() {
+			t.Fatalf("no progress while disconnecting: %q (Disconnect off %v)", sv.work.text.Text, sv.disconnect.Disabled())
+		}
+		test.Tap(sv.work.cancel)
+		if !h.z.state.Locked || !strings.HasPrefix(sv.status.Text, "Disconnect cancelled") || sv.disconnect.Disabled() {
+			t.Fatalf("after Cancel: locked %v, status %q", h.z.state.Locked, sv.status.Text)
+		}
+	})
+	close(kr.release)
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if v, err := kr.Get("", key); err == nil && v != "" {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if v, err := kr.Get("", key); err != nil || v == "" {
+		t.Fatalf("the secret was not put back after Cancel: %v", err)
+	}
+	h.do(func() { h.z.opts.Secrets = h.store; sv.doDisconnect() })
+	h.waitFor("the disconnect", func() bool { return strings.HasPrefix(sv.status.Text, "Disconnected") })
+	h.do(func() {
+		if h.z.state.Locked {
+			t.Fatal("still locked after Disconnect")
 		}
 	})
 }

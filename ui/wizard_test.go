@@ -596,6 +596,7 @@ func (h *harness) noKeyring() {
 	}
 	h.shot("6-save-no-keyring")
 	h.do(func() { sv.doDisconnect() })
+	h.waitFor("the disconnect", func() bool { return strings.HasPrefix(sv.status.Text, "Disconnected") })
 	if _, err := os.Stat(filepath.Join(h.dir, "secrets.json")); !os.IsNotExist(err) {
 		t.Fatal("Disconnect left the secret behind")
 	}
