@@ -21,6 +21,9 @@ type cancelRow struct {
 	gen    int // the running action's number; an older action's answer is dropped
 	// onCancel, when set, says on screen that the action was cancelled.
 	onCancel func()
+	// owner, when set, is the container holding box, laid out again when the row shows
+	// or hides (inside tabs nothing else does it, and the row would lie over the text).
+	owner *fyne.Container
 }
 
 func newCancelRow() *cancelRow {
@@ -43,6 +46,7 @@ func (r *cancelRow) start(text string) (context.Context, int) {
 	r.text.SetText(text)
 	r.box.Show()
 	r.bar.Start()
+	r.relayout()
 	return ctx, r.gen
 }
 
@@ -73,6 +77,13 @@ func (r *cancelRow) doCancel() {
 func (r *cancelRow) hide() {
 	r.bar.Stop()
 	r.box.Hide()
+	r.relayout()
+}
+
+func (r *cancelRow) relayout() {
+	if r.owner != nil {
+		r.owner.Refresh()
+	}
 }
 
 // running reports whether an action is under way.

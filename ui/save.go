@@ -106,7 +106,7 @@ func newSaveScreen(z *Wizard) *saveScreen {
 	s.rotation = newRotatePanel(z)
 	s.sync = newSyncPanel(z)
 	s.outbox = newOutboxPanel(z)
-	s.connTab = container.NewTabItemWithIcon("Connection", theme.DocumentSaveIcon(), container.NewVBox(
+	connBox := container.NewVBox(
 		wrapLabel("Saving puts the client secret, certificate password or sign-in into the OS keyring (Credential Manager on Windows, Keychain on macOS, the Secret Service on Linux). "+
 			"The config file and every export hold no secret."),
 		s.keyring, s.useFile, s.expiry,
@@ -114,7 +114,9 @@ func newSaveScreen(z *Wizard) *saveScreen {
 		s.work.box, s.status, s.rotation.box,
 		widget.NewSeparator(),
 		container.NewHBox(s.export, s.importB, s.disconnect),
-	))
+	)
+	s.work.owner = connBox
+	s.connTab = container.NewTabItemWithIcon("Connection", theme.DocumentSaveIcon(), connBox)
 	s.syncTab = container.NewTabItemWithIcon("Sync", theme.ViewRefreshIcon(), s.sync.root)
 	s.outTab = container.NewTabItemWithIcon("Outgoing mail", theme.MailSendIcon(), s.outbox.root)
 	s.tabs = container.NewAppTabs(s.connTab, s.syncTab)

@@ -82,9 +82,15 @@ func TestSaveCancel(t *testing.T) {
 	h.do(func() { h.z.opts.Secrets = secretstore.NewWithKeyring("m365connect-uitest", "", kr) })
 	h.tap(sv.save)
 	waitChan(t, kr.entered, 10*time.Second, "Save to reach the keyring")
+	h.shot("6-save-saving")
 	h.do(func() {
 		if !sv.work.box.Visible() || !sv.work.cancel.Visible() || !strings.HasPrefix(sv.work.text.Text, "Saving") {
 			t.Fatalf("no progress with Cancel while saving: %q", sv.work.text.Text)
+		}
+		// Laid out in its place below the buttons, not over the text at the top (the
+		// tab's box must be laid out again when the row shows).
+		if b := sv.work.box; b.Position().Y < 1 || b.Size().Height < 1 {
+			t.Errorf("the progress row lies at y %.0f, %.0f high", b.Position().Y, b.Size().Height)
 		}
 		if !sv.save.Disabled() || !sv.reset.Disabled() {
 			t.Error("Save or Reset can be pressed while saving")
@@ -100,6 +106,7 @@ func TestSaveCancel(t *testing.T) {
 			t.Fatalf("after Cancel: locked %v, Save off %v, progress shown %v, status %q", h.z.state.Locked, sv.save.Disabled(), sv.work.box.Visible(), sv.status.Text)
 		}
 	})
+	h.shot("6-save-cancelled")
 	var path string // the open profile's config (Save made the profile)
 	h.do(func() { path = h.z.ConfigPath() })
 	close(kr.release) // the unlock prompt answered after Cancel
