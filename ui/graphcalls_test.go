@@ -48,40 +48,16 @@ func TestUICallsOnlyGraphValueHelpers(t *testing.T) {
 			t.Errorf("graphValueHelpers lists %s, which is no function of package graph: remove it", name)
 		}
 	}
-	fset := token.NewFileSet()
-	files, err := filepath.Glob("*.go")
-	if err != nil {
-		t.Fatal(err)
-	}
 	seen := 0
-	for _, path := range files {
-		if strings.HasSuffix(path, "_test.go") {
-			continue
+	walkGraphNames(t, func(pos token.Position, name string) {
+		if !funcs[name] {
+			return
 		}
-		f, err := parser.ParseFile(fset, path, nil, parser.SkipObjectResolution)
-		if err != nil {
-			t.Fatal(err)
+		seen++
+		if _, ok := graphValueHelpers[name]; !ok {
+			t.Errorf("%s: ui uses graph.%s, which is not a value helper: raise the intent through package connection instead", pos, name)
 		}
-		local := graphImportName(f)
-		if local == "" {
-			continue
-		}
-		ast.Inspect(f, func(n ast.Node) bool {
-			sel, ok := n.(*ast.SelectorExpr)
-			if !ok {
-				return true
-			}
-			if id, ok := sel.X.(*ast.Ident); !ok || id.Name != local || !funcs[sel.Sel.Name] {
-				return true
-			}
-			seen++
-			if _, ok := graphValueHelpers[sel.Sel.Name]; !ok {
-				t.Errorf("%s: ui uses graph.%s, which is not a value helper: raise the intent through package connection instead",
-					fset.Position(sel.Pos()), sel.Sel.Name)
-			}
-			return true
-		})
-	}
+	})
 	if seen == 0 {
 		t.Error("no use of graph's functions found in ui: the walk looked at the wrong files")
 	}
@@ -106,26 +82,12 @@ func graphImportName(f *ast.File) string {
 // non-test files.
 func graphFuncs(t *testing.T) map[string]bool {
 	t.Helper()
-	fset := token.NewFileSet()
-	files, err := filepath.Glob(filepath.Join("..", "graph", "*.go"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	out := map[string]bool{}
-	for _, path := range files {
-		if strings.HasSuffix(path, "_test.go") {
-			continue
+	graphDecls(t, func(fd *ast.FuncDecl) {
+		if fd.Recv == nil && fd.Name.IsExported() {
+			out[fd.Name.Name] = true
 		}
-		f, err := parser.ParseFile(fset, path, nil, parser.SkipObjectResolution)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, d := range f.Decls {
-			if fd, ok := d.(*ast.FuncDecl); ok && fd.Recv == nil && fd.Name.IsExported() {
-				out[fd.Name.Name] = true
-			}
-		}
-	}
+	})
 	if len(out) < 10 || !out["SignIn"] || !out["AdviceFor"] {
 		names := make([]string, 0, len(out))
 		for n := range out {
@@ -135,6 +97,38 @@ func graphFuncs(t *testing.T) map[string]bool {
 		t.Fatalf("package graph's functions were not found (got %v)", names)
 	}
 	return out
+}
+
+// graphDecls calls f with each function and method of package graph's non-test files.
+func graphDecls(t *testing.T, f func(fd *ast.FuncDecl)) {
+	t.Helper()
+	parseGoFiles(t, filepath.Join("..", "graph"), func(_ *token.FileSet, file *ast.File) {
+		for _, d := range file.Decls {
+			if fd, ok := d.(*ast.FuncDecl); ok {
+				f(fd)
+			}
+		}
+	})
+}
+
+// parseGoFiles parses each non-test Go file of dir and hands it to f.
+func parseGoFiles(t *testing.T, dir string, f func(fset *token.FileSet, file *ast.File)) {
+	t.Helper()
+	fset := token.NewFileSet()
+	files, err := filepath.Glob(filepath.Join(dir, "*.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range files {
+		if strings.HasSuffix(path, "_test.go") {
+			continue
+		}
+		file, err := parser.ParseFile(fset, path, nil, parser.SkipObjectResolution)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f(fset, file)
+	}
 }
 
 // graphHeldTypes are graph's types with methods that talk to the tenant which ui may
@@ -152,74 +146,52 @@ func TestUINamesNoGraphClient(t *testing.T) {
 	if !io["Client"] {
 		t.Fatalf("graph.Client was not found among graph's types that send requests (%v)", io)
 	}
-	fset := token.NewFileSet()
-	files, err := filepath.Glob("*.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, path := range files {
-		if strings.HasSuffix(path, "_test.go") {
-			continue
+	walkGraphNames(t, func(pos token.Position, name string) {
+		if _, held := graphHeldTypes[name]; io[name] && !held {
+			t.Errorf("%s: ui names graph.%s, whose methods send requests: ask package connection instead", pos, name)
 		}
-		f, err := parser.ParseFile(fset, path, nil, parser.SkipObjectResolution)
-		if err != nil {
-			t.Fatal(err)
-		}
-		local := graphImportName(f)
+	})
+}
+
+// walkGraphNames calls f with each name ui's non-test files take from package graph
+// (graph.X, under whatever name the file imports it).
+func walkGraphNames(t *testing.T, f func(pos token.Position, name string)) {
+	t.Helper()
+	parseGoFiles(t, ".", func(fset *token.FileSet, file *ast.File) {
+		local := graphImportName(file)
 		if local == "" {
-			continue
+			return
 		}
-		ast.Inspect(f, func(n ast.Node) bool {
-			sel, ok := n.(*ast.SelectorExpr)
-			if !ok {
-				return true
-			}
-			if id, ok := sel.X.(*ast.Ident); !ok || id.Name != local || !io[sel.Sel.Name] {
-				return true
-			}
-			if _, held := graphHeldTypes[sel.Sel.Name]; !held {
-				t.Errorf("%s: ui names graph.%s, whose methods send requests: ask package connection instead",
-					fset.Position(sel.Pos()), sel.Sel.Name)
+		ast.Inspect(file, func(n ast.Node) bool {
+			if sel, ok := n.(*ast.SelectorExpr); ok {
+				if id, ok := sel.X.(*ast.Ident); ok && id.Name == local {
+					f(fset.Position(sel.Pos()), sel.Sel.Name)
+				}
 			}
 			return true
 		})
-	}
+	})
 }
 
 // graphIOTypes are the exported types of package graph with an exported method whose
 // first parameter is a context.Context.
 func graphIOTypes(t *testing.T) map[string]bool {
 	t.Helper()
-	fset := token.NewFileSet()
-	files, err := filepath.Glob(filepath.Join("..", "graph", "*.go"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	out := map[string]bool{}
-	for _, path := range files {
-		if strings.HasSuffix(path, "_test.go") {
-			continue
+	graphDecls(t, func(fd *ast.FuncDecl) {
+		if fd.Recv == nil || !fd.Name.IsExported() || len(fd.Type.Params.List) == 0 {
+			return
 		}
-		f, err := parser.ParseFile(fset, path, nil, parser.SkipObjectResolution)
-		if err != nil {
-			t.Fatal(err)
+		if sel, ok := fd.Type.Params.List[0].Type.(*ast.SelectorExpr); !ok || sel.Sel.Name != "Context" {
+			return
 		}
-		for _, d := range f.Decls {
-			fd, ok := d.(*ast.FuncDecl)
-			if !ok || fd.Recv == nil || !fd.Name.IsExported() || len(fd.Type.Params.List) == 0 {
-				continue
-			}
-			if sel, ok := fd.Type.Params.List[0].Type.(*ast.SelectorExpr); !ok || sel.Sel.Name != "Context" {
-				continue
-			}
-			recv := fd.Recv.List[0].Type
-			if star, ok := recv.(*ast.StarExpr); ok {
-				recv = star.X
-			}
-			if id, ok := recv.(*ast.Ident); ok && id.IsExported() {
-				out[id.Name] = true
-			}
+		recv := fd.Recv.List[0].Type
+		if star, ok := recv.(*ast.StarExpr); ok {
+			recv = star.X
 		}
-	}
+		if id, ok := recv.(*ast.Ident); ok && id.IsExported() {
+			out[id.Name] = true
+		}
+	})
 	return out
 }

@@ -4,71 +4,16 @@ import (
 	"errors"
 	"io/fs"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
-	"github.com/zalando/go-keyring"
 
 	"github.com/m365connect/m365connect/secretstore"
+	"github.com/m365connect/m365connect/secretstore/keyringtest"
 	"github.com/m365connect/m365connect/wizard"
 )
-
-// lockedKeyring holds its Set calls until released, as the OS keyring does while its
-// unlock prompt waits for a password.
-type lockedKeyring struct {
-	onDelete bool // Delete waits instead of Set
-	mu       sync.Mutex
-	m        map[string]string
-	entered  chan struct{}
-	once     sync.Once
-	release  chan struct{}
-}
-
-func (k *lockedKeyring) wait() {
-	k.once.Do(func() { close(k.entered) })
-	<-k.release
-}
-
-func (k *lockedKeyring) Set(_, user, password string) error {
-	if !k.onDelete {
-		k.wait()
-	}
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	k.m[user] = password
-	return nil
-}
-
-func (k *lockedKeyring) Get(_, user string) (string, error) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if v, ok := k.m[user]; ok {
-		return v, nil
-	}
-	return "", keyring.ErrNotFound
-}
-
-func (k *lockedKeyring) Delete(_, user string) error {
-	if k.onDelete {
-		k.wait()
-	}
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if _, ok := k.m[user]; !ok {
-		return keyring.ErrNotFound
-	}
-	delete(k.m, user)
-	return nil
-}
-
-func (k *lockedKeyring) len() int {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	return len(k.m)
-}
 
 // TestSaveCancel: Save while the keyring waits for its unlock prompt shows progress and
 // Cancel; Escape cancels it (Escape = Cancel while an action runs). The settings stay
@@ -77,11 +22,11 @@ func (k *lockedKeyring) len() int {
 func TestSaveCancel(t *testing.T) {
 	h := newHarness(t)
 	h.walkTo(wizard.StepSave)
-	kr := &lockedKeyring{m: map[string]string{}, entered: make(chan struct{}), release: make(chan struct{})}
+	kr := keyringtest.New(keyringtest.HoldSet, "", nil)
 	sv := h.z.screens[wizard.StepSave].(*saveScreen)
 	h.do(func() { h.z.opts.Secrets = secretstore.NewWithKeyring("m365connect-uitest", "", kr) })
 	h.tap(sv.save)
-	waitChan(t, kr.entered, 10*time.Second, "Save to reach the keyring")
+	waitChan(t, kr.Entered, 10*time.Second, "Save to reach the keyring")
 	h.shot("6-save-saving")
 	h.do(func() {
 		if !sv.work.box.Visible() || !sv.work.cancel.Visible() || !strings.HasPrefix(sv.work.text.Text, "Saving") {
@@ -109,12 +54,12 @@ func TestSaveCancel(t *testing.T) {
 	h.shot("6-save-cancelled")
 	var path string // the open profile's config (Save made the profile)
 	h.do(func() { path = h.z.ConfigPath() })
-	close(kr.release) // the unlock prompt answered after Cancel
+	close(kr.Release) // the unlock prompt answered after Cancel
 	deadline := time.Now().Add(10 * time.Second)
-	for kr.len() != 0 && time.Now().Before(deadline) {
+	for len(kr.Values()) != 0 && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
-	if n := kr.len(); n != 0 {
+	if n := len(kr.Values()); n != 0 {
 		t.Fatalf("the keyring holds %d secret(s) of the cancelled save", n)
 	}
 	// The profile Save made for this connection holds an unlocked draft at most: no
@@ -170,15 +115,15 @@ func TestDisconnectCancel(t *testing.T) {
 	sv := h.z.screens[wizard.StepSave].(*saveScreen)
 	h.tap(sv.save)
 	h.waitFor("the save", func() bool { return strings.HasPrefix(sv.status.Text, "Saved to ") })
-	kr := &lockedKeyring{onDelete: true, m: map[string]string{}, entered: make(chan struct{}), release: make(chan struct{})}
+	kr := keyringtest.New(keyringtest.HoldDelete, "", nil)
 	var key string
 	h.do(func() {
 		key = h.z.secretKey(h.z.saveConfig(), wizard.SecretClientSecret)
-		kr.m[key] = h.z.state.ClientSecret
+		_ = kr.Set("", key, h.z.state.ClientSecret)
 		h.z.opts.Secrets = secretstore.NewWithKeyring("m365connect-uitest", "", kr)
 		sv.doDisconnect()
 	})
-	waitChan(t, kr.entered, 10*time.Second, "Disconnect to reach the keyring")
+	waitChan(t, kr.Entered, 10*time.Second, "Disconnect to reach the keyring")
 	h.do(func() {
 		if !sv.work.box.Visible() || !strings.HasPrefix(sv.work.text.Text, "Disconnecting") || !sv.disconnect.Disabled() {
 			t.Fatalf("no progress while disconnecting: %q (Disconnect off %v)", sv.work.text.Text, sv.disconnect.Disabled())
@@ -188,16 +133,16 @@ func TestDisconnectCancel(t *testing.T) {
 			t.Fatalf("after Cancel: locked %v, status %q", h.z.state.Locked, sv.status.Text)
 		}
 	})
-	close(kr.release)
+	close(kr.Release)
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
-		if v, err := kr.Get("", key); err == nil && v != "" {
+		if kr.Values()[key] != "" {
 			break
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if v, err := kr.Get("", key); err != nil || v == "" {
-		t.Fatalf("the secret was not put back after Cancel: %v", err)
+	if kr.Values()[key] == "" {
+		t.Fatal("the secret was not put back after Cancel")
 	}
 	h.do(func() { h.z.opts.Secrets = h.store; sv.doDisconnect() })
 	h.waitFor("the disconnect", func() bool { return strings.HasPrefix(sv.status.Text, "Disconnected") })
