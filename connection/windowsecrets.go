@@ -3,6 +3,7 @@ package connection
 import (
 	"context"
 	"errors"
+	"io/fs"
 	"maps"
 	"slices"
 
@@ -157,4 +158,31 @@ func ForgetSecrets(ctx context.Context, store *SecretStore, keys ...string) erro
 		return tx.rollback(err)
 	}
 	return errors.Join(errs...)
+}
+
+// Disconnect forgets a saved connection's secrets (ForgetSecrets) and then marks its
+// config at path unlocked, so the next start opens it for editing instead of as a saved
+// connection whose secrets are gone. Cancelled, it changes nothing.
+func Disconnect(ctx context.Context, store *SecretStore, path string, keys ...string) error {
+	err := ForgetSecrets(ctx, store, keys...)
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err // put back as it was
+	}
+	return errors.Join(err, unlockSaved(path))
+}
+
+// unlockSaved clears Locked in the config at path (none there is no error).
+func unlockSaved(path string) error {
+	c, err := wizard.Load(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if !c.Locked {
+		return nil
+	}
+	c.Locked = false
+	return c.Save(path)
 }

@@ -424,8 +424,9 @@ func (s *saveScreen) doDisconnect() {
 	s.sync.stop(s.disconnectNow)
 }
 
-// disconnectNow forgets the secrets off the UI goroutine (the keyring may wait for its
-// unlock prompt) with progress and Cancel, which puts back what was removed.
+// disconnectNow forgets the secrets and unlocks the saved config off the UI goroutine
+// (the keyring may wait for its unlock prompt) with progress and Cancel, which puts back
+// what was removed.
 func (s *saveScreen) disconnectNow() {
 	z := s.z
 	cfg := z.state.Config(z.opts.AppVersion, z.opts.Now())
@@ -433,7 +434,7 @@ func (s *saveScreen) disconnectNow() {
 	for _, kind := range []string{wizard.SecretClientSecret, wizard.SecretCertPassword, wizard.SecretRefreshToken} {
 		keys = append(keys, z.secretKey(cfg, kind))
 	}
-	store := z.opts.Secrets
+	store, path := z.opts.Secrets, z.ConfigPath()
 	s.work.onCancel = func() {
 		s.lockButtons()
 		s.status.SetText("Disconnect cancelled: the connection stays saved; what was removed from the keyring is put back.")
@@ -441,7 +442,7 @@ func (s *saveScreen) disconnectNow() {
 	ctx, gen := s.work.start("Disconnecting: removing the stored secret and sign-in from the keyring…")
 	s.lockButtons()
 	go func() {
-		forgetErr := conn.ForgetSecrets(ctx, store, keys...)
+		forgetErr := conn.Disconnect(ctx, store, path, keys...)
 		z.do(func() {
 			if !s.work.finish(gen) {
 				return // cancelled: onCancel said so; ForgetSecrets put the keyring back

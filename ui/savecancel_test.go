@@ -150,5 +150,13 @@ func TestDisconnectCancel(t *testing.T) {
 		if h.z.state.Locked {
 			t.Fatal("still locked after Disconnect")
 		}
+		// The saved config is unlocked too: the next start does not reopen a connection
+		// whose secrets are gone.
+		if c, err := wizard.Load(h.z.ConfigPath()); err != nil || c.Locked {
+			t.Fatalf("saved config after Disconnect: %v (locked %v)", err, err == nil && c.Locked)
+		}
+		if note, warn := h.z.resumeSaved(); note != "" || warn != "" {
+			t.Fatalf("a restart after Disconnect reopens it: %q %q", note, warn)
+		}
 	})
 }
