@@ -375,14 +375,14 @@ func (e *Engine) Run(ctx context.Context, interval time.Duration, dropDir string
 		switch {
 		case err == nil:
 			if res.Sent+res.Failed+res.Rejected > 0 {
-				e.opts.Logf("outbox: pass: %d sent, %d failed, %d rejected, %d waiting", res.Sent, res.Failed, res.Rejected, res.Waiting)
+				e.opts.Logf("outbox: %d sent, %d failed, %d rejected, %d waiting", res.Sent, res.Failed, res.Rejected, res.Waiting)
 			}
 		case errors.Is(err, ErrBusy):
 			e.opts.Logf("outbox: %v; waiting", err)
 		case ctx.Err() != nil:
 			return ctx.Err()
 		default:
-			e.opts.Logf("outbox: pass stopped: %v", err)
+			e.opts.Logf("outbox: sending stopped: %v", err)
 		}
 		if err := e.opts.Sleep(ctx, interval); err != nil {
 			return err

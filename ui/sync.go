@@ -79,10 +79,12 @@ func newSyncPanel(z *Wizard) *syncPanel {
 	p.status = wrapLabel("Save the connection first (Connection tab); then start the sync here.")
 	p.store = wrapLabel("")
 	p.store.Importance = widget.LowImportance
+	// A path breaks anywhere: word wrapping with an ellipsis showed "Local store:…" alone
+	// in the real window when the path did not fit beside the button.
+	p.store.Wrapping = fyne.TextWrapBreak
 	p.sending = wrapLabel("")
 	p.sending.Hide()
 	p.rows = container.NewVBox()
-	p.store.Truncation = fyne.TextTruncateEllipsis
 	p.root = container.NewVBox(
 		wrapLabel("The sync copies each connected mailbox's recent mail (the last 30 days unless the config's sync section says otherwise) "+
 			"into a local store on this computer, newest first, then keeps it up to date while this window is open. "+

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -423,6 +424,7 @@ func walkMode(t *testing.T, mode string) {
 	k.waitFor("the keyring probe", 10*time.Second, func() bool { return k.label("Looking for the OS keyring") == "" })
 	k.tap("Save the connection")
 	k.waitFor("the saved line", 20*time.Second, func() bool { return k.label("Saved to ") != "" })
+	k.shot(t, "saved-"+mode)
 	var cfgPath string // the saved profile's file (profiles/<id>.json)
 	on(func() { cfgPath = k.z.ConfigPath() })
 	if _, err := wizard.Load(cfgPath); err != nil {
@@ -501,6 +503,21 @@ func walkMode(t *testing.T, mode string) {
 		t.Fatalf("the approved message was not sent: %s: %s %s %s", last.State, last.Reason, last.ErrorCode, last.ErrorMessage)
 	}
 	k.shot(t, "sync-"+mode)
+	// The local store's path is readable whole, however long it is (it showed as
+	// "Local store:…" here when the path did not fit beside the button).
+	on(func() {
+		walk(k.w, func(o fyne.CanvasObject) bool {
+			l, ok := o.(*widget.Label)
+			if !ok || !strings.HasPrefix(l.Text, "Local store: ") {
+				return false
+			}
+			if l.Truncation != fyne.TextTruncateOff || l.Size().Height+0.5 < l.MinSize().Height {
+				t.Errorf("the local store's path is cut: %.0f×%.0f for %.0f×%.0f, truncation %v",
+					l.Size().Width, l.Size().Height, l.MinSize().Width, l.MinSize().Height, l.Truncation)
+			}
+			return true
+		})
+	})
 	k.tap("Stop")
 	k.waitFor("the sync to stop", 20*time.Second, func() bool { return k.button("Start sync") != nil })
 	k.srv.Mail().Wait()
@@ -548,16 +565,26 @@ func mailbox(t *testing.T, srv *emulator.Server, kind string, i int) string {
 	return ""
 }
 
-// shot writes what the window shows, as the driver rendered it, to
-// $M365_UI_CAPTURE_DIR (when set) for a person to look at.
+// shot writes what the window shows to $M365_UI_CAPTURE_DIR (when set) for a person to
+// look at: the X screen as ImageMagick's import reads it (what a user would see; the GL
+// driver's Canvas().Capture() reads back a blank white frame under Xvfb), else the
+// driver's capture.
 func (k *walker) shot(t *testing.T, name string) {
 	dir := os.Getenv("M365_UI_CAPTURE_DIR")
 	if dir == "" {
 		return
 	}
+	path := filepath.Join(dir, "real-"+name+".png")
+	if imp, err := exec.LookPath("import"); err == nil {
+		time.Sleep(300 * time.Millisecond) // a frame or two for the last change to be drawn
+		if out, err := exec.Command(imp, "-window", "root", path).CombinedOutput(); err != nil {
+			t.Errorf("import: %v: %s", err, out)
+		}
+		return
+	}
 	var img image.Image
 	on(func() { img = k.w.Canvas().Capture() })
-	f, err := os.Create(filepath.Join(dir, "real-"+name+".png"))
+	f, err := os.Create(path)
 	if err != nil {
 		t.Fatal(err)
 	}
