@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"maps"
 	"slices"
+	"time"
 
 	"github.com/m365connect/m365connect/secretstore"
 	"github.com/m365connect/m365connect/wizard"
@@ -20,6 +21,15 @@ type SecretStore = secretstore.Store
 
 // ErrNoKeyring means the OS keyring cannot be used here (secretstore.ErrNoKeyring).
 var ErrNoKeyring = secretstore.ErrNoKeyring
+
+// ErrKeyringNoAnswer means the keyring did not answer in time, often because it waits for
+// its password in an unlock prompt (secretstore.ErrNoAnswer); it matches ErrNoKeyring too.
+var ErrKeyringNoAnswer = secretstore.ErrNoAnswer
+
+// KeyringPromptWait is how long Save and Disconnect wait for each keyring call: time for
+// a person to type the keyring's password into its unlock prompt. They have Cancel; other
+// keyring calls keep the store's short timeout.
+const KeyringPromptWait = 2 * time.Minute
 
 // NewSecretStore is a store under service with fallbackPath as the user-only fallback
 // file ("" for none).
@@ -44,13 +54,14 @@ type SavedSecrets struct {
 // consent to the fallback file where there is no keyring; without it a missing keyring
 // is ErrNoKeyring.
 //
-// ctx is the window's Cancel (a keyring waiting on its unlock prompt holds each call up
-// to the store's timeout): when it ends before the config is written, or a secret is refused, each
+// ctx is the window's Cancel (a keyring waiting on its unlock prompt holds a call up to
+// KeyringPromptWait): when it ends before the config is written, or a secret is refused, each
 // secret already stored is put back as it was (restored, or deleted when it was new),
 // the config is not written and the error is ctx's (or the refusal). A keyring call
 // under way when Cancel comes is waited for here, so the rollback follows it; the caller
 // need not wait for this function to return.
 func SaveWithSecrets(ctx context.Context, cfg *wizard.Config, path string, store *SecretStore, allowFile bool, secrets map[string]string) (SavedSecrets, error) {
+	store = store.WithTimeout(KeyringPromptWait)
 	if allowFile {
 		store = store.AllowFileFallback()
 	}
@@ -164,7 +175,7 @@ func ForgetSecrets(ctx context.Context, store *SecretStore, keys ...string) erro
 // config at path unlocked, so the next start opens it for editing instead of as a saved
 // connection whose secrets are gone. Cancelled, it changes nothing.
 func Disconnect(ctx context.Context, store *SecretStore, path string, keys ...string) error {
-	err := ForgetSecrets(ctx, store, keys...)
+	err := ForgetSecrets(ctx, store.WithTimeout(KeyringPromptWait), keys...)
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err // put back as it was
 	}

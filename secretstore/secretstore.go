@@ -35,6 +35,11 @@ var ErrNotFound = errors.New("secret not found")
 // no D-Bus session, no Secret Service, a locked or unresponsive keyring, a timeout.
 var ErrNoKeyring = errors.New("no keyring here")
 
+// ErrNoAnswer is matched (besides ErrNoKeyring) by a keyring call that did not answer
+// within the store's timeout: often a keyring waiting for its password in an unlock
+// prompt (the Secret Service, the macOS Keychain), so a person may still answer it.
+var ErrNoAnswer = errors.New("the keyring did not answer")
+
 // ErrNeedsConsent is matched by Set when the keyring failed and the user has not agreed
 // to keep secrets in the fallback file (see AllowFileFallback).
 var ErrNeedsConsent = errors.New("the secret can go to a file only you can read, but only once you agree")
@@ -224,7 +229,7 @@ func (s *Store) call(op func() error) error {
 			return &keyringError{reason: err}
 		}
 	case <-time.After(s.timeout):
-		return &keyringError{reason: fmt.Errorf("the keyring did not answer within %s", s.timeout)}
+		return &keyringError{reason: fmt.Errorf("%w within %s", ErrNoAnswer, s.timeout)}
 	}
 }
 

@@ -139,7 +139,7 @@ func TestKeyringTimeout(t *testing.T) {
 	s.kr = h
 	start := time.Now()
 	_, err := s.Set("k", secretValue)
-	if !errors.Is(err, ErrNoKeyring) || !strings.Contains(err.Error(), "did not answer") {
+	if !errors.Is(err, ErrNoKeyring) || !errors.Is(err, ErrNoAnswer) || !strings.Contains(err.Error(), "did not answer") {
 		t.Fatalf("Set: %v", err)
 	}
 	if d := time.Since(start); d > 2*time.Second {

@@ -176,6 +176,14 @@ func (s *saveScreen) enter() {
 				s.useFile.Hide()
 				return
 			}
+			if errors.Is(err, conn.ErrKeyringNoAnswer) {
+				// A keyring that waits for its password is there: do not offer the file.
+				s.noKeyring = nil
+				s.keyring.SetText("The OS keyring did not answer yet: it may be asking for its password in a window of its own. Unlock it; " +
+					fmt.Sprintf("Save waits for it (up to %.0f minutes; Cancel stops waiting).", conn.KeyringPromptWait.Minutes()))
+				s.useFile.Hide()
+				return
+			}
 			s.keyring.SetText("There is no keyring on this computer (" + strings.TrimPrefix(err.Error(), "no keyring here: ") + "). " +
 				"The secrets can instead go to " + z.opts.Secrets.FallbackPath() + ", readable only by your user account (mode 0600). Anyone with your account or an admin of this computer can read it.")
 			s.useFile.Show()

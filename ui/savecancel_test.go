@@ -160,3 +160,36 @@ func TestDisconnectCancel(t *testing.T) {
 		}
 	})
 }
+
+// TestSaveWaitsForALockedKeyring: a keyring that waits for its password is not "no
+// keyring": the Save step says to unlock it and offers no file; Save waits for it past
+// the store's own timeout and the secrets go to the keyring once it answers.
+func TestSaveWaitsForALockedKeyring(t *testing.T) {
+	h := newHarness(t)
+	h.walkTo(wizard.StepSave)
+	kr := keyringtest.New(keyringtest.HoldAll, "", nil)
+	h.do(func() {
+		h.z.opts.Secrets = secretstore.NewWithKeyring("m365connect-uitest", h.store.FallbackPath(), kr).WithTimeout(100 * time.Millisecond)
+		h.z.Back() // entering Save again asks the keyring again
+	})
+	h.next(wizard.StepSave)
+	sv := h.z.screens[wizard.StepSave].(*saveScreen)
+	h.waitFor("the keyring's answer", func() bool { return strings.Contains(sv.keyring.Text, "did not answer yet") })
+	h.do(func() {
+		if sv.useFile.Visible() {
+			t.Error("a keyring waiting for its password is offered the file instead")
+		}
+	})
+	h.tap(sv.save)
+	time.Sleep(500 * time.Millisecond) // past the store's 100 ms: Save still waits
+	close(kr.Release)                  // the person typed the keyring's password
+	h.waitFor("the save", func() bool { return sv.status.Text != "" })
+	h.do(func() {
+		if !strings.HasPrefix(sv.status.Text, "Saved to ") || !strings.Contains(sv.status.Text, "the OS keyring") {
+			t.Fatalf("status %q", sv.status.Text)
+		}
+	})
+	if v := kr.Values(); len(v) == 0 {
+		t.Fatal("the keyring holds no secret after Save")
+	}
+}
