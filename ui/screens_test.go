@@ -135,7 +135,15 @@ func clippedText(w fyne.Window) []string {
 		text := ""
 		switch x := o.(type) {
 		case *widget.Label:
-			if x.Wrapping == fyne.TextWrapOff && x.Truncation == fyne.TextTruncateOff {
+			if x.Truncation != fyne.TextTruncateOff && x.Text != "" && !strings.Contains(x.Text, "\n") {
+				// Cut with an ellipsis: hidden text unless the whole line fits.
+				need := fyne.MeasureText(x.Text, theme.TextSize(), x.TextStyle).Width + 2*theme.InnerPadding()
+				if need > o.Size().Width+0.5 {
+					out = append(out, fmt.Sprintf("%q is cut with an ellipsis: needs %.0f px, has %.0f", short(x.Text), need, o.Size().Width))
+				}
+				continue
+			}
+			if x.Wrapping == fyne.TextWrapOff {
 				text = x.Text
 			}
 		case *widget.Check:
@@ -188,5 +196,14 @@ func TestClippedTextFindsCutText(t *testing.T) {
 	w.Resize(fyne.NewSize(200, 300))
 	if c := clippedText(w); len(c) != 0 {
 		t.Fatalf("wrapping label reported: %v", c)
+	}
+	// Cut with an ellipsis is hidden text too (the Sync tab's store path once showed as
+	// "Local store:…").
+	cut := widget.NewLabel(`Local store: C:\Users\Administrator\AppData\Local\m365connect\data\profiles\p0123\mail.db`)
+	cut.Truncation = fyne.TextTruncateEllipsis
+	w.SetContent(cut)
+	w.Resize(fyne.NewSize(300, 100))
+	if c := clippedText(w); len(c) == 0 {
+		t.Fatal("label cut with an ellipsis not reported")
 	}
 }
