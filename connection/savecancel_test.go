@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/m365connect/m365connect/connection"
 	"github.com/m365connect/m365connect/secretstore"
@@ -65,5 +66,25 @@ func TestForgetSecretsCancelPutsBack(t *testing.T) {
 	kr2 := keyringtest.New(keyringtest.HoldNone, "", map[string]string{"a": "secret a"})
 	if err := connection.ForgetSecrets(context.Background(), secretstore.NewWithKeyring("m365connect-test", "", kr2), "a", "never-stored"); err != nil || len(kr2.Values()) != 0 {
 		t.Fatalf("ForgetSecrets: %v, left %v", err, kr2.Values())
+	}
+}
+
+// A keyring that does not answer (locked, its prompt waiting) is asked once, not once per
+// secret: LoadSecrets stops at the first key that times out and says so.
+func TestLoadSecretsStopsAtALockedKeyring(t *testing.T) {
+	kr := keyringtest.New(keyringtest.HoldGet, "kb", map[string]string{"ka": "secret a", "kb": "secret b", "kc": "secret c"})
+	defer close(kr.Release)
+	store := secretstore.NewWithKeyring("m365connect-test", "", kr).WithTimeout(50 * time.Millisecond)
+	got, err := connection.LoadSecrets(store, map[string]string{"a": "ka", "b": "kb", "c": "kc"})
+	if !errors.Is(err, connection.ErrKeyringNoAnswer) {
+		t.Fatalf("LoadSecrets: %v, want ErrKeyringNoAnswer", err)
+	}
+	if got["a"] != "secret a" || len(got) != 1 {
+		t.Fatalf("read %v: want a only (c is not asked once the keyring stopped answering)", got)
+	}
+	kr2 := keyringtest.New(keyringtest.HoldNone, "", map[string]string{"ka": "secret a"})
+	got, err = connection.LoadSecrets(secretstore.NewWithKeyring("m365connect-test", "", kr2), map[string]string{"a": "ka", "b": "kb"})
+	if err != nil || len(got) != 1 || got["a"] != "secret a" {
+		t.Fatalf("LoadSecrets with one key missing: %v %v", got, err)
 	}
 }

@@ -140,15 +140,22 @@ func StoreSecret(store *SecretStore, key, value string) error {
 }
 
 // LoadSecrets reads the secrets the store holds, by kind (kind → keyring key); kinds it
-// does not hold are left out.
-func LoadSecrets(store *SecretStore, keys map[string]string) map[string]string {
+// does not hold are left out. When the keyring does not answer (ErrKeyringNoAnswer: it
+// may be locked, waiting for its password) LoadSecrets stops there and returns that
+// error with what it read: asking again would only wait the store's timeout once more
+// per key.
+func LoadSecrets(store *SecretStore, keys map[string]string) (map[string]string, error) {
 	out := map[string]string{}
-	for kind, key := range keys {
-		if v, err := store.Get(key); err == nil {
+	for _, kind := range slices.Sorted(maps.Keys(keys)) {
+		v, err := store.Get(keys[kind])
+		if errors.Is(err, ErrKeyringNoAnswer) {
+			return out, err
+		}
+		if err == nil {
 			out[kind] = v
 		}
 	}
-	return out
+	return out, nil
 }
 
 // ForgetSecrets deletes the given keys from the store (Disconnect). A key that cannot be

@@ -69,14 +69,14 @@ func TestSaveWithSecrets(t *testing.T) {
 			if err != nil || strings.Contains(string(data), secret) {
 				t.Fatalf("config: %v (holds the secret: %v)", err, strings.Contains(string(data), secret))
 			}
-			got := connection.LoadSecrets(store, map[string]string{wizard.SecretClientSecret: key, wizard.SecretRefreshToken: c.SecretKey(wizard.SecretRefreshToken)})
+			got, _ := connection.LoadSecrets(store, map[string]string{wizard.SecretClientSecret: key, wizard.SecretRefreshToken: c.SecretKey(wizard.SecretRefreshToken)})
 			if len(got) != 1 || got[wizard.SecretClientSecret] != secret {
 				t.Fatalf("loaded %d secrets", len(got))
 			}
 			if err := connection.ForgetSecrets(context.Background(), store, key); err != nil {
 				t.Fatal(err)
 			}
-			if got := connection.LoadSecrets(store, map[string]string{wizard.SecretClientSecret: key}); len(got) != 0 {
+			if got, _ := connection.LoadSecrets(store, map[string]string{wizard.SecretClientSecret: key}); len(got) != 0 {
 				t.Fatal("the secret is still there after ForgetSecrets")
 			}
 		})

@@ -328,9 +328,12 @@ func (z *Wizard) openProfile(e connpkg.ProfileEntry) string {
 	}
 	st := wizard.StateFromConfig(c)
 	st.Locked = false
-	z.loadSecrets(st, c)
+	kerr := z.loadSecrets(st, c)
 	*z.state = *st
 	_ = z.GoTo(wizard.StepEnvironment)
+	if kerr != nil {
+		return "Opened " + e.Name + ", but its secrets were not read: " + kerr.Error() + ", then open it again."
+	}
 	return "Opened " + e.Name + ": check each step, then verify and save."
 }
 

@@ -367,7 +367,10 @@ func (z *Wizard) resumeSaved() (note, warn string) {
 	}
 	st := wizard.StateFromConfig(c)
 	st.Consented = st.Verification != nil // passed here, recomputed from the checks
-	z.loadSecrets(st, c)
+	if err := z.loadSecrets(st, c); err != nil {
+		return "", "The saved connection was not reopened: its secrets could not be read: " + err.Error() +
+			", then open the connection again from the saved connections on the first step."
+	}
 	st.SignedIn = st.RefreshToken != ""
 	*z.state = *st
 	// The saved verification checked exactly these values.
@@ -392,15 +395,21 @@ func (z *Wizard) resumeSaved() (note, warn string) {
 }
 
 // loadSecrets fills st's secrets for config c from the keyring (those it holds).
-func (z *Wizard) loadSecrets(st *wizard.State, c *wizard.Config) {
+// It reports a keyring that did not answer (it may be locked) in words to show.
+func (z *Wizard) loadSecrets(st *wizard.State, c *wizard.Config) error {
 	dst := map[string]*string{wizard.SecretClientSecret: &st.ClientSecret, wizard.SecretCertPassword: &st.CertPassword, wizard.SecretRefreshToken: &st.RefreshToken}
 	keys := map[string]string{}
 	for kind := range dst {
 		keys[kind] = z.secretKey(c, kind)
 	}
-	for kind, v := range conn.LoadSecrets(z.opts.Secrets, keys) {
+	got, err := conn.LoadSecrets(z.opts.Secrets, keys)
+	for kind, v := range got {
 		*dst[kind] = v
 	}
+	if err != nil {
+		return errors.New("the OS keyring did not answer; it may be locked and asking for its password in a window of its own: unlock it")
+	}
+	return nil
 }
 
 // doImport loads a config, takes its secrets from the keyring, and shows Verify.
@@ -416,11 +425,14 @@ func (s *saveScreen) doImport(path string) {
 	st := wizard.StateFromConfig(c)
 	st.Locked = false
 	st.Consented = c.VerificationOutcome().Passed
-	z.loadSecrets(st, c)
+	kerr := z.loadSecrets(st, c)
 	*z.state = *st
 	s.syncConf = c.Sync
 	s.outbox.load(c.Outbox)
 	s.status.SetText(fmt.Sprintf("Imported %s: not verified on this machine. Check each step, then verify and save.", path))
+	if kerr != nil {
+		s.status.SetText(s.status.Text + " Its secrets were not read: " + kerr.Error() + ", or type them again.")
+	}
 	_ = z.GoTo(wizard.StepAppRegistration)
 }
 

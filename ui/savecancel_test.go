@@ -193,3 +193,23 @@ func TestSaveWaitsForALockedKeyring(t *testing.T) {
 		t.Fatal("the keyring holds no secret after Save")
 	}
 }
+
+// TestResumeWithALockedKeyring: reopening a saved connection while the keyring does not
+// answer says to unlock it and open the connection again, instead of asking for the
+// secrets as if they were gone.
+func TestResumeWithALockedKeyring(t *testing.T) {
+	h := newHarness(t)
+	h.walkTo(wizard.StepSave)
+	sv := h.z.screens[wizard.StepSave].(*saveScreen)
+	h.tap(sv.save)
+	h.waitFor("the save", func() bool { return strings.HasPrefix(sv.status.Text, "Saved to ") })
+	kr := keyringtest.New(keyringtest.HoldAll, "", nil)
+	defer close(kr.Release)
+	h.do(func() {
+		h.z.opts.Secrets = secretstore.NewWithKeyring("m365connect-uitest", "", kr).WithTimeout(100 * time.Millisecond)
+		note, warn := h.z.resumeSaved()
+		if note != "" || !strings.Contains(warn, "did not answer") || !strings.Contains(warn, "unlock it") {
+			t.Fatalf("resume with a locked keyring: note %q, warn %q", note, warn)
+		}
+	})
+}
