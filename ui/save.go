@@ -356,13 +356,21 @@ func (z *Wizard) resumeSaved() (note, warn string) {
 	case !c.Locked:
 		return "", ""
 	case c.Cloud == wizard.CloudPractice:
-		srv, err := z.startPracticeNow()
-		if err != nil {
-			return "", "The saved practice connection could not be reopened: the practice tenant did not start (" + err.Error() + "). Choose it again in Environment."
-		}
+		// The practice tenant running in this window, if any, is the one to reopen with
+		// (opening a saved practice connection from the list while it runs); a second
+		// one would leak the first and share its state file.
 		z.mu.Lock()
-		z.practice = srv
+		srv := z.practice
 		z.mu.Unlock()
+		if srv == nil {
+			var err error
+			if srv, err = z.startPracticeNow(); err != nil {
+				return "", "The saved practice connection could not be reopened: the practice tenant did not start (" + err.Error() + "). Choose it again in Environment."
+			}
+			z.mu.Lock()
+			z.practice = srv
+			z.mu.Unlock()
+		}
 		c.Practice = srv.Hosts()
 	}
 	st := wizard.StateFromConfig(c)

@@ -213,3 +213,27 @@ func TestResumeWithALockedKeyring(t *testing.T) {
 		}
 	})
 }
+
+// TestReopenKeepsTheRunningPracticeTenant: opening a saved practice connection while the
+// practice tenant runs reopens it with that tenant (before: a second one started and the
+// first was left running, sharing its state file).
+func TestReopenKeepsTheRunningPracticeTenant(t *testing.T) {
+	h := newHarness(t)
+	h.walkTo(wizard.StepSave)
+	sv := h.z.screens[wizard.StepSave].(*saveScreen)
+	h.tap(sv.save)
+	h.waitFor("the save", func() bool { return strings.HasPrefix(sv.status.Text, "Saved to ") })
+	h.do(func() {
+		before := h.z.practice
+		note, warn := h.z.resumeSaved()
+		if warn != "" || !strings.HasPrefix(note, "Reopened") {
+			t.Fatalf("reopen: note %q, warn %q", note, warn)
+		}
+		if h.z.practice != before {
+			t.Fatal("reopening started a second practice tenant")
+		}
+		if h.z.state.Practice == nil || *h.z.state.Practice != *before.Hosts() {
+			t.Errorf("hosts %+v, want the running tenant's %+v", h.z.state.Practice, before.Hosts())
+		}
+	})
+}
