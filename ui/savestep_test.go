@@ -111,10 +111,7 @@ func TestEscapeCancelsVerify(t *testing.T) {
 // way is put back once the keyring answers. Disconnect then works.
 func TestDisconnectCancel(t *testing.T) {
 	h := newHarness(t)
-	h.walkTo(wizard.StepSave)
-	sv := h.z.screens[wizard.StepSave].(*saveScreen)
-	h.tap(sv.save)
-	h.waitFor("the save", func() bool { return strings.HasPrefix(sv.status.Text, "Saved to ") })
+	sv := h.saveWith(h.mailbox(wizard.KindUser))
 	kr := keyringtest.New(keyringtest.HoldDelete, "", nil)
 	var key string
 	h.do(func() {
@@ -199,10 +196,7 @@ func TestSaveWaitsForALockedKeyring(t *testing.T) {
 // secrets as if they were gone.
 func TestResumeWithALockedKeyring(t *testing.T) {
 	h := newHarness(t)
-	h.walkTo(wizard.StepSave)
-	sv := h.z.screens[wizard.StepSave].(*saveScreen)
-	h.tap(sv.save)
-	h.waitFor("the save", func() bool { return strings.HasPrefix(sv.status.Text, "Saved to ") })
+	h.saveWith(h.mailbox(wizard.KindUser))
 	kr := keyringtest.New(keyringtest.HoldAll, "", nil)
 	defer close(kr.Release)
 	h.do(func() {
@@ -219,10 +213,7 @@ func TestResumeWithALockedKeyring(t *testing.T) {
 // first was left running, sharing its state file).
 func TestReopenKeepsTheRunningPracticeTenant(t *testing.T) {
 	h := newHarness(t)
-	h.walkTo(wizard.StepSave)
-	sv := h.z.screens[wizard.StepSave].(*saveScreen)
-	h.tap(sv.save)
-	h.waitFor("the save", func() bool { return strings.HasPrefix(sv.status.Text, "Saved to ") })
+	h.saveWith(h.mailbox(wizard.KindUser))
 	h.do(func() {
 		before := h.z.practice
 		note, warn := h.z.resumeSaved()
